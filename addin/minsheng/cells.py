@@ -1,0 +1,56 @@
+"""Small helpers for cells read with python-calamine: addresses, text, header matching."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+
+def column_letter(col: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """0-based (row, col) → ``B7``."""
+    return f"{column_letter(col)}{row + 1}"
+
+
+def cell_text(value: object) -> str:
+    """A cell's content as the text a person sees: 7.0 → ``7``, dates as ``2020-12-31``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()[:10] if not isinstance(value, dt.datetime) or not (
+            value.hour or value.minute or value.second) else value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def header_key(value: object) -> str:
+    """Normalised header text, so ``年度计划资金（万元）`` and ``年度计划资金(万元)`` match."""
+    text = unicodedata.normalize("NFKC", cell_text(value))
+    return "".join(text.split())
+
+
+def as_date(value: object) -> dt.date | None:
+    """A date from a date cell or from text such as ``2020-07-05``, ``2020/7/5``, ``2020年7月5日``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value).replace("/", "-").replace(".", "-")
+    for fmt in ("%Y-%m-%d", "%Y年%m月%d日"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,200 @@
+"""Domain objects shared by every stage of the pipeline. They know nothing of files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class IndicatorType(str, enum.Enum):
+    """指标类型: how an indicator's value is judged against its target."""
+
+    CUMULATIVE = "累计"  # a count that grows to the target
+    RATE = "比率"  # a level that must reach the target
+    CEILING = "上限"  # must stay at or below the target
+    MILESTONE = "里程碑"  # a chosen stage, mapped to a percentage
+
+    @classmethod
+    def from_text(cls, text: str) -> "IndicatorType | None":
+        for member in cls:
+            if member.value == text.strip():
+                return member
+        return None
+
+
+class Severity(str, enum.Enum):
+    """How serious a problem entry is (问题级别)."""
+
+    ERROR = "错误"  # the value or file was not used
+    NOTICE = "提示"  # the value was used after an unambiguous correction
+
+
+_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """统计期: the month the figures run to; ``2020-06`` means 1–6月 of 2020."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Period":
+        match = _PERIOD_RE.match(str(text))
+        if not match:
+            raise ValueError(f"统计期 “{text}” 格式不对,应为 YYYY-MM,例如 2020-06")
+        year, month = int(match.group(1)), int(match.group(2))
+        if not (1 <= month <= 12 and 2000 <= year <= 2100):
+            raise ValueError(f"统计期 “{text}” 的年份或月份超出范围,应为 YYYY-MM,例如 2020-06")
+        return cls(year, month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        """Chinese span of the period, e.g. ``2020年1-6月``."""
+        if self.month == 1:
+            return f"{self.year}年1月"
+        return f"{self.year}年1-{self.month}月"
+
+    @property
+    def schedule(self) -> Decimal:
+        """时序进度 as a fraction of the year: month / 12."""
+        return Decimal(self.month) / Decimal(12)
+
+    def previous(self) -> "Period":
+        if self.month == 1:
+            return Period(self.year - 1, 12)
+        return Period(self.year, self.month - 1)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """指标: one measurable target of a task, reported by exactly one lead unit."""
+
+    id: str  # 指标编号, e.g. "7-1"
+    task_id: str
+    name: str  # 指标名称
+    unit_of_measure: str  # 计量单位
+    type: IndicatorType
+    target: Decimal | None  # 年度目标值; None only for 里程碑
+    lead_unit: str  # 牵头单位
+    row: int  # register row (1-based), for messages
+    extra: tuple[tuple[str, str], ...] = ()  # unknown register columns, kept in order
+
+
+@dataclass
+class Task:
+    """任务: one numbered item of the annual plan, with one or more indicators."""
+
+    id: str  # 任务编号
+    category: str  # 类别
+    name: str  # 项目名称
+    annual_target: str  # 年度目标任务 (free text)
+    partner_units: tuple[str, ...]  # 协同单位
+    planned_funds: Decimal | None  # 年度计划资金(万元)
+    deadline: dt.date | None  # 完成时限; None means 31 December of the period's year
+    indicators: list[Indicator] = field(default_factory=list)
+
+    @property
+    def lead_units(self) -> list[str]:
+        """Lead units in order of first appearance among the task's indicators."""
+        return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
+
+
+@dataclass
+class Register:
+    """任务台账: the year's tasks and indicators, as loaded and validated."""
+
+    path: str
+    tasks: list[Task]
+    fingerprint: str
+    extra_columns: tuple[str, ...] = ()
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return [ind for task in self.tasks for ind in task.indicators]
+
+    @property
+    def units(self) -> list[str]:
+        """Lead units in register order."""
+        return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
+
+    def tasks_of(self, unit: str) -> list[Task]:
+        """The unit's tasks, each holding only the indicators that unit leads."""
+        result = []
+        for task in self.tasks:
+            mine = [ind for ind in task.indicators if ind.lead_unit == unit]
+            if mine:
+                result.append(
+                    Task(task.id, task.category, task.name, task.annual_target,
+                         task.partner_units, task.planned_funds, task.deadline, mine)
+                )
+        return result
+
+    def task(self, task_id: str) -> Task:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """问题: something wrong with an input, located as precisely as we can."""
+
+    file: str  # file name as the user knows it
+    message: str  # Chinese: what is wrong and what to do
+    sheet: str = ""
+    cell: str = ""
+    severity: Severity = Severity.ERROR
+    raw: str = ""  # the text as typed, when a value is concerned
+
+    @property
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.file} {self.sheet}!{self.cell}"
+        if self.sheet:
+            return f"{self.file} {self.sheet}"
+        return self.file
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """填报值: one indicator's row as the department filled it."""
+
+    indicator_id: str
+    value: Decimal | None  # 本期累计完成 in the register's unit; None when 未填
+    stage: str = ""  # the chosen stage of a 里程碑 indicator
+    progress: str = ""  # 进展情况
+    issues: str = ""  # 存在问题
+    next_steps: str = ""  # 下步措施
+    cell: str = ""  # where the value sits, e.g. "J7"
+
+
+@dataclass
+class Submission:
+    """报送表: one department's returned workbook, as read and checked."""
+
+    path: str
+    unit: str
+    period: Period
+    sheet: str
+    values: dict[str, Reported] = field(default_factory=dict)
+    funds_paid: dict[str, tuple[Decimal, str]] = field(default_factory=dict)  # task id → (万元, cell)
+    sign_off: dict[str, str] = field(default_factory=dict)  # 填报人, 联系电话, 审核人, 填报日期
+    template_id: str = ""
+    fingerprint: str = ""
+    filled_on: dt.date | None = None  # 填报日期
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -1,0 +1,160 @@
+"""Reading numbers as people type them into Excel or WPS (数值识别).
+
+``parse_value`` turns a cell's content into a ``Decimal``. What it can read without guessing it
+reads, and says in ``notice`` what it changed (``12所`` → 12, ``1.2万`` → 12000); what it cannot
+read comes back with ``error`` set and no value. It never raises for user input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Cells that mean "nothing reported" rather than zero.
+_PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "暂无", "空", "n/a", "na", "null"}
+# Words people put before a number that do not change it.
+_HEDGES = ("大约", "约为", "约", "近", "累计", "共计", "共", "达到", "达")
+_MULTIPLIERS = {"万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
+_NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The outcome of reading one cell: a value, nothing (未填), or an error."""
+
+    value: Decimal | None = None
+    notice: str = ""  # what was corrected, for the problem list
+    error: str = ""  # why it could not be read; value is None then
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None and not self.error
+
+
+def to_decimal(number: int | float) -> Decimal:
+    """An exact Decimal for a number read from a workbook (shortest repr of the float)."""
+    if isinstance(number, int):
+        return Decimal(number)
+    result = Decimal(repr(number))
+    return tidy(result)
+
+
+def tidy(value: Decimal) -> Decimal:
+    """Drop a meaningless fractional zero: 12.0 → 12, keep 12.50 → 12.5."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def _unit_scale(unit_of_measure: str) -> tuple[Decimal, str]:
+    """Split a unit like ``万人`` into its multiplier (10⁴) and base (``人``)."""
+    for word, factor in _MULTIPLIERS.items():
+        if unit_of_measure.startswith(word) and len(unit_of_measure) > 1:
+            return factor, unit_of_measure[len(word):]
+    return Decimal(1), unit_of_measure
+
+
+def parse_value(raw: object, unit_of_measure: str = "") -> Parsed:
+    """Read one cell's content as a non-negative number in the register's unit of measure."""
+    if raw is None or raw == "":
+        return Parsed()
+    if isinstance(raw, bool):
+        return Parsed(error=f"“{raw}” 不是数字,请填写数字")
+    if isinstance(raw, (int, float)):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            return Parsed(error="不是有效数字,请填写数字")
+        value = to_decimal(raw)
+        if value < 0:
+            return Parsed(error=f"“{raw}” 是负数,累计完成数不能为负,请改正")
+        return Parsed(value)
+    if not isinstance(raw, str):
+        return Parsed(error=f"“{raw}” 不是数字,请填写数字")
+    return _parse_text(raw, unit_of_measure)
+
+
+def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
+    # NFKC turns full-width digits, commas, percent signs and spaces into ASCII ones.
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    if text == "":
+        return Parsed()
+    if text.lower() in _PLACEHOLDERS:
+        return Parsed(notice=f"“{raw}” 按未填处理;如已有完成数请填写数字")
+    changes = []
+    if text != raw.strip():
+        changes.append("全角字符或空格")
+    for hedge in _HEDGES:
+        if text.startswith(hedge) and len(text) > len(hedge):
+            text = text[len(hedge):]
+            changes.append(f"“{hedge}”")
+            break
+
+    unit_factor, unit_base = _unit_scale(unit_of_measure)
+    number_part, suffix = _split_suffix(text)
+    if not number_part:
+        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+    if not _NUMBER_RE.match(number_part):
+        if "," in number_part:
+            return Parsed(error=f"“{raw}” 的千位分隔符位置不对,无法确定数值,请只填写数字")
+        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+    try:
+        value = Decimal(number_part.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+    if "," in number_part:
+        changes.append("千位分隔符")
+    if value < 0:
+        return Parsed(error=f"“{raw}” 是负数,累计完成数不能为负,请改正")
+
+    if suffix:
+        scaled = _apply_suffix(value, suffix, unit_of_measure, unit_factor, unit_base)
+        if scaled is None:
+            shown = unit_of_measure or "(无)"
+            return Parsed(error=f"“{raw}” 带有单位“{suffix}”,与计量单位“{shown}”不符,"
+                                f"请按计量单位只填写数字")
+        value = scaled
+        changes.append(f"单位“{suffix}”")
+    value = tidy(value)
+    notice = ""
+    if changes:
+        notice = f"“{raw}” 已按 {value} 读取(去掉了{'、'.join(changes)}),请核对"
+    return Parsed(value, notice=notice)
+
+
+def _split_suffix(text: str) -> tuple[str, str]:
+    match = re.match(r"^([+-]?[\d.,]*)(.*)$", text)
+    assert match is not None  # the pattern matches every string
+    return match.group(1), match.group(2)
+
+
+def _apply_suffix(value: Decimal, suffix: str, unit: str, unit_factor: Decimal,
+                  unit_base: str) -> Decimal | None:
+    """Scale ``value`` typed with ``suffix`` into the register's unit, or None if ambiguous."""
+    if suffix == "%":
+        return value if unit == "%" else None
+    if suffix == unit:
+        return value
+    factor = Decimal(1)
+    rest = suffix
+    if rest[:1] in _MULTIPLIERS:
+        factor, rest = _MULTIPLIERS[rest[:1]], rest[1:]
+    if rest not in ("", unit_base):
+        return None
+    if rest == "" and unit.startswith(suffix):
+        # "1.2万" where the unit is 万人: the unit written short, not a multiplier.
+        return value
+    return value * factor / unit_factor
+
+
+ONE_DECIMAL = Decimal("0.1")
+
+
+def percent(fraction: Decimal) -> Decimal:
+    """A fraction as a percentage rounded half-up to one decimal: 0.7777… → 77.8."""
+    return (fraction * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def format_percent(fraction: Decimal) -> str:
+    """``77.8%``: the one way percentages are shown to people."""
+    return f"{percent(fraction)}%"

@@ -1,0 +1,94 @@
+"""The steps of a reporting cycle, as the CLI and the Excel add-in both call them.
+
+Each function takes a loaded ``Config`` and returns a small result object; printing, progress bars
+and message boxes belong to the callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Config, load_config
+from .collect import read_submission
+from .model import IndicatorType, Period, Problem, Register, Severity, Submission
+from .register import load_register
+from .templates import generate_templates
+from .workfolder import init_workfolder, sample_register
+
+Progress = Callable[[Iterable], Iterable]
+
+
+@dataclass
+class TemplatesResult:
+    register: Register
+    period: Period
+    paths: list[Path]
+
+
+def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult:
+    """Register → one template per 牵头单位 in 下发/P/."""
+    register = load_register(config.register)
+    paths = generate_templates(register, config, progress=progress)
+    return TemplatesResult(register, config.period, paths)
+
+
+@dataclass
+class Checked:
+    """One file as ``validate`` saw it."""
+
+    path: Path
+    submission: Submission | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+
+def validate_files(config: Config, files: list[Path], progress: Progress = iter) -> list[Checked]:
+    """Check filled templates without consolidating: right register and period, cells filled,
+    numbers that are numbers. Unfilled cells are reported as notices."""
+    register = load_register(config.register)
+    by_id = {ind.id: ind for ind in register.indicators}
+    results = []
+    for path in progress(files):
+        if not path.is_file():
+            results.append(Checked(path, None, [Problem(path.name, "文件不存在,请检查文件名和路径")]))
+            continue
+        submission, problems = read_submission(path, register, config.period, config.stages)
+        if submission is not None:
+            problems += _unfilled(submission, by_id)
+        results.append(Checked(path, submission, problems))
+    return results
+
+
+def _unfilled(sub: Submission, by_id) -> list[Problem]:
+    problems = []
+    for reported in sub.values.values():
+        ind = by_id[reported.indicator_id]
+        empty = not reported.stage if ind.type is IndicatorType.MILESTONE else reported.value is None
+        if empty:
+            problems.append(Problem(sub.name, f"指标 {ind.id}“{ind.name}”的本期累计完成未填写",
+                                    sub.sheet, reported.cell, Severity.NOTICE))
+    for label in ("填报人", "联系电话", "填报日期"):
+        if not sub.sign_off.get(label):
+            problems.append(Problem(sub.name, f"{label}未填写,请在表格下方补上", sub.sheet,
+                                    severity=Severity.NOTICE))
+    return problems
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    config: Config
+    templates: TemplatesResult
+
+
+def run_demo(folder: Path, progress: Progress = iter) -> DemoResult:
+    """A working folder made from the bundled sample, then every step of the cycle that exists."""
+    init_workfolder(folder, register_from=sample_register())
+    config = load_config(folder / "config.ini")
+    templates = make_templates(config, progress)
+    return DemoResult(folder, config, templates)

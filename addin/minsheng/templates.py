@@ -1,0 +1,399 @@
+"""Department templates (填报表, SPEC §4): one locked, validated workbook per lead unit.
+
+Written with xlsxwriter: it is the faster writer and gives full control over protection, data
+validation and very-hidden sheets. Formula results are stored explicitly (``value=``) because
+xlsxwriter would otherwise store 0, which a reader that does not recalculate would show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable
+
+import xlsxwriter
+
+from . import __version__
+from .config import Config
+from .files import atomic_path, unique_names
+from .model import Indicator, IndicatorType, Period, Register, Task
+from .numbers import format_percent
+
+FORM_SHEET = "填报"
+GUIDE_SHEET = "填报说明"
+META_SHEET = "_meta"
+META_VERSION = "1"
+FUNDS_PLANNED = "年度计划资金(万元)"
+FUNDS_PAID = "累计拨付资金(万元)"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+    wrap: bool = False
+
+
+COLUMNS = (
+    Column("序号", 5), Column("指标编号", 8), Column("项目名称", 16, True),
+    Column("年度目标任务", 30, True), Column("指标名称", 18, True), Column("计量单位", 7, True),
+    Column("指标类型", 7), Column("年度目标值", 10), Column("上期累计", 10),
+    Column("本期累计完成", 12), Column("完成率", 8), Column("进展情况", 28, True),
+    Column("存在问题", 18, True), Column("下步措施", 18, True),
+)
+FUNDS_COLUMNS = (Column(FUNDS_PLANNED, 11), Column(FUNDS_PAID, 11))
+# The sign-off block under the table: label → (max length, is a date).
+SIGN_OFF = (("填报人", 20), ("联系电话", 40), ("审核人", 20), ("填报日期", 0))
+TEXT_LIMITS = {"进展情况": 500, "存在问题": 300, "下步措施": 300}
+TITLE_ROW, INFO_ROW, HEADER_ROW = 0, 1, 2  # 0-based rows of the 填报 sheet
+FIRST_DATA_ROW = HEADER_ROW + 1
+
+
+def template_name(period: Period, safe_unit: str) -> str:
+    """``2020-06_市教育局_填报表.xlsx``."""
+    return f"{period}_{safe_unit}_填报表.xlsx"
+
+
+def template_id(fingerprint: str, unit: str, period: Period) -> str:
+    return hashlib.sha256(f"{fingerprint}|{unit}|{period}".encode("utf-8")).hexdigest()[:16]
+
+
+def generate_templates(register: Register, config: Config, period: Period | None = None,
+                       previous: dict[str, Decimal] | None = None,
+                       progress: Callable[[Iterable], Iterable] = iter) -> list[Path]:
+    """Write one template per lead unit into 下发/P/; returns the paths in register order."""
+    period = period or config.period
+    folder = config.outbox(period)
+    names = unique_names(register.units)
+    generated_at = dt.datetime.now().replace(microsecond=0)
+    paths = []
+    for unit in progress(register.units):
+        target = folder / template_name(period, names[unit])
+        write_template(target, register, unit, config, period, previous or {}, generated_at)
+        paths.append(target)
+    return paths
+
+
+def write_template(target: Path, register: Register, unit: str, config: Config, period: Period,
+                   previous: dict[str, Decimal], generated_at: dt.datetime) -> None:
+    tasks = register.tasks_of(unit)
+    with atomic_path(target) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {
+            "in_memory": True,
+            # Text from the register is never turned into formulas, links or numbers.
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        book.set_properties({"title": f"{period.label}民生工程进展情况填报表({unit})",
+                             "author": config.issuer or "minsheng", "created": generated_at,
+                             "comments": f"minsheng {__version__}"})
+        styles = _Styles(book)
+        guide = book.add_worksheet(GUIDE_SHEET)
+        form = book.add_worksheet(FORM_SHEET)
+        meta = book.add_worksheet(META_SHEET)
+        rows = _write_form(form, styles, tasks, unit, config, period, previous)
+        _write_guide(guide, styles, unit, config, period, has_funds=_has_funds(tasks))
+        _write_meta(meta, register, unit, period, generated_at, rows)
+        form.activate()
+        meta.very_hidden()
+        book.close()
+
+
+def _has_funds(tasks: list[Task]) -> bool:
+    return any(task.planned_funds is not None for task in tasks)
+
+
+class _Styles:
+    """The handful of cell formats a template uses, made once per workbook."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "border": 1}
+        self.title = book.add_format({"font_name": "宋体", "font_size": 16, "bold": True,
+                                      "align": "center", "valign": "vcenter"})
+        self.info = book.add_format({"font_name": "宋体", "font_size": 11, "valign": "vcenter"})
+        self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
+                                       "bg_color": "#D9E1F2"})
+        self.cell = book.add_format({**base, "text_wrap": True})
+        self.center = book.add_format({**base, "align": "center"})
+        self.number = book.add_format({**base, "num_format": "General", "align": "center"})
+        self.percent = book.add_format({**base, "num_format": "0.0%", "align": "center",
+                                        "font_color": "#595959"})
+        self.blocked = book.add_format({**base, "bg_color": "#F2F2F2"})
+        self.input_number = book.add_format({**base, "locked": False, "num_format": "General"})
+        self.input_text = book.add_format({**base, "locked": False, "text_wrap": True,
+                                           "num_format": "@"})
+        self.input_date = book.add_format({**base, "locked": False, "num_format": "yyyy-mm-dd",
+                                           "align": "left"})
+        self.label = book.add_format({**base, "bold": True, "align": "center"})
+        self.pending = book.add_format({"bg_color": "#FFF2CC"})  # tint of an input not yet filled
+        self.guide_title = book.add_format({"font_name": "宋体", "font_size": 16, "bold": True})
+        self.guide = book.add_format({"font_name": "宋体", "font_size": 12, "text_wrap": True,
+                                      "valign": "top"})
+        self.guide_head = book.add_format({"font_name": "宋体", "font_size": 12, "bold": True})
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _row_height(texts: list[tuple[str, float]], line: float = 14.5, least: float = 30) -> float:
+    """Height that shows every wrapped text in full (Excel does not grow set-height rows)."""
+    lines = 1
+    for text, width in texts:
+        count = sum(math.ceil(_display_width(part) / max(width - 2, 1)) or 1
+                    for part in str(text).split("\n"))
+        lines = max(lines, count)
+    return min(409, max(least, line * lines + 6))
+
+
+def _columns_for(tasks: list[Task]) -> tuple[Column, ...]:
+    return COLUMNS + (FUNDS_COLUMNS if _has_funds(tasks) else ())
+
+
+def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, period: Period,
+                previous: dict[str, Decimal]) -> list[tuple[str, int]]:
+    columns = _columns_for(tasks)
+    col = {c.header: i for i, c in enumerate(columns)}
+    last_col = len(columns) - 1
+    for i, column in enumerate(columns):
+        ws.set_column(i, i, column.width)
+
+    ws.set_row(TITLE_ROW, 32)
+    ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, f"{period.label}民生工程进展情况填报表", st.title)
+    info = (f"填报单位:{unit}    统计期:{period.label}    时序进度:{format_percent(period.schedule)}"
+            f"    黄色单元格为待填内容,填好后黄色自动消失;其余单元格已锁定。")
+    if config.deadline:
+        info += f"    报送截止:{config.deadline}"
+    ws.set_row(INFO_ROW, 22)
+    ws.merge_range(INFO_ROW, 0, INFO_ROW, last_col, info, st.info)
+    ws.set_row(HEADER_ROW, 36)
+    for i, column in enumerate(columns):
+        ws.write_string(HEADER_ROW, i, column.header, st.header)
+
+    stage_names = [name for name, _ in config.stages]
+    stage_percents = ",".join(str(p) for _, p in config.stages)
+    stage_list = ",".join(f'"{name}"' for name in stage_names)
+    row = FIRST_DATA_ROW
+    serial = 0
+    placed: list[tuple[str, int]] = []
+    for task in tasks:
+        for position, ind in enumerate(task.indicators):
+            serial += 1
+            placed.append((ind.id, row + 1))
+            ws.write_number(row, col["序号"], serial, st.center)
+            ws.write_string(row, col["指标编号"], ind.id, st.center)
+            ws.write_string(row, col["项目名称"], task.name, st.cell)
+            ws.write_string(row, col["年度目标任务"], task.annual_target, st.cell)
+            ws.write_string(row, col["指标名称"], ind.name, st.cell)
+            ws.write_string(row, col["计量单位"], ind.unit_of_measure, st.center)
+            ws.write_string(row, col["指标类型"], ind.type.value, st.center)
+            if ind.target is None:
+                ws.write_string(row, col["年度目标值"], "全面完成", st.center)
+            else:
+                ws.write_number(row, col["年度目标值"], float(ind.target), st.number)
+            before = previous.get(ind.id)
+            if before is None:
+                ws.write_blank(row, col["上期累计"], None, st.number)
+            else:
+                ws.write_number(row, col["上期累计"], float(before), st.number)
+            _write_value_input(ws, st, row, col, ind, period, stage_names, stage_list, stage_percents)
+            for header, limit in TEXT_LIMITS.items():
+                ws.write_blank(row, col[header], None, st.input_text)
+                ws.data_validation(row, col[header], row, col[header], {
+                    "validate": "length", "criteria": "<=", "value": limit,
+                    "input_title": header, "input_message": f"不超过 {limit} 字。",
+                    "error_title": "文字过长", "error_message": f"{header}请控制在 {limit} 字以内。",
+                })
+            if FUNDS_PLANNED in col:
+                _write_funds(ws, st, row, col, task, first=position == 0)
+            ws.set_row(row, _row_height([(task.name, 16), (task.annual_target, 30), (ind.name, 18)]))
+            row += 1
+    last_data_row = row - 1
+    inputs = [col["本期累计完成"], *(col[h] for h in TEXT_LIMITS)]
+    for c in inputs:
+        _tint_blanks(ws, st, FIRST_DATA_ROW, c, last_data_row, c)
+    if FUNDS_PAID in col:
+        for task_first_row in _funds_rows(tasks):
+            _tint_blanks(ws, st, task_first_row, col[FUNDS_PAID], task_first_row, col[FUNDS_PAID])
+
+    row += 1
+    for label, limit in SIGN_OFF:
+        ws.set_row(row, 24)
+        ws.write_string(row, 1, label, st.label)
+        ws.merge_range(row, 2, row, 3, None, st.input_date if not limit else st.input_text)
+        if limit:
+            ws.data_validation(row, 2, row, 3, {"validate": "length", "criteria": "<=", "value": limit,
+                                                "error_message": f"{label}请控制在 {limit} 字以内。"})
+        else:
+            ws.data_validation(row, 2, row, 3, {
+                "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2100, 12, 31), "input_title": label,
+                "input_message": "填写日期,如 2020-07-05。",
+                "error_title": "日期有误", "error_message": "请填写日期,格式如 2020-07-05。"})
+        _tint_blanks(ws, st, row, 2, row, 3)
+        row += 1
+
+    ws.freeze_panes(FIRST_DATA_ROW, 0)
+    ws.protect("", {"format_columns": True, "format_rows": True,
+                    "select_locked_cells": True, "select_unlocked_cells": True})
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.repeat_rows(HEADER_ROW)
+    ws.print_area(0, 0, row - 1, last_col)
+    ws.set_footer("&C第 &P 页,共 &N 页")
+    return placed
+
+
+def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indicator,
+                       period: Period, stage_names: list[str], stage_list: str,
+                       stage_percents: str) -> None:
+    """The 本期累计完成 input with its validation, and the live 完成率 formula beside it."""
+    value_cell = f"{_col_letter(col['本期累计完成'])}{row + 1}"
+    target_cell = f"{_col_letter(col['年度目标值'])}{row + 1}"
+    c_value, c_rate = col["本期累计完成"], col["完成率"]
+    ws.write_blank(row, c_value, None, st.input_number)
+    if ind.type is IndicatorType.MILESTONE:
+        ws.data_validation(row, c_value, row, c_value, {
+            "validate": "list", "source": stage_names, "input_title": "选择当前阶段",
+            "input_message": "点击右侧箭头,从下拉列表中选择该项工作目前所处的阶段。",
+            "error_title": "请从列表中选择", "error_message": "只能从下拉列表中选择阶段。"})
+        formula = (f'=IF({value_cell}="","",IFERROR(INDEX({{{stage_percents}}},'
+                   f'MATCH({value_cell},{{{stage_list}}},0))/100,""))')
+        ws.write_formula(row, c_rate, formula, st.percent, "")
+        return
+    unit = ind.unit_of_measure
+    if unit == "%":
+        hint = "填写百分数的数值,如 96.4 表示 96.4%,不要带 % 号。"
+    else:
+        hint = f"填写 1 月至 {period.month} 月的累计数,单位:{unit},只填数字。"
+    if ind.type is IndicatorType.CEILING:
+        hint += " 本指标不超过年度目标值即为达标。"
+    ws.data_validation(row, c_value, row, c_value, {
+        "validate": "decimal", "criteria": ">=", "value": 0,
+        "input_title": "本期累计完成", "input_message": hint,
+        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字,不要带单位或文字。"})
+    if ind.type is IndicatorType.CEILING:
+        formula = f'=IF({value_cell}="","",IF({value_cell}<={target_cell},"达标","未达标"))'
+    else:
+        formula = f'=IF({value_cell}="","",{value_cell}/{target_cell})'
+    ws.write_formula(row, c_rate, formula, st.percent, "")
+
+
+def _write_funds(ws, st: _Styles, row: int, col: dict[str, int], task: Task, first: bool) -> None:
+    c_plan, c_paid = col[FUNDS_PLANNED], col[FUNDS_PAID]
+    if task.planned_funds is None or not first:
+        ws.write_blank(row, c_plan, None, st.blocked)
+        ws.write_blank(row, c_paid, None, st.blocked)
+        return
+    ws.write_number(row, c_plan, float(task.planned_funds), st.number)
+    ws.write_blank(row, c_paid, None, st.input_number)
+    ws.data_validation(row, c_paid, row, c_paid, {
+        "validate": "decimal", "criteria": ">=", "value": 0, "input_title": FUNDS_PAID,
+        "input_message": "填写截至统计期末累计拨付的资金,单位:万元。",
+        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字(万元)。"})
+
+
+def _funds_rows(tasks: list[Task]) -> list[int]:
+    rows, row = [], FIRST_DATA_ROW
+    for task in tasks:
+        if task.planned_funds is not None:
+            rows.append(row)
+        row += len(task.indicators)
+    return rows
+
+
+def _tint_blanks(ws, st: _Styles, r0: int, c0: int, r1: int, c1: int) -> None:
+    ws.conditional_format(r0, c0, r1, c1, {"type": "blanks", "format": st.pending})
+
+
+def _col_letter(col: int) -> str:
+    return xlsxwriter.utility.xl_col_to_name(col)
+
+
+def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has_funds: bool) -> None:
+    ws.set_column(0, 0, 100)
+    ws.hide_gridlines(2)
+    stages = "、".join(f"{name}({percent}%)" for name, percent in config.stages)
+    items = [
+        "只填写“填报”表中的黄色单元格,填好后黄色会自动消失;其他单元格已锁定,无需也无法修改。",
+        f"“本期累计完成”填写 1 月 1 日至 {period.month} 月底的累计数,不是当月数;只填阿拉伯数字,"
+        "不要带单位,例如填 12,不要写“12所”或“十二”。",
+        "计量单位为 % 的指标,填写百分数的数值,例如参保率 96.4% 填 96.4。",
+        f"“里程碑”类指标没有数量目标,请点击单元格右侧的箭头,从下拉列表中选择当前所处阶段:{stages}。",
+        "“上限”类指标填写实际数值,不超过年度目标值即为达标。",
+        "“完成率”由表格自动计算,仅供参考;汇总时由系统按填报数重新计算。",
+        "“进展情况”用一两句话写明主要工作和完成情况;遇到的困难写在“存在问题”,下一步打算写在“下步措施”。",
+    ]
+    if has_funds:
+        items.append("有年度计划资金的任务,在“累计拨付资金(万元)”中填写截至统计期末累计拨付的资金。")
+    items += [
+        "表格下方请填写填报人、联系电话、审核人和填报日期。",
+        "请不要增删行列、不要修改工作表名称,也不要另存为其他格式;填好后直接保存,将本文件发回。",
+    ]
+    ws.set_row(0, 30)
+    ws.write_string(0, 0, f"{period.label}民生工程进展情况填报说明", st.guide_title)
+    facts = [f"填报单位:{unit}", f"统计期:{period.label}(数据截至 {period.month} 月底)",
+             f"时序进度:{format_percent(period.schedule)}(按全年 12 个月平均计算)"]
+    if config.deadline:
+        facts.append(f"报送截止:{config.deadline}")
+    if config.issuer:
+        facts.append(f"汇总单位:{config.issuer}" + (f"  联系人:{config.contact}" if config.contact else ""))
+    row = 2
+    for fact in facts:
+        ws.write_string(row, 0, fact, st.guide)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "怎么填", st.guide_head)
+    row += 1
+    for number, item in enumerate(items, start=1):
+        text = f"{_ordinal(number)}、{item}"
+        ws.set_row(row, _row_height([(text, 100)], line=17, least=20))
+        ws.write_string(row, 0, text, st.guide)
+        row += 1
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _ordinal(n: int) -> str:
+    """Chinese numeral for 1–99: 1 → 一, 10 → 十, 12 → 十二, 21 → 二十一."""
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _write_meta(ws, register: Register, unit: str, period: Period, generated_at: dt.datetime,
+                rows: list[tuple[str, int]]) -> None:
+    """Very-hidden identity of the file, so consolidation knows whose and which period it is."""
+    pairs = [
+        ("格式版本", META_VERSION),
+        ("模板编号", template_id(register.fingerprint, unit, period)),
+        ("台账指纹", register.fingerprint),
+        ("填报单位", unit),
+        ("统计期", str(period)),
+        ("生成时间", generated_at.isoformat()),
+        ("生成软件", f"minsheng {__version__}"),
+        ("表头行", str(HEADER_ROW + 1)),
+    ]
+    for r, (key, value) in enumerate(pairs):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    r = len(pairs) + 1
+    ws.write_string(r, 0, "指标编号")
+    ws.write_string(r, 1, "行号")
+    for indicator_id, sheet_row in rows:
+        r += 1
+        ws.write_string(r, 0, indicator_id)
+        ws.write_number(r, 1, sheet_row)
+    ws.protect("")

@@ -1,0 +1,48 @@
+"""The working folder (工作文件夹, SPEC §2.1): creating one, and the sample that ships with the tool."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from .config import CONFIG_NAME, default_config_text
+from .register import write_register
+
+SAMPLE_REGISTER = "任务台账.xlsx"
+FOLDERS = ("下发", "收集", "汇总", "templates")
+
+
+def sample_register() -> Path:
+    """The bundled register built from the real 2020 plan (seed 004)."""
+    return Path(str(resources.files("minsheng").joinpath("sample", SAMPLE_REGISTER)))
+
+
+def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """Create ``config.ini``, a register and the folders. Never overwrites an existing file.
+
+    The register is a copy of ``register_from`` when given, else an empty one with the §3
+    headers. Returns ``(created, kept)``: what was made and what already existed and was left alone.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    created, kept = [], []
+    config = folder / CONFIG_NAME
+    if config.exists():
+        kept.append(config)
+    else:
+        config.write_text(default_config_text(), encoding="utf-8")
+        created.append(config)
+    register = folder / SAMPLE_REGISTER
+    if register.exists():
+        kept.append(register)
+    else:
+        if register_from is not None:
+            shutil.copyfile(register_from, register)
+        else:
+            write_register(register, [])
+        created.append(register)
+    for name in FOLDERS:
+        path = folder / name
+        (kept if path.exists() else created).append(path)
+        path.mkdir(exist_ok=True)
+    return created, kept
