@@ -172,7 +172,7 @@ def _cmd_validate(args) -> int:
         unit = f"{item.submission.unit}," if item.submission else ""
         print(f"{head} {item.path.name}:{unit}{len(errors)} 个错误,{len(notices)} 条提示")
         for problem in item.problems:
-            print(f"    [{problem.severity.value}] {problem.where}:{problem.message}")
+            print(f"    [{problem.severity.value}] {problem}")
     print(f"共检查 {len(checked)} 个文件,{clean} 个无问题,"
           f"{sum(1 for c in checked if c.errors or c.submission is None)} 个有错误")
     return EXIT_OK

@@ -23,8 +23,8 @@ class OutputLockedError(Exception):
 def safe_name(text: str, fallback: str = "未命名单位") -> str:
     """A file-name part that is valid on Windows, macOS and Linux and says the same thing."""
     text = unicodedata.normalize("NFC", text)
-    text = _FORBIDDEN.sub("_", text)
     text = " ".join(text.split())  # newlines and tabs inside a cell become single spaces
+    text = _FORBIDDEN.sub("_", text)
     text = text.strip(" .")
     if text.upper().split(".")[0] in _RESERVED:
         text = f"_{text}"

@@ -126,16 +126,25 @@ class Register:
         return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
 
     def tasks_of(self, unit: str) -> list[Task]:
-        """The unit's tasks, each holding only the indicators that unit leads."""
-        result = []
+        """The unit's tasks, each holding only the indicators that unit leads.
+
+        A task led by several units keeps its planned funds only in its first lead unit's view:
+        that unit reports the funds paid, so they are counted once.
+        """
+        return self.by_unit().get(unit, [])
+
+    def by_unit(self) -> dict[str, list[Task]]:
+        """Every lead unit's view of the register (see ``tasks_of``), built in one pass."""
+        views: dict[str, list[Task]] = {}
         for task in self.tasks:
-            mine = [ind for ind in task.indicators if ind.lead_unit == unit]
-            if mine:
-                result.append(
+            leads = task.lead_units
+            for unit in leads:
+                mine = [ind for ind in task.indicators if ind.lead_unit == unit]
+                funds = task.planned_funds if unit == leads[0] else None
+                views.setdefault(unit, []).append(
                     Task(task.id, task.category, task.name, task.annual_target,
-                         task.partner_units, task.planned_funds, task.deadline, mine)
-                )
-        return result
+                         task.partner_units, funds, task.deadline, mine))
+        return views
 
     def task(self, task_id: str) -> Task:
         for task in self.tasks:

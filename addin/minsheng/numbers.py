@@ -44,7 +44,7 @@ def to_decimal(number: int | float) -> Decimal:
 def tidy(value: Decimal) -> Decimal:
     """Drop a meaningless fractional zero: 12.0 → 12, keep 12.50 → 12.5."""
     if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
+        return Decimal(int(value))
     return value.normalize()
 
 
@@ -76,7 +76,7 @@ def parse_value(raw: object, unit_of_measure: str = "") -> Parsed:
 
 def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     # NFKC turns full-width digits, commas, percent signs and spaces into ASCII ones.
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    text = "".join(unicodedata.normalize("NFKC", raw).split())
     if text == "":
         return Parsed()
     if text.lower() in _PLACEHOLDERS:
@@ -123,7 +123,7 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
 
 
 def _split_suffix(text: str) -> tuple[str, str]:
-    match = re.match(r"^([+-]?[\d.,]*)(.*)$", text)
+    match = re.match(r"^([+-]?[\d.,]*)(.*)$", text, re.DOTALL)
     assert match is not None  # the pattern matches every string
     return match.group(1), match.group(2)
 

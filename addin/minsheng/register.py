@@ -43,7 +43,7 @@ REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位"
 # Columns describing the task rather than the indicator: merged cells spanning a task's rows are
 # common in hand-made registers, so their value is carried down over the merged area.
 _TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
-_UNIT_SEPARATORS = ("、", ",", ",", ";", ";", "/")
+_UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
 
 
 class RegisterError(Exception):

@@ -1,0 +1,78 @@
+"""Benchmark: generating department templates (SPEC §10 target: 1,000 templates ≤ 10 s).
+
+    python scripts/bench_templates.py [--units 1000] [--indicators 25]
+
+Builds a register of N units × M indicators by repeating the bundled sample's indicators (so
+every indicator type and the long Chinese texts are in it), then times ``minsheng templates``
+end to end (register load included) and prints the numbers and the ratio to the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
+
+from minsheng.config import load_config  # noqa: E402
+from minsheng.pipeline import make_templates  # noqa: E402
+from minsheng.register import load_register, write_register  # noqa: E402
+from minsheng.workfolder import init_workfolder, sample_register  # noqa: E402
+
+TARGET_SECONDS_PER_1000 = 10.0
+
+
+def synthetic_rows(units: int, per_unit: int) -> list[dict]:
+    """``units`` lead units with ``per_unit`` indicators each, cycled from the sample register."""
+    sample = load_register(sample_register())
+    pool = [(task, ind) for task in sample.tasks for ind in task.indicators]
+    rows, k = [], 0
+    for u in range(units):
+        unit = f"第{u + 1:04d}单位"
+        for i in range(per_unit):
+            _, ind = pool[k % len(pool)]
+            k += 1
+            task_id = f"{u + 1}-{i // 3 + 1}"  # three indicators per task
+            task = sample.tasks[(u * 10 + i // 3) % len(sample.tasks)]
+            rows.append({
+                "任务编号": task_id, "类别": task.category, "项目名称": f"{task.name}({task_id})",
+                "年度目标任务": task.annual_target, "牵头单位": unit, "指标编号": f"{task_id}-{i % 3 + 1}",
+                "指标名称": ind.name, "计量单位": ind.unit_of_measure, "指标类型": ind.type.value,
+                "年度目标值": ind.target if ind.target is not None else "",
+                "年度计划资金(万元)": 100 + i if i % 3 == 0 else "",
+            })
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="生成填报模板的性能测试")
+    parser.add_argument("--units", type=int, default=1000, help="牵头单位数(默认 1000)")
+    parser.add_argument("--indicators", type=int, default=25, help="每个单位的指标数(默认 25)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        init_workfolder(folder)
+        write_register(folder / "任务台账.xlsx", synthetic_rows(args.units, args.indicators))
+        config = load_config(folder / "config.ini")
+        start = time.perf_counter()
+        result = make_templates(config)
+        elapsed = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in result.paths)
+
+    per = elapsed / len(result.paths)
+    scaled = per * 1000
+    print(f"templates: {len(result.paths)} 个单位 × {args.indicators} 个指标")
+    print(f"  total        {elapsed:8.2f} s   (register load included)")
+    print(f"  per template {per * 1000:8.2f} ms")
+    print(f"  1,000 scaled {scaled:8.2f} s   target ≤ {TARGET_SECONDS_PER_1000:.0f} s   "
+          f"ratio {scaled / TARGET_SECONDS_PER_1000:.2f} ({'OK' if scaled <= TARGET_SECONDS_PER_1000 else 'SLOW'})")
+    print(f"  output       {size / len(result.paths) / 1024:8.1f} KiB per file")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+import subprocess
+import sys
+
+import pytest
+
+from minsheng.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+
+from conftest import HEADERS, ROWS, fill, write_register_xlsx
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_makes_a_working_folder_and_never_overwrites(tmp_path, capsys):
+    folder = tmp_path / "民生办"
+    code, out, _ = run(capsys, "init", str(folder))
+    assert code == EXIT_OK
+    assert {p.name for p in folder.iterdir()} == {"config.ini", "任务台账.xlsx", "下发", "收集", "汇总", "templates"}
+    (folder / "config.ini").write_text("; 我改过的配置\n", encoding="utf-8")
+    code, out, _ = run(capsys, "init", str(folder))
+    assert code == EXIT_OK and "已存在,未改动 config.ini" in out
+    assert (folder / "config.ini").read_text(encoding="utf-8") == "; 我改过的配置\n"
+
+
+def test_templates_in_a_working_folder(workfolder, capsys, monkeypatch):
+    monkeypatch.chdir(workfolder)
+    code, out, _ = run(capsys, "templates")
+    assert code == EXIT_OK
+    assert "4 项任务,6 个指标,3 个牵头单位" in out
+    assert len(list((workfolder / "下发" / "2020-06").glob("*.xlsx"))) == 3
+    code, _, _ = run(capsys, "templates", "--period", "2020-09")
+    assert code == EXIT_OK
+    assert len(list((workfolder / "下发" / "2020-09").glob("*.xlsx"))) == 3
+
+
+def test_config_option_works_from_anywhere(workfolder, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, "templates", "--config", str(workfolder / "config.ini"))
+    assert code == EXIT_OK
+    assert (workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx").is_file()
+
+
+def test_no_config_is_one_chinese_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "templates")
+    assert code == EXIT_FAILED
+    assert err.count("\n") == 1 and err.startswith("错误:") and "config.ini" in err
+
+
+def test_empty_register_of_a_new_folder_is_explained(tmp_path, capsys, monkeypatch):
+    main(["init", str(tmp_path)])
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "templates")
+    assert code == EXIT_FAILED and "没有任何指标行" in err
+
+
+def test_register_problems_are_all_listed(workfolder, capsys, monkeypatch):
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADERS.index("年度目标值")] = "很多"
+    rows[1][HEADERS.index("指标类型")] = "其他"
+    write_register_xlsx(workfolder / "任务台账.xlsx", rows)
+    monkeypatch.chdir(workfolder)
+    code, _, err = run(capsys, "templates")
+    assert code == EXIT_FAILED
+    assert "任务台账!K2" in err and "任务台账!J3" in err
+
+
+def test_validate_reports_and_exits_0(workfolder, capsys, monkeypatch):
+    monkeypatch.chdir(workfolder)
+    main(["templates"])
+    capsys.readouterr()
+    template = workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx"
+    bad = fill(template, workfolder / "收集" / "2020-06" / "教育局.xlsx", {"7-1": "十二所", "7-2": 5, "8-1": "前期准备"})
+    good = fill(template, workfolder / "收集" / "2020-06" / "教育局2.xlsx", {"7-1": 5, "7-2": 5, "8-1": "前期准备"})
+    code, out, _ = run(capsys, "validate", str(bad), str(good))
+    assert code == EXIT_OK
+    assert "✘ 教育局.xlsx:市教育局,1 个错误" in out
+    assert "教育局.xlsx 填报!J4: “十二所” 不是数字" in out
+    assert "✔ 教育局2.xlsx" in out
+    assert "共检查 2 个文件,1 个无问题,1 个有错误" in out
+
+
+def test_usage_errors_exit_2_in_chinese(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == EXIT_USAGE
+    assert "无效的命令" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])
+    assert info.value.code == EXIT_USAGE and "缺少参数" in capsys.readouterr().err
+
+
+def test_help_is_chinese(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["templates", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "按任务台账为每个牵头单位生成填报模板" in out and "统计期" in out
+
+
+def test_demo_runs_on_the_bundled_sample(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", str(tmp_path / "演示"))
+    assert code == EXIT_OK
+    assert "50 项任务,97 个指标,21 个牵头单位" in out
+    assert len(list((tmp_path / "演示" / "下发" / "2020-06").glob("*_填报表.xlsx"))) == 21
+
+
+def test_installed_command_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "minsheng", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("minsheng ")
