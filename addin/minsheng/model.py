@@ -207,3 +207,44 @@ class Submission:
     @property
     def name(self) -> str:
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+class Status(str, enum.Enum):
+    """状态: exactly one per indicator (SPEC §5)."""
+
+    COMPLETE = "已完成"
+    ON_SCHEDULE = "序时推进"
+    LAGGING = "滞后"
+    SEVERELY_LAGGING = "严重滞后"
+    NOT_STARTED = "未启动"
+    MET = "达标"
+    NOT_MET = "未达标"
+    NOT_FILLED = "未填"
+    NOT_SUBMITTED = "未报送"
+
+    @property
+    def done(self) -> bool:
+        """The year's target is reached."""
+        return self in (Status.COMPLETE, Status.MET)
+
+    @property
+    def light(self) -> str:
+        """红黄绿灯: ``red``, ``yellow`` or ``green``."""
+        if self in (Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_SUBMITTED):
+            return "red"
+        if self in (Status.LAGGING, Status.NOT_STARTED, Status.NOT_FILLED):
+            return "yellow"
+        return "green"
+
+
+# Worst first: a task's status is the worst of its indicators'.
+STATUS_ORDER = (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.NOT_STARTED, Status.SEVERELY_LAGGING,
+                Status.LAGGING, Status.NOT_MET, Status.ON_SCHEDULE, Status.MET, Status.COMPLETE)
+
+
+class Flag(str, enum.Enum):
+    """标记: warnings beside the status, any number per indicator."""
+
+    DOUBTFUL = "数据存疑"  # completion above the outlier limit
+    DECREASED = "较上期减少"  # a cumulative value lower than last period
+    TEXT_MISMATCH = "文字与数据不符"  # a percentage in the text disagrees with the computed one

@@ -7,10 +7,12 @@ read comes back with ``error`` set and no value. It never raises for user input.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 # Cells that mean "nothing reported" rather than zero.
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "暂无", "空", "n/a", "na", "null"}
@@ -147,14 +149,23 @@ def _apply_suffix(value: Decimal, suffix: str, unit: str, unit_factor: Decimal,
     return value * factor / unit_factor
 
 
-ONE_DECIMAL = Decimal("0.1")
+def percent(fraction: Decimal | Fraction) -> Decimal:
+    """A fraction as a percentage rounded half-up (away from zero) to one decimal: 7/9 → 77.8.
+
+    Works on the exact value (a ``Fraction`` or ``Decimal``), so no binary rounding can tip a
+    boundary: 0.0005 → 0.1, 0.7775 → 77.8.
+    """
+    tenths = Fraction(fraction) * 1000
+    magnitude = math.floor(abs(tenths) + Fraction(1, 2))
+    return Decimal(magnitude if tenths >= 0 else -magnitude).scaleb(-1)
 
 
-def percent(fraction: Decimal) -> Decimal:
-    """A fraction as a percentage rounded half-up to one decimal: 0.7777… → 77.8."""
-    return (fraction * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
-
-
-def format_percent(fraction: Decimal) -> str:
+def format_percent(fraction: Decimal | Fraction) -> str:
     """``77.8%``: the one way percentages are shown to people."""
     return f"{percent(fraction)}%"
+
+
+def format_points(points: Decimal | Fraction) -> str:
+    """Percentage points with one decimal and a sign: ``+12.5``, ``-3.0``."""
+    value = percent(Fraction(points) / 100)
+    return f"{'+' if value > 0 else ''}{value}"

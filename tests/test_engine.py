@@ -1,0 +1,191 @@
+"""Table-driven tests of every rule and boundary of SPEC §5."""
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from minsheng.config import Thresholds
+from minsheng.engine import (Previous, assess, assess_all, progress_sentence, schedule, summarize_categories,
+                             summarize_programme, summarize_tasks, summarize_units)
+from minsheng.model import (Flag, Indicator, IndicatorType, Period, Register, Reported, Status, Submission,
+                            Task)
+
+JUNE = Period(2020, 6)
+RULES = Thresholds()
+STAGES = {"未启动": Decimal(0), "前期准备": Decimal(20), "开工实施": Decimal(50), "基本完成": Decimal(80),
+          "全面完成": Decimal(100)}
+
+
+def indicator(kind="累计", target="100", unit="个", id="1-1", lead="市教育局"):
+    return Indicator(id, id.split("-")[0], "指标", unit, IndicatorType(kind),
+                     None if target is None else Decimal(target), lead, 2)
+
+
+def judge(kind, target, value, period=JUNE, previous=None, progress="", deadline=None, stage=""):
+    reported = Reported("1-1", None if value is None else Decimal(value), stage, progress=progress)
+    return assess(indicator(kind, target), reported, True, period, RULES, STAGES, deadline, previous)
+
+
+@pytest.mark.parametrize("kind, target, value, status", [
+    # 累计 in June: 时序进度 50%.
+    ("累计", "100", "100", Status.COMPLETE),
+    ("累计", "100", "150", Status.COMPLETE),
+    ("累计", "25100", "25088", Status.ON_SCHEDULE),  # 100.0% shown, not complete
+    ("累计", "100", "0", Status.NOT_STARTED),
+    ("累计", "100", "40", Status.ON_SCHEDULE),  # gap exactly 10 points
+    ("累计", "100", "39.9", Status.LAGGING),  # gap 10.1
+    ("累计", "100", "20", Status.LAGGING),  # gap exactly 30 points
+    ("累计", "100", "19.9", Status.SEVERELY_LAGGING),
+    ("累计", "100", "60", Status.ON_SCHEDULE),  # ahead of schedule
+    ("比率", "95", "95", Status.MET),  # exactly at target
+    ("比率", "95", "94.9", Status.NOT_MET),
+    ("比率", "95", "0", Status.NOT_MET),
+    ("上限", "0.3", "0.3", Status.MET),
+    ("上限", "0.3", "0.31", Status.NOT_MET),
+    ("上限", "0", "0", Status.MET),  # 零就业家庭动态清零
+    ("累计", "100", None, Status.NOT_FILLED),
+])
+def test_status_rules_and_boundaries(kind, target, value, status):
+    assert judge(kind, target, value).status is status
+
+
+@pytest.mark.parametrize("month, target, value, status", [
+    # Boundaries that binary or 28-digit decimal arithmetic would tip: 7/30 in April is exactly 10 points
+    # behind 4/12.
+    (4, "30", "7", Status.ON_SCHEDULE),
+    (4, "3", "0.7", Status.ON_SCHEDULE),
+    (1, "12", "0.0000001", Status.ON_SCHEDULE),
+    (12, "3", "2.7", Status.ON_SCHEDULE),
+    (12, "3", "2.6", Status.LAGGING),
+    (9, "4", "1.8", Status.LAGGING),  # 75% − 45% = 30 points
+    (9, "4", "1.79", Status.SEVERELY_LAGGING),
+])
+def test_exact_gap_boundaries_in_other_months(month, target, value, status):
+    assert judge("累计", target, value, Period(2020, month)).status is status
+
+
+@pytest.mark.parametrize("stage, status, rate", [
+    ("全面完成", Status.COMPLETE, Fraction(1)),
+    ("基本完成", Status.ON_SCHEDULE, Fraction(4, 5)),
+    ("前期准备", Status.LAGGING, Fraction(1, 5)),  # 50% − 20% = exactly 30 points
+    ("未启动", Status.NOT_STARTED, Fraction(0)),
+    ("", Status.NOT_FILLED, None),
+])
+def test_milestone_stage_maps_to_a_percentage_then_as_cumulative(stage, status, rate):
+    result = judge("里程碑", None, None, stage=stage)
+    assert result.status is status and result.rate == rate
+
+
+def test_rate_is_exact_and_shown_half_up():
+    result = judge("累计", "9", "7")
+    assert result.rate == Fraction(7, 9) and result.rate_percent == Decimal("77.8")
+    assert judge("累计", "25100", "25088").rate_percent == Decimal("100.0")
+    assert judge("累计", "2000", "1555").rate_percent == Decimal("77.8")  # 77.75 rounds up
+    assert judge("上限", "0.3", "0.2").rate is None
+
+
+def test_not_submitted():
+    result = assess(indicator(), None, False, JUNE, RULES, STAGES)
+    assert result.status is Status.NOT_SUBMITTED and result.rate is None
+
+
+@pytest.mark.parametrize("kind, target, value, flagged", [
+    ("累计", "100", "300", False),  # exactly the limit
+    ("累计", "100", "300.1", True),
+    ("比率", "20", "61", True),
+])
+def test_outlier_flag(kind, target, value, flagged):
+    assert (Flag.DOUBTFUL in judge(kind, target, value).flags) is flagged
+
+
+def test_decrease_flag_and_change_in_points():
+    before = Previous(Period(2020, 5), Decimal(45))
+    fell = judge("累计", "100", "40", previous=before)
+    assert Flag.DECREASED in fell.flags and fell.change == -5
+    rose = judge("累计", "100", "52.5", previous=before)
+    assert rose.flags == () and rose.change == Fraction(15, 2)
+    milestone = judge("里程碑", None, None, previous=Previous(Period(2020, 5), Decimal(80)), stage="开工实施")
+    assert Flag.DECREASED in milestone.flags and milestone.change == -30
+
+
+def test_text_that_disagrees_with_the_numbers_is_flagged():
+    assert Flag.TEXT_MISMATCH in judge("累计", "100", "40", progress="目前已完成全年任务的80%").flags
+    assert Flag.TEXT_MISMATCH not in judge("累计", "100", "40", progress="已完成40%").flags
+    assert Flag.TEXT_MISMATCH not in judge("累计", "100", "40", progress="进展顺利").flags
+
+
+@pytest.mark.parametrize("month, deadline, expected", [
+    (6, None, Fraction(1, 2)),
+    (6, dt.date(2020, 12, 31), Fraction(1, 2)),
+    (6, dt.date(2020, 10, 31), Fraction(6, 10)),
+    (11, dt.date(2020, 10, 31), Fraction(1)),
+    (6, dt.date(2019, 12, 31), Fraction(1)),
+])
+def test_schedule_follows_the_deadline(month, deadline, expected):
+    assert schedule(Period(2020, month), deadline) == expected
+
+
+def small_register():
+    tasks = [
+        Task("1", "一、就业", "技能培训", "培训100人", (), Decimal(100), None,
+             [indicator("累计", "100", id="1-1"), indicator("比率", "95", "%", id="1-2")]),
+        Task("2", "一、就业", "见习岗位", "岗位10个", (), None, None, [indicator("累计", "10", id="2-1")]),
+        Task("3", "二、教育", "幼儿园", "建园", (), Decimal(50), None,
+             [indicator("里程碑", None, "阶段", id="3-1", lead="市住建局")]),
+    ]
+    return Register("r.xlsx", tasks, "f" * 16)
+
+
+def test_roll_ups_for_task_unit_category_programme_and_funds():
+    register = small_register()
+    sub = Submission("教育.xlsx", "市教育局", JUNE, "填报", values={
+        "1-1": Reported("1-1", Decimal(100)), "1-2": Reported("1-2", Decimal(90)),
+        "2-1": Reported("2-1", Decimal(6))}, funds_paid={"1": (Decimal(60), "P4")})
+    subs = {"市教育局": sub}
+    assessments = assess_all(register, subs, JUNE, RULES, tuple(STAGES.items()))
+    assert [a.status for a in assessments] == [Status.COMPLETE, Status.NOT_MET, Status.ON_SCHEDULE,
+                                               Status.NOT_SUBMITTED]
+    tasks = summarize_tasks(register, assessments, subs)
+    assert [(t.status, t.complete, t.funds_paid) for t in tasks] == [
+        (Status.NOT_MET, False, Decimal(60)), (Status.ON_SCHEDULE, False, None),
+        (Status.NOT_SUBMITTED, False, None)]
+    units = summarize_units(register, assessments, tasks, subs)
+    assert [(u.name, u.rank, u.submitted) for u in units] == [("市教育局", 1, True), ("市住建局", 2, False)]
+    # (1 + 90/95 + 0.6) / 3, each capped at 100%
+    assert units[0].mean == (1 + Fraction(90, 95) + Fraction(6, 10)) / 3
+    assert (units[0].funds_planned, units[0].funds_paid) == (Decimal(100), Decimal(60))
+    categories = summarize_categories(register, assessments)
+    assert [(c.name, sum(c.counts.values())) for c in categories] == [("一、就业", 3), ("二、教育", 1)]
+    programme = summarize_programme(JUNE, tasks, assessments, units)
+    assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule,
+            programme.tasks_lagging, programme.units_missing) == (3, 0, 1, 1, 1)
+    assert programme.funds_rate == Fraction(60, 150)
+    assert programme.sentence == "3项任务中已有0项完成全年任务目标,其余3项中1项序时推进、1项滞后。"
+    assert programme.counts == Counter({Status.COMPLETE: 1, Status.NOT_MET: 1, Status.ON_SCHEDULE: 1,
+                                        Status.NOT_SUBMITTED: 1})
+
+
+def test_tied_departments_share_a_rank():
+    register = Register("r", [Task(str(i), "", f"t{i}", "", (), None, None,
+                                   [indicator("累计", "10", id=f"{i}-1", lead=f"单位{i}")]) for i in range(4)], "f")
+    values = {"单位0": 5, "单位1": 8, "单位2": 8, "单位3": 2}
+    subs = {u: Submission(u, u, JUNE, "填报", values={f"{u[-1]}-1": Reported(f"{u[-1]}-1", Decimal(v))})
+            for u, v in values.items()}
+    assessments = assess_all(register, subs, JUNE, RULES, tuple(STAGES.items()))
+    units = summarize_units(register, assessments, summarize_tasks(register, assessments, subs), subs)
+    assert [(u.name, u.rank) for u in units] == [("单位1", 1), ("单位2", 1), ("单位0", 3), ("单位3", 4)]
+
+
+@pytest.mark.parametrize("kind, target, unit, value, sentence", [
+    ("累计", "9", "所", "7", "指标7所,完成任务77.8%"),
+    ("比率", "95", "%", "96.4", "指标96.4%,达到年度目标"),
+    ("比率", "95", "%", "90", "指标90%,未达到年度目标95%"),
+    ("上限", "0.3", "万元", "0.25", "指标0.25万元,控制在目标以内"),
+])
+def test_progress_sentences(kind, target, unit, value, sentence):
+    reported = Reported("1-1", Decimal(value))
+    result = assess(indicator(kind, target, unit), reported, True, JUNE, RULES, STAGES)
+    assert progress_sentence(result) == sentence
