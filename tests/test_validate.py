@@ -103,7 +103,7 @@ def test_not_a_workbook_and_empty_files_are_problems_not_crashes(config, tmp_pat
     junk = tmp_path / "说明.xlsx"
     junk.write_text("这不是表格", encoding="utf-8")
     sub, problems = read(junk, config)
-    assert sub is None and "无法读取" in problems[0].message
+    assert sub is None and "不是 Excel/WPS 表格文件" in problems[0].message
     blank = tmp_path / "blank.xlsx"
     openpyxl.Workbook().save(blank)
     sub, problems = read(blank, config)

@@ -17,8 +17,9 @@ from typing import Iterable, Iterator, TypeVar
 from . import __version__
 from .config import ConfigError, load_config
 from .files import OutputLockedError
-from .model import Severity
-from .pipeline import make_templates, run_demo, validate_files
+from .model import STATUS_ORDER, Severity
+from .numbers import format_percent
+from .pipeline import ConsolidationError, make_templates, run_consolidation, run_demo, validate_files
 from .register import RegisterError
 from .workfolder import init_workfolder, sample_register
 
@@ -83,10 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", action="store_true", help="放入自带的示例任务台账(2020年全市民生工作要点)")
 
     command("templates", "按任务台账为每个牵头单位生成填报模板,放在 下发/统计期/ 中")
+    command("consolidate", "汇总 收集/统计期/ 中的填报表:检查、计算完成率、对照时序进度,输出到 汇总/统计期/")
     p = command("validate", "检查填好的填报表(是否本台账本期的模板、数字是否为数字),不汇总")
     p.add_argument("files", metavar="文件", type=Path, nargs="+", help="要检查的填报表")
     p = sub.add_parser("demo", help="用自带示例跑一遍完整流程", add_help=False,
-                       description="用自带的示例任务台账新建演示文件夹,并运行目前已有的全部步骤。")
+                       description="用自带的示例任务台账新建演示文件夹,生成填报模板、模拟各单位报送并汇总。")
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     p.add_argument("folder", metavar="文件夹", type=Path, nargs="?", default=Path("民生工程演示"),
                    help="演示文件夹(默认:当前文件夹下的“民生工程演示”)")
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ConfigError, RegisterError, OutputLockedError) as exc:
+    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError) as exc:
         _fail(exc)
         if isinstance(exc, RegisterError) and len(exc.problems) > 1:
             for problem in exc.problems[:MAX_LISTED]:
@@ -178,12 +180,36 @@ def _cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def _cmd_consolidate(args) -> int:
+    config = _config(args)
+    _print_consolidation(run_consolidation(config, lambda files: progress(files, "读取填报表")))
+    return EXIT_OK
+
+
+def _print_consolidation(done) -> None:
+    result, counts, prog = done.result, done.result.counts, done.result.programme
+    print(f"{result.period.label}汇总完成(时序进度 {format_percent(result.period.schedule)})")
+    print(f"  读取文件 {counts.files_read} 个:采用 {counts.files_accepted} 个,拒收或重复未采用 "
+          f"{counts.files_rejected} 个;采用数值 {counts.indicators_accepted} 个")
+    print(f"  问题清单 {counts.problems} 条(其中错误 {counts.errors} 条);未报送单位 {counts.units_missing} 个"
+          + (f":{'、'.join(u.name for u in result.missing_units)}" if result.missing_units else ""))
+    print(f"  {prog.sentence}")
+    shown = [f"{s.value} {prog.counts[s]}" for s in STATUS_ORDER[::-1] if prog.counts[s]]
+    print(f"  指标状态:{',  '.join(shown)}")
+    for path in done.outputs:
+        print(f"  输出:{path}")
+
+
 def _cmd_demo(args) -> int:
-    result = run_demo(args.folder, lambda units: progress(units, "生成填报模板"))
+    result = run_demo(args.folder, lambda items: progress(items, "处理中"))
     print(f"演示文件夹:{result.folder.resolve()}")
     _print_templates(result.templates)
+    sim = result.simulated
+    print(f"模拟各单位报送 {len(sim.paths)} 个文件到 {result.consolidated.inbox}"
+          f"({sim.missing_unit}未报送,{sim.twice_unit}报送了两次,另有几处不规范的填写)")
+    _print_consolidation(result.consolidated)
     return EXIT_OK
 
 
 _COMMANDS = {"init": _cmd_init, "templates": _cmd_templates, "validate": _cmd_validate,
-             "demo": _cmd_demo}
+             "consolidate": _cmd_consolidate, "demo": _cmd_demo}

@@ -6,27 +6,44 @@ never runs or saves anything. Nothing here decides statuses; that is the engine'
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import io
+import os
+import stat
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import python_calamine
 
 from .cells import as_date, cell_ref, cell_text, header_key
+from .guard import inspect
 from .model import IndicatorType, Period, Problem, Register, Reported, Severity, Submission
 from .numbers import parse_value
-from .templates import FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF
+from .templates import COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF
 
 _TEXT_FIELDS = {"进展情况": "progress", "存在问题": "issues", "下步措施": "next_steps"}
 _SIGN_OFF_LABELS = {label for label, _ in SIGN_OFF}
 
 
 def read_submission(path: Path, register: Register, period: Period,
-                    stages: tuple[tuple[str, Decimal], ...]) -> tuple[Submission | None, list[Problem]]:
-    """Read one workbook. Returns ``(None, problems)`` when the file as a whole can't be used."""
-    name = path.name
+                    stages: tuple[tuple[str, Decimal], ...], data: bytes | None = None,
+                    name: str | None = None) -> tuple[Submission | None, list[Problem]]:
+    """Read one workbook. Returns ``(None, problems)`` when the file as a whole can't be used.
+
+    ``data`` is the file's content when the caller has read it already; ``name`` is how problems
+    name the file (default: its file name).
+    """
+    name = name or path.name
+    if data is None:
+        data = path.read_bytes()
+    verdict = inspect(data)
+    if verdict.refusal:
+        return None, [Problem(name, verdict.refusal)]
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         return None, [Problem(name, "文件设置了打开密码,无法读取;请取消密码后重新报送")]
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
@@ -69,6 +86,10 @@ class _Reader:
                          sheet_name, cell_ref(top + header, left))
             return None, self.problems
 
+        expected_order = [c.header for c in COLUMNS if c.header in columns]
+        if sorted(expected_order, key=columns.get) != expected_order:
+            self.problem("列的顺序与下发模板不同,已按表头名称识别各列;请以后不要移动列",
+                         sheet_name, cell_ref(top + header, left), severity=Severity.NOTICE)
         ids = [cell_text(row[columns["指标编号"]]) for row in rows[header + 1:]
                if columns["指标编号"] < len(row)]
         unit = self._unit(meta, [i for i in ids if i])
@@ -152,7 +173,13 @@ class _Reader:
                 return row[col] if col is not None and col < len(row) else ""
 
             indicator_id = cell_text(get(c_id))
-            if not indicator_id or indicator_id in _SIGN_OFF_LABELS:
+            if indicator_id in _SIGN_OFF_LABELS:
+                continue
+            if not indicator_id:
+                if cell_text(get(c_value)):
+                    self.problem(f"该行没有指标编号,其中的“{cell_text(get(c_value))}”未汇总;请勿自行插入行,"
+                                 f"如需说明请写在“进展情况”中", sheet, cell_ref(top + r, left + c_value),
+                                 cell_text(get(c_value)))
                 continue
             seen.add(indicator_id)
             ref = cell_ref(top + r, left + c_value)
@@ -235,3 +262,87 @@ class _Reader:
                         self.problem(f"填报日期“{cell_text(filled[1])}”不是日期,请填写如 2020-07-05 的日期",
                                      sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
                                      Severity.NOTICE)
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox: every file of a period, read, matched to its unit, duplicates resolved.
+
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+@dataclass
+class Received:
+    """One file found in the inbox (收件), and what became of it."""
+
+    path: Path
+    name: str  # relative to the inbox, as problems name it
+    sha256: str
+    outcome: str  # 采用 / 拒收 / 重复未采用
+    unit: str = ""
+    submission: Submission | None = None
+    modified: float = 0.0
+
+
+@dataclass
+class Collection:
+    """Everything read from one period's inbox."""
+
+    received: list[Received]
+    submissions: dict[str, Submission]  # the accepted file of each unit
+    problems: list[Problem]
+
+
+def find_files(inbox: Path) -> list[Path]:
+    """Every candidate file below ``inbox``: sub-folders walked; lock, hidden and system files skipped."""
+    found = []
+    for folder, dirs, files in os.walk(inbox):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _hidden(Path(folder) / d))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name.startswith(("~$", ".")) or name.lower() in _SYSTEM_FILES or _hidden(path):
+                continue
+            found.append(path)
+    return found
+
+
+def _hidden(path: Path) -> bool:
+    attributes = getattr(os.stat(path), "st_file_attributes", 0)  # Windows only
+    return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
+
+
+def collect_inbox(inbox: Path, register: Register, period: Period,
+                  stages: tuple[tuple[str, Decimal], ...], progress=iter) -> Collection:
+    """Read every file of the inbox; one bad file never stops the others."""
+    received: list[Received] = []
+    problems: list[Problem] = []
+    for path in progress(find_files(inbox)):
+        name = str(path.relative_to(inbox))
+        try:
+            data = path.read_bytes()
+            modified = path.stat().st_mtime
+        except OSError as exc:
+            problems.append(Problem(name, f"无法打开该文件({exc.strerror}),可能正被其他程序占用;请关闭后重试"))
+            received.append(Received(path, name, "", "拒收"))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        sub, found = read_submission(path, register, period, stages, data, name)
+        problems += found
+        outcome = "采用" if sub is not None else "拒收"
+        received.append(Received(path, name, digest, outcome, sub.unit if sub else "", sub, modified))
+
+    submissions: dict[str, Submission] = {}
+    by_unit: dict[str, list[Received]] = {}
+    for item in received:
+        if item.submission is not None:
+            by_unit.setdefault(item.unit, []).append(item)
+    for unit, items in by_unit.items():
+        # The newer file wins: by 填报日期, then by the file's modification time.
+        items.sort(key=lambda i: (i.submission.filled_on or dt.date.min, i.modified), reverse=True)
+        kept = items[0]
+        submissions[unit] = kept.submission
+        for other in items[1:]:
+            other.outcome = "重复未采用"
+            problems = [p for p in problems if p.file != other.name]
+            problems.append(Problem(other.name, f"{unit} 报送了多个文件,已采用较新的“{kept.name}”"
+                                                f"(按填报日期、再按修改时间),本文件未汇总;如有误请删除多余的文件"))
+    return Collection(received, submissions, problems)

@@ -216,10 +216,14 @@ class Programme:
     def sentence(self) -> str:
         """E.g. ``50项任务中已有12项完成全年任务目标,30项序时推进,8项滞后。``"""
         rest = self.tasks - self.tasks_complete
-        parts = [f"{self.tasks}项任务中已有{self.tasks_complete}项完成全年任务目标"]
+        text = f"{self.tasks}项任务中已有{self.tasks_complete}项完成全年任务目标"
         if rest:
-            parts.append(f"其余{rest}项中{self.tasks_on_schedule}项序时推进、{self.tasks_lagging}项滞后")
-        return ",".join(parts) + "。"
+            parts = [f"{self.tasks_on_schedule}项序时推进", f"{self.tasks_lagging}项滞后"]
+            unknown = rest - self.tasks_on_schedule - self.tasks_lagging
+            if unknown:
+                parts.append(f"{unknown}项未报送或数据未填")
+            text += f",其余{rest}项中" + "、".join(parts)
+        return text + "。"
 
 
 def summarize_tasks(register: Register, assessments: list[Assessment],

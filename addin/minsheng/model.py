@@ -115,6 +115,7 @@ class Register:
     tasks: list[Task]
     fingerprint: str
     extra_columns: tuple[str, ...] = ()
+    _by_id: dict[str, Task] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def indicators(self) -> list[Indicator]:
@@ -147,10 +148,9 @@ class Register:
         return views
 
     def task(self, task_id: str) -> Task:
-        for task in self.tasks:
-            if task.id == task_id:
-                return task
-        raise KeyError(task_id)
+        if len(self._by_id) != len(self.tasks):
+            self._by_id = {task.id: task for task in self.tasks}
+        return self._by_id[task_id]
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import ledger
+from .collect import collect_inbox, read_submission
 from .config import Config, load_config
-from .collect import read_submission
+from .consolidation import Consolidation, consolidate
 from .model import IndicatorType, Period, Problem, Register, Severity, Submission
 from .register import load_register
+from .simulate import Simulated, write_submissions
 from .templates import generate_templates
+from .workbook_out import write_outputs
 from .workfolder import init_workfolder, sample_register
 
 Progress = Callable[[Iterable], Iterable]
@@ -28,10 +32,38 @@ class TemplatesResult:
 
 
 def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult:
-    """Register → one template per 牵头单位 in 下发/P/."""
+    """Register → one template per 牵头单位 in 下发/P/, with 上期累计 from the ledger."""
     register = load_register(config.register)
-    paths = generate_templates(register, config, progress=progress)
+    milestones = {ind.id for ind in register.indicators if ind.type is IndicatorType.MILESTONE}
+    previous = {indicator_id: before.value for indicator_id, before
+                in ledger.previous_values(config.ledger, config.period).items() if indicator_id not in milestones}
+    paths = generate_templates(register, config, previous=previous, progress=progress)
     return TemplatesResult(register, config.period, paths)
+
+
+@dataclass
+class ConsolidateResult:
+    result: Consolidation
+    outputs: list[Path]
+    inbox: Path
+
+
+def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
+    """收集/P/ → 汇总/P/ outputs and the ledger. Input files are only ever read."""
+    register = load_register(config.register)
+    inbox = config.inbox()
+    if not inbox.is_dir():
+        raise ConsolidationError(f"收件文件夹 {inbox} 不存在;请把各单位报回的填报表放到这里后再汇总")
+    collection = collect_inbox(inbox, register, config.period, config.stages, progress)
+    previous = ledger.previous_values(config.ledger, config.period)
+    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+    outputs = write_outputs(result, config.output())
+    ledger.record_run(config.ledger, result)
+    return ConsolidateResult(result, outputs, inbox)
+
+
+class ConsolidationError(Exception):
+    """Consolidation could not run at all (as opposed to problems found in submissions)."""
 
 
 @dataclass
@@ -84,11 +116,19 @@ class DemoResult:
     folder: Path
     config: Config
     templates: TemplatesResult
+    simulated: Simulated
+    consolidated: ConsolidateResult
 
 
 def run_demo(folder: Path, progress: Progress = iter) -> DemoResult:
-    """A working folder made from the bundled sample, then every step of the cycle that exists."""
+    """The whole cycle on the bundled sample: a working folder, templates, simulated department
+    submissions (messy cells, one unit silent, one sending twice), consolidation."""
     init_workfolder(folder, register_from=sample_register())
     config = load_config(folder / "config.ini")
     templates = make_templates(config, progress)
-    return DemoResult(folder, config, templates)
+    inbox = config.inbox()
+    for old in inbox.glob("*.xlsx") if inbox.is_dir() else []:
+        old.unlink()  # the demo's own simulated files from an earlier run
+    simulated = write_submissions(templates.register, config, inbox, messy=True)
+    consolidated = run_consolidation(config, progress)
+    return DemoResult(folder, config, templates, simulated, consolidated)

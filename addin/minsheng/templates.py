@@ -13,7 +13,7 @@ import math
 import os
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable
@@ -107,8 +107,19 @@ def _work(job) -> None:
     write_template(target, register, unit, tasks, config, period, previous, generated_at)
 
 
+@dataclass
+class Filling:
+    """Inputs to pre-fill, as a person would type them (used by the demo and the benchmark)."""
+
+    values: dict[str, object] = field(default_factory=dict)  # 指标编号 → 本期累计完成
+    texts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # → 进展情况, 存在问题, 下步措施
+    funds: dict[str, object] = field(default_factory=dict)  # 任务编号 → 累计拨付资金
+    sign_off: dict[str, object] = field(default_factory=dict)  # 填报人 … 填报日期
+
+
 def write_template(target: Path, register: Register, unit: str, tasks: list[Task], config: Config,
-                   period: Period, previous: dict[str, Decimal], generated_at: dt.datetime) -> None:
+                   period: Period, previous: dict[str, Decimal], generated_at: dt.datetime,
+                   filled: Filling | None = None) -> None:
     """One unit's workbook; ``tasks`` is the unit's view of the register (``Register.tasks_of``)."""
     with atomic_path(target) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {
@@ -123,7 +134,7 @@ def write_template(target: Path, register: Register, unit: str, tasks: list[Task
         guide = book.add_worksheet(GUIDE_SHEET)
         form = book.add_worksheet(FORM_SHEET, worksheet_class=_FormSheet)
         meta = book.add_worksheet(META_SHEET)
-        rows = _write_form(form, styles, tasks, unit, config, period, previous)
+        rows = _write_form(form, styles, tasks, unit, config, period, previous, filled or Filling())
         _write_guide(guide, styles, unit, config, period, has_funds=_has_funds(tasks))
         _write_meta(meta, register, unit, period, generated_at, rows)
         form.activate()
@@ -183,7 +194,7 @@ def _columns_for(tasks: list[Task]) -> tuple[Column, ...]:
 
 
 def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, period: Period,
-                previous: dict[str, Decimal]) -> list[tuple[str, int]]:
+                previous: dict[str, Decimal], filled: Filling) -> list[tuple[str, int]]:
     columns = _columns_for(tasks)
     col = {c.header: i for i, c in enumerate(columns)}
     last_col = len(columns) - 1
@@ -228,11 +239,12 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
                 ws.write_blank(row, col["上期累计"], None, st.number)
             else:
                 ws.write_number(row, col["上期累计"], float(before), st.number)
-            _write_value_input(ws, st, row, col, ind, period, stage_names, stage_list, stage_percents)
-            for header in TEXT_LIMITS:
-                ws.write_blank(row, col[header], None, st.input_text)
+            _write_value_input(ws, st, row, col, ind, period, stage_names, stage_list, stage_percents,
+                               filled.values.get(ind.id))
+            for header, text in zip(TEXT_LIMITS, filled.texts.get(ind.id, ("", "", ""))):
+                _input(ws, row, col[header], text, st.input_text)
             if FUNDS_PLANNED in col:
-                _write_funds(ws, st, row, col, task, first=position == 0)
+                _write_funds(ws, st, row, col, task, position == 0, filled.funds.get(task.id))
             # The task's texts are shared by its rows; each row carries its part of their height.
             shared = _row_height([(task.name, 16), (task.annual_target, 30)]) / len(task.indicators)
             ws.set_row(row, max(shared, _row_height([(ind.name, 18)])))
@@ -253,6 +265,7 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
         ws.set_row(row, 24)
         ws.write_string(row, 1, label, st.label)
         ws.merge_range(row, 2, row, 3, None, st.input_date if not limit else st.input_text)
+        _input(ws, row, 2, filled.sign_off.get(label), st.input_date if not limit else st.input_text)
         if limit:
             ws.data_validation(row, 2, row, 3, {"validate": "length", "criteria": "<=", "value": limit,
                                                 "error_message": f"{label}请控制在 {limit} 字以内。"})
@@ -294,12 +307,12 @@ def _write_task_cells(ws, st: _Styles, row: int, col: dict[str, int], task: Task
 
 def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indicator,
                        period: Period, stage_names: list[str], stage_list: str,
-                       stage_percents: str) -> None:
+                       stage_percents: str, typed: object) -> None:
     """The 本期累计完成 input with its validation, and the live 完成率 formula beside it."""
     value_cell = f"{xl_col_to_name(col['本期累计完成'])}{row + 1}"
     target_cell = f"{xl_col_to_name(col['年度目标值'])}{row + 1}"
     c_value, c_rate = col["本期累计完成"], col["完成率"]
-    ws.write_blank(row, c_value, None, st.input_number)
+    _input(ws, row, c_value, typed, st.input_number)
     if ind.type is IndicatorType.MILESTONE:
         ws.data_validation(row, c_value, row, c_value, {
             "validate": "list", "source": stage_names, "input_title": "选择当前阶段",
@@ -327,14 +340,27 @@ def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indi
     ws.write_formula(row, c_rate, formula, st.percent, "")
 
 
-def _write_funds(ws, st: _Styles, row: int, col: dict[str, int], task: Task, first: bool) -> None:
+def _input(ws, row: int, col: int, typed: object, fmt) -> None:
+    """An input cell: empty, or what a person typed (a number, a date or text, kept as typed)."""
+    if typed is None or typed == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(typed, (int, float, Decimal)) and not isinstance(typed, bool):
+        ws.write_number(row, col, float(typed), fmt)
+    elif isinstance(typed, dt.date):
+        ws.write_datetime(row, col, dt.datetime(typed.year, typed.month, typed.day), fmt)
+    else:
+        ws.write_string(row, col, str(typed), fmt)
+
+
+def _write_funds(ws, st: _Styles, row: int, col: dict[str, int], task: Task, first: bool,
+                 typed: object) -> None:
     c_plan, c_paid = col[FUNDS_PLANNED], col[FUNDS_PAID]
     if task.planned_funds is None or not first:
         ws.write_blank(row, c_plan, None, st.blocked)
         ws.write_blank(row, c_paid, None, st.blocked)
         return
     ws.write_number(row, c_plan, float(task.planned_funds), st.number)
-    ws.write_blank(row, c_paid, None, st.input_number)
+    _input(ws, row, c_paid, typed, st.input_number)
     ws.data_validation(row, c_paid, row, c_paid, {
         "validate": "decimal", "criteria": ">=", "value": 0, "input_title": FUNDS_PAID,
         "input_message": "填写截至统计期末累计拨付的资金,单位:万元。",

@@ -1,0 +1,106 @@
+"""Checks made on a submitted file's bytes before any spreadsheet reader sees them (安全检查).
+
+A hostile or broken file must be refused within bounded time and memory: python-calamine aborts the
+whole process (uncatchably) on a sheet whose cells reach XFD1048576, and a zip bomb would fill
+memory. So the package is inspected first, and the format is told by content, not by extension.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a department's workbook is ~20–200 KB
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_RATIO = 200  # unpacked / packed for one member; real sheets stay well under 50
+MAX_MEMBERS = 2000
+MAX_ROWS = 65536
+MAX_CELLS = 2_000_000  # rows × columns a reader would allocate for one sheet
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
+_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})\d+"')
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the bytes are: ``kind`` is xlsx, ods or xls (incl. WPS .et); ``refusal`` why not to read."""
+
+    kind: str = ""
+    refusal: str = ""
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def inspect(data: bytes) -> Verdict:
+    """Tell the format of a file from its bytes and refuse what a reader must not open."""
+    if len(data) > MAX_FILE_BYTES:
+        return Verdict(refusal=f"文件过大({len(data) // 1024 // 1024} MB,上限 {MAX_FILE_BYTES // 1024 // 1024} MB),"
+                               f"请只保留填报表后重新保存")
+    if data.startswith(_OLE2):
+        if _ENCRYPTED in data:
+            return Verdict(refusal="文件设置了打开密码,无法读取;请在 Excel 中取消密码(文件→信息→保护工作簿)后重新报送")
+        return Verdict("xls")
+    if not data.startswith(_ZIP):
+        return Verdict(refusal="不是 Excel/WPS 表格文件,已跳过;如是填报表,请用 Excel 或 WPS 另存为 .xlsx 后重新报送")
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        members = package.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return Verdict(refusal="文件已损坏(压缩包结构无法读取),请报送单位重新保存后发送")
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" in names:
+        kind = "xlsx"
+    elif "content.xml" in names and b"opendocument.spreadsheet" in _read(package, "mimetype", 200):
+        kind = "ods"
+    else:
+        return Verdict(refusal="不是电子表格(可能是 Word 等其他文件),已跳过")
+    if len(members) > MAX_MEMBERS:
+        return Verdict(refusal=f"文件内部结构异常(含 {len(members)} 个部件),已拒收")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED_BYTES:
+        return Verdict(refusal=f"文件解压后过大({total // 1024 // 1024} MB),疑似异常文件,已拒收")
+    for m in members:
+        if m.compress_size and m.file_size / m.compress_size > MAX_RATIO and m.file_size > 1024 * 1024:
+            return Verdict(refusal=f"文件压缩比异常({m.filename}),疑似压缩炸弹,已拒收")
+    if kind == "xlsx":
+        for m in members:
+            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+                refusal = _sheet_extent(_read(package, m.filename, MAX_UNPACKED_BYTES))
+                if refusal:
+                    return Verdict(refusal=refusal)
+    return Verdict(kind)
+
+
+def _read(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    try:
+        with package.open(name) as stream:
+            return stream.read(limit)
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError):  # RuntimeError: encrypted member
+        return b""
+
+
+def _sheet_extent(xml: bytes) -> str:
+    """Refuse a sheet whose stated or actual extent would make a reader allocate too much."""
+    rows = cols = 0
+    head = _DIMENSION.search(xml, 0, 4096)
+    if head and head.group(4):
+        rows, cols = int(head.group(4)), _column_number(head.group(3))
+    for match in _ROW.finditer(xml):
+        rows = max(rows, int(match.group(1)))
+    for match in _CELL.finditer(xml):
+        cols = max(cols, _column_number(match.group(1)))
+    if rows > MAX_ROWS or rows * cols > MAX_CELLS:
+        return (f"工作表范围异常(达 {rows} 行 × {cols} 列),疑似异常文件,已拒收;"
+                f"如是正常填报表,请删除表格以外的内容后重新保存")
+    return ""
