@@ -67,8 +67,8 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def problem(self, message: str, sheet: str = "", cell: str = "", raw: str = "",
-                severity: Severity = Severity.ERROR) -> None:
-        self.problems.append(Problem(self.name, message, sheet, cell, severity, raw))
+                severity: Severity = Severity.ERROR, indicator: str = "") -> None:
+        self.problems.append(Problem(self.name, message, sheet, cell, severity, raw, indicator))
 
     def read(self) -> tuple[Submission | None, list[Problem]]:
         meta = self._meta()
@@ -99,7 +99,7 @@ class _Reader:
             return None, self.problems
 
         sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号", ""),
-                         fingerprint=meta.get("台账指纹", ""))
+                         fingerprint=meta.get("台账指纹", ""), name=self.name)
         if sub.fingerprint and sub.fingerprint != self.register.fingerprint:
             self.problem("该表是按旧版任务台账生成的(台账已修改),已按指标编号逐项对应;"
                          "如有指标增减,请下发新模板", META_SHEET, severity=Severity.NOTICE)
@@ -186,15 +186,15 @@ class _Reader:
             ind = by_id.get(indicator_id)
             if ind is None:
                 self.problem(f"指标编号“{indicator_id}”不在任务台账中,该行未汇总;请勿自行增加行",
-                             sheet, cell_ref(top + r, left + c_id), indicator_id)
+                             sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
                 continue
             if ind.lead_unit != sub.unit:
                 self.problem(f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”,不是“{sub.unit}”,该行未汇总",
-                             sheet, cell_ref(top + r, left + c_id), indicator_id)
+                             sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
                 continue
             if indicator_id in sub.values:
                 self.problem(f"指标 {indicator_id} 在表中出现了两次,只采用了第一次(单元格 "
-                             f"{sub.values[indicator_id].cell})", sheet, ref, indicator_id)
+                             f"{sub.values[indicator_id].cell})", sheet, ref, indicator_id, indicator=indicator_id)
                 continue
             self._target_untouched(ind, get(columns.get("年度目标值")), sheet,
                                    cell_ref(top + r, left + columns.get("年度目标值", 0)))
@@ -204,23 +204,22 @@ class _Reader:
                 stage = cell_text(raw)
                 if stage and stage not in self.stage_names:
                     self.problem(f"“{stage}”不是可选的阶段,请从下拉列表中选择({'、'.join(self.stage_names)})",
-                                 sheet, ref, stage)
+                                 sheet, ref, stage, indicator=indicator_id)
                     continue
                 sub.values[indicator_id] = Reported(indicator_id, None, stage, cell=ref, **texts)
             else:
                 parsed = parse_value(raw, ind.unit_of_measure)
                 if parsed.error:
-                    self.problem(parsed.error, sheet, ref, cell_text(raw))
+                    self.problem(parsed.error, sheet, ref, cell_text(raw), indicator=indicator_id)
                     continue
                 if parsed.notice:
-                    self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE)
+                    self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
                 sub.values[indicator_id] = Reported(indicator_id, parsed.value, "", cell=ref, **texts)
             task_of_row.setdefault(ind.task_id, r)
         self._funds(sub, rows, columns, top, left, task_of_row)
-        missing = [i for i in expected if i not in seen]
-        if missing:
-            self.problem(f"表中缺少指标 {'、'.join(missing)} 的行(可能被删除),这些指标按未填处理;"
-                         f"请勿删除模板中的行", sheet)
+        for missing in (i for i in expected if i not in seen):
+            self.problem(f"表中缺少指标 {missing} 的行(可能被删除),按未填处理;请勿删除模板中的行",
+                         sheet, indicator=missing)
 
     def _target_untouched(self, ind, raw, sheet: str, ref: str) -> None:
         if ind.target is None or cell_text(raw) == "":
@@ -228,7 +227,7 @@ class _Reader:
         typed = parse_value(raw, ind.unit_of_measure).value
         if typed is not None and typed != ind.target:
             self.problem(f"年度目标值被改成了 {cell_text(raw)},已按任务台账的 {ind.target} 计算",
-                         sheet, ref, cell_text(raw), Severity.NOTICE)
+                         sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
 
     def _funds(self, sub: Submission, rows, columns, top, left, task_of_row: dict[str, int]) -> None:
         col = columns.get(header_key(FUNDS_PAID))

@@ -40,6 +40,9 @@ MIGRATIONS = [
     CREATE INDEX files_by_period ON files(period);
     CREATE INDEX problems_by_period ON problems(period);
     """,
+    """
+    ALTER TABLE problems ADD COLUMN indicator_id TEXT;
+    """,
 ]
 
 
@@ -99,9 +102,10 @@ def record_run(path: Path, result: Consolidation) -> int:
               "填报" if a.reported else "", a.reported.cell if a.reported else "", sha.get(a.source, ""), run_id)
              for a in assessments if a.reported is not None and a.value is not None])
         conn.executemany(
-            "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p, run_id, x.file, x.sheet, x.cell, x.severity.value, x.message, x.raw) for x in problems])
+            "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw, indicator_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p, run_id, x.file, x.sheet, x.cell, x.severity.value, x.message, x.raw, x.indicator)
+             for x in problems])
         action = "重新汇总" if before else "汇总"
         conn.execute("INSERT INTO audit (at, period, action, detail) VALUES (?, ?, ?, ?)",
                      (now, p, action, f"运行 {run_id}:采用 {counts.indicators_accepted} 个数值(本期原有 {before} 个),"

@@ -163,6 +163,7 @@ class Problem:
     cell: str = ""
     severity: Severity = Severity.ERROR
     raw: str = ""  # the text as typed, when a value is concerned
+    indicator: str = ""  # 指标编号, when the problem concerns one indicator
 
     @property
     def where(self) -> str:
@@ -203,10 +204,7 @@ class Submission:
     template_id: str = ""
     fingerprint: str = ""
     filled_on: dt.date | None = None  # 填报日期
-
-    @property
-    def name(self) -> str:
-        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+    name: str = ""  # how messages name the file: its path relative to the inbox
 
 
 class Status(str, enum.Enum):

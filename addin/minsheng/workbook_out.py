@@ -300,11 +300,12 @@ def _missing_sheet(ws, st: _Styles, result: Consolidation) -> None:
 
 
 def _problems_sheet(ws, st: _Styles, result: Consolidation) -> None:
-    header = ["序号", "文件", "工作表", "单元格", "级别", "问题及处理办法", "原始内容"]
-    rows = [[(i, "number"), (p.file, "text"), (p.sheet, "text"), (p.cell, "text"), (p.severity.value, "text"),
-             (p.message, "text"), (p.raw, "text")] for i, p in enumerate(result.problems, start=1)]
-    _table(ws, st, header, [5, 34, 8, 8, 6, 70, 16], rows)
-    ws.conditional_format(1, 4, max(len(rows), 1), 4, {
+    header = ["序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"]
+    rows = [[(i, "number"), (p.file, "text"), (p.sheet, "text"), (p.cell, "text"), (p.indicator, "text"),
+             (p.severity.value, "text"), (p.message, "text"), (p.raw, "text")]
+            for i, p in enumerate(result.problems, start=1)]
+    _table(ws, st, header, [5, 34, 8, 8, 8, 6, 70, 16], rows)
+    ws.conditional_format(1, 5, max(len(rows), 1), 5, {
         "type": "cell", "criteria": "==", "value": '"错误"', "format": st.lights["red"]})
 
 
