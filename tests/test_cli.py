@@ -101,11 +101,33 @@ def test_help_is_chinese(capsys):
     assert "按任务台账为每个牵头单位生成填报模板" in out and "统计期" in out
 
 
-def test_demo_runs_on_the_bundled_sample(tmp_path, capsys):
-    code, out, _ = run(capsys, "demo", str(tmp_path / "演示"))
+def test_demo_runs_the_whole_cycle_on_the_bundled_sample(tmp_path, capsys):
+    folder = tmp_path / "演示"
+    code, out, _ = run(capsys, "demo", str(folder))
     assert code == EXIT_OK
     assert "50 项任务,97 个指标,21 个牵头单位" in out
-    assert len(list((tmp_path / "演示" / "下发" / "2020-06").glob("*_填报表.xlsx"))) == 21
+    assert len(list((folder / "下发" / "2020-06").glob("*_填报表.xlsx"))) == 21
+    assert "读取文件 21 个:采用 20 个" in out and "未报送单位 1 个" in out
+    assert "指标状态:已完成" in out
+    assert (folder / "汇总" / "2020-06" / "汇总_2020-06.xlsx").is_file()
+    # Running it again refreshes the same folder.
+    code, again, _ = run(capsys, "demo", str(folder))
+    assert code == EXIT_OK and "读取文件 21 个" in again
+
+
+def test_consolidate_command(workfolder, capsys, monkeypatch):
+    monkeypatch.chdir(workfolder)
+    main(["templates"])
+    template = workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx"
+    fill(template, workfolder / "收集" / "2020-06" / "教育局.xlsx", {"7-1": 12, "7-2": 5, "8-1": "前期准备"})
+    capsys.readouterr()
+    code, out, _ = run(capsys, "consolidate")
+    assert code == EXIT_OK
+    assert "读取文件 1 个:采用 1 个" in out
+    assert "未报送单位 2 个:市医保局、市民政局" in out
+    assert "汇总_2020-06.xlsx" in out
+    code, _, err = run(capsys, "consolidate", "--period", "2020-08")
+    assert code == EXIT_FAILED and "收件文件夹" in err
 
 
 def test_installed_command_runs_as_a_module():

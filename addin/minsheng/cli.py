@@ -17,6 +17,7 @@ from typing import Iterable, Iterator, TypeVar
 from . import __version__
 from .config import ConfigError, load_config
 from .files import OutputLockedError
+from .ledger import LedgerError
 from .model import STATUS_ORDER, Severity
 from .numbers import format_percent
 from .pipeline import ConsolidationError, make_templates, run_consolidation, run_demo, validate_files
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError) as exc:
+    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError, LedgerError) as exc:
         _fail(exc)
         if isinstance(exc, RegisterError) and len(exc.problems) > 1:
             for problem in exc.problems[:MAX_LISTED]:

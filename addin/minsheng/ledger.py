@@ -46,6 +46,10 @@ MIGRATIONS = [
 ]
 
 
+class LedgerError(Exception):
+    """The ledger cannot be used by this version of the tool."""
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the ledger."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,7 @@ def connect(path: Path) -> sqlite3.Connection:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         conn.close()
-        raise RuntimeError(f"历史数据库 {path} 由更新版本的 minsheng 创建(版本 {version}),请升级 minsheng")
+        raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建(版本 {version}),请升级 minsheng")
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         with conn:
             conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
