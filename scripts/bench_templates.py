@@ -19,32 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
 
 from minsheng.config import load_config  # noqa: E402
 from minsheng.pipeline import make_templates  # noqa: E402
-from minsheng.register import load_register, write_register  # noqa: E402
-from minsheng.workfolder import init_workfolder, sample_register  # noqa: E402
+from minsheng.register import write_register  # noqa: E402
+from minsheng.simulate import synthetic_rows  # noqa: E402
+from minsheng.workfolder import init_workfolder  # noqa: E402
 
 TARGET_SECONDS_PER_1000 = 10.0
-
-
-def synthetic_rows(units: int, per_unit: int) -> list[dict]:
-    """``units`` lead units with ``per_unit`` indicators each, cycled from the sample register."""
-    sample = load_register(sample_register())
-    pool = [(task, ind) for task in sample.tasks for ind in task.indicators]
-    rows, k = [], 0
-    for u in range(units):
-        unit = f"第{u + 1:04d}单位"
-        for i in range(per_unit):
-            _, ind = pool[k % len(pool)]
-            k += 1
-            task_id = f"{u + 1}-{i // 3 + 1}"  # three indicators per task
-            task = sample.tasks[(u * 10 + i // 3) % len(sample.tasks)]
-            rows.append({
-                "任务编号": task_id, "类别": task.category, "项目名称": f"{task.name}({task_id})",
-                "年度目标任务": task.annual_target, "牵头单位": unit, "指标编号": f"{task_id}-{i % 3 + 1}",
-                "指标名称": ind.name, "计量单位": ind.unit_of_measure, "指标类型": ind.type.value,
-                "年度目标值": ind.target if ind.target is not None else "",
-                "年度计划资金(万元)": 100 + i if i % 3 == 0 else "",
-            })
-    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

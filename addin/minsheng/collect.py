@@ -133,16 +133,16 @@ class _Reader:
         return "", None, 0, 0
 
     def _unit(self, meta: dict[str, str], ids: list[str]) -> str | None:
-        units = self.register.units
         unit = meta.get("填报单位", "")
         if unit:
-            if unit in units:
+            if unit in self.register.indicators_of:
                 return unit
             self.problem(f"填报单位“{unit}”不在任务台账的牵头单位中,未汇总;请核对是否为本年度的填报模板",
                          META_SHEET)
             return None
         # No _meta: the unit that leads most of the file's indicators.
-        owners = Counter(ind.lead_unit for ind in self.register.indicators if ind.id in set(ids))
+        known = self.register.indicator
+        owners = Counter(known[i].lead_unit for i in set(ids) if i in known)
         if not owners:
             self.problem("文件中的指标编号与任务台账都对不上,无法判断是哪个单位的报表;请使用下发的填报模板")
             return None
@@ -160,8 +160,8 @@ class _Reader:
         return True
 
     def _values(self, sub: Submission, rows, header, columns, top, left) -> None:
-        by_id = {ind.id: ind for ind in self.register.indicators}
-        expected = [ind.id for ind in self.register.indicators if ind.lead_unit == sub.unit]
+        by_id = self.register.indicator
+        expected = [ind.id for ind in self.register.indicators_of[sub.unit]]
         c_id, c_value = columns["指标编号"], columns["本期累计完成"]
         sheet = sub.sheet
         task_of_row: dict[str, int] = {}

@@ -250,15 +250,18 @@ def _group(name: str, items: list[Assessment]) -> GroupSummary:
 def summarize_units(register: Register, assessments: list[Assessment], tasks: list[TaskSummary],
                     submissions: dict[str, Submission]) -> list[GroupSummary]:
     """Departments ranked by mean completion (1, 2, 2, 4 for ties), best first."""
-    groups = []
-    for unit in register.units:
-        group = _group(unit, [a for a in assessments if a.indicator.lead_unit == unit])
+    by_unit: dict[str, list[Assessment]] = {unit: [] for unit in register.units}
+    for a in assessments:
+        by_unit[a.indicator.lead_unit].append(a)
+    groups = {unit: _group(unit, items) for unit, items in by_unit.items()}
+    for unit, group in groups.items():
         group.submitted = unit in submissions
-        for summary in tasks:
-            if summary.task.planned_funds is not None and summary.task.lead_units[0] == unit:
-                group.funds_planned += summary.task.planned_funds
-                group.funds_paid += summary.funds_paid or 0
-        groups.append(group)
+    for summary in tasks:  # funds are reported by a task's first lead unit
+        if summary.task.planned_funds is not None:
+            group = groups[summary.task.lead_units[0]]
+            group.funds_planned += summary.task.planned_funds
+            group.funds_paid += summary.funds_paid or 0
+    groups = list(groups.values())
     ordered = sorted(groups, key=lambda g: -g.mean)
     for i, group in enumerate(ordered):
         group.rank = ordered[i - 1].rank if i and group.mean == ordered[i - 1].mean else i + 1
@@ -266,10 +269,11 @@ def summarize_units(register: Register, assessments: list[Assessment], tasks: li
 
 
 def summarize_categories(register: Register, assessments: list[Assessment]) -> list[GroupSummary]:
-    order = list(dict.fromkeys(task.category for task in register.tasks))
     category_of = {ind.id: task.category for task in register.tasks for ind in task.indicators}
-    return [_group(cat or "(未分类)", [a for a in assessments if category_of[a.indicator.id] == cat])
-            for cat in order]
+    by_category: dict[str, list[Assessment]] = {task.category: [] for task in register.tasks}
+    for a in assessments:
+        by_category[category_of[a.indicator.id]].append(a)
+    return [_group(cat or "(未分类)", items) for cat, items in by_category.items()]
 
 
 def summarize_programme(period: Period, tasks: list[TaskSummary], assessments: list[Assessment],

@@ -24,7 +24,8 @@ _ZIP = b"PK\x03\x04"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
-_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})\d+"')
+# Only cells past column Z need their column read; single-letter columns are at most 26 wide.
+_WIDE_CELL = re.compile(rb'\sr="([A-Z]{2,3})\d+"')
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def _sheet_extent(xml: bytes) -> str:
         rows, cols = int(head.group(4)), _column_number(head.group(3))
     for match in _ROW.finditer(xml):
         rows = max(rows, int(match.group(1)))
-    for match in _CELL.finditer(xml):
+    cols = max(cols, 26 if rows else 0)
+    for match in _WIDE_CELL.finditer(xml):
         cols = max(cols, _column_number(match.group(1)))
     if rows > MAX_ROWS or rows * cols > MAX_CELLS:
         return (f"工作表范围异常(达 {rows} 行 × {cols} 列),疑似异常文件,已拒收;"

@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 
@@ -115,16 +116,29 @@ class Register:
     tasks: list[Task]
     fingerprint: str
     extra_columns: tuple[str, ...] = ()
-    _by_id: dict[str, Task] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
+    # A register is not changed after it is loaded, so what is derived from it is computed once.
+    @cached_property
     def indicators(self) -> list[Indicator]:
         return [ind for task in self.tasks for ind in task.indicators]
 
-    @property
+    @cached_property
+    def indicator(self) -> dict[str, Indicator]:
+        """Indicators by 指标编号."""
+        return {ind.id: ind for ind in self.indicators}
+
+    @cached_property
     def units(self) -> list[str]:
         """Lead units in register order."""
         return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
+
+    @cached_property
+    def indicators_of(self) -> dict[str, list[Indicator]]:
+        """Each lead unit's indicators, in register order."""
+        result: dict[str, list[Indicator]] = {}
+        for ind in self.indicators:
+            result.setdefault(ind.lead_unit, []).append(ind)
+        return result
 
     def tasks_of(self, unit: str) -> list[Task]:
         """The unit's tasks, each holding only the indicators that unit leads.
@@ -132,10 +146,15 @@ class Register:
         A task led by several units keeps its planned funds only in its first lead unit's view:
         that unit reports the funds paid, so they are counted once.
         """
-        return self.by_unit().get(unit, [])
+        return self._views.get(unit, [])
 
     def by_unit(self) -> dict[str, list[Task]]:
-        """Every lead unit's view of the register (see ``tasks_of``), built in one pass."""
+        """Every lead unit's view of the register (see ``tasks_of``)."""
+        return self._views
+
+    @cached_property
+    def _views(self) -> dict[str, list[Task]]:
+        # Built in one pass over the tasks.
         views: dict[str, list[Task]] = {}
         for task in self.tasks:
             leads = task.lead_units
@@ -148,9 +167,11 @@ class Register:
         return views
 
     def task(self, task_id: str) -> Task:
-        if len(self._by_id) != len(self.tasks):
-            self._by_id = {task.id: task for task in self.tasks}
-        return self._by_id[task_id]
+        return self._tasks_by_id[task_id]
+
+    @cached_property
+    def _tasks_by_id(self) -> dict[str, Task]:
+        return {task.id: task for task in self.tasks}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ read comes back with ``error`` set and no value. It never raises for user input.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -155,9 +154,10 @@ def percent(fraction: Decimal | Fraction) -> Decimal:
     Works on the exact value (a ``Fraction`` or ``Decimal``), so no binary rounding can tip a
     boundary: 0.0005 → 0.1, 0.7775 → 77.8.
     """
-    tenths = Fraction(fraction) * 1000
-    magnitude = math.floor(abs(tenths) + Fraction(1, 2))
-    return Decimal(magnitude if tenths >= 0 else -magnitude).scaleb(-1)
+    exact = fraction if isinstance(fraction, Fraction) else Fraction(fraction)
+    n, d = abs(exact.numerator) * 1000, exact.denominator
+    magnitude = (2 * n + d) // (2 * d)  # floor(n/d + 1/2) in integers: half-up
+    return Decimal(magnitude if exact >= 0 else -magnitude).scaleb(-1)
 
 
 def format_percent(fraction: Decimal | Fraction) -> str:

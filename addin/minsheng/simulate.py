@@ -16,7 +16,9 @@ from pathlib import Path
 from .config import Config
 from .files import unique_names
 from .model import Indicator, IndicatorType, Period, Register, Task
+from .register import load_register
 from .templates import Filling, template_name, write_template
+from .workfolder import sample_register
 
 _NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊")
 # Share of the target reached, by the status it is meant to produce (June: 时序进度 50%), and how
@@ -136,3 +138,25 @@ def _earlier_version(target: Path, register: Register, unit: str, tasks: list[Ta
     path = target.with_name(target.stem + "(初稿).xlsx")
     write_template(path, register, unit, tasks, config, period, {}, generated, early)
     return path
+
+
+def synthetic_rows(units: int, per_unit: int) -> list[dict]:
+    """``units`` lead units with ``per_unit`` indicators each, cycled from the sample register."""
+    sample = load_register(sample_register())
+    pool = [(task, ind) for task in sample.tasks for ind in task.indicators]
+    rows, k = [], 0
+    for u in range(units):
+        unit = f"第{u + 1:04d}单位"
+        for i in range(per_unit):
+            _, ind = pool[k % len(pool)]
+            k += 1
+            task_id = f"{u + 1}-{i // 3 + 1}"  # three indicators per task
+            task = sample.tasks[(u * 10 + i // 3) % len(sample.tasks)]
+            rows.append({
+                "任务编号": task_id, "类别": task.category, "项目名称": f"{task.name}({task_id})",
+                "年度目标任务": task.annual_target, "牵头单位": unit, "指标编号": f"{task_id}-{i % 3 + 1}",
+                "指标名称": ind.name, "计量单位": ind.unit_of_measure, "指标类型": ind.type.value,
+                "年度目标值": ind.target if ind.target is not None else "",
+                "年度计划资金(万元)": 100 + i if i % 3 == 0 else "",
+            })
+    return rows
