@@ -110,6 +110,7 @@ def test_demo_runs_the_whole_cycle_on_the_bundled_sample(tmp_path, capsys):
     assert "读取文件 21 个:采用 20 个" in out and "未报送单位 1 个" in out
     assert "指标状态:已完成" in out
     assert (folder / "汇总" / "2020-06" / "汇总_2020-06.xlsx").is_file()
+    assert (folder / "汇总" / "2020-06" / "通报_2020-06.docx").is_file() and "通报已生成" in out
     # Running it again refreshes the same folder.
     code, again, _ = run(capsys, "demo", str(folder))
     assert code == EXIT_OK and "读取文件 21 个" in again
@@ -133,3 +134,29 @@ def test_consolidate_command(workfolder, capsys, monkeypatch):
 def test_installed_command_runs_as_a_module():
     result = subprocess.run([sys.executable, "-m", "minsheng", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("minsheng ")
+
+
+def test_circular_and_run_commands(workfolder, capsys, monkeypatch):
+    monkeypatch.chdir(workfolder)
+    main(["templates"])
+    template = workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx"
+    fill(template, workfolder / "收集" / "2020-06" / "教育局.xlsx", {"7-1": 12, "7-2": 5, "8-1": "前期准备"})
+    capsys.readouterr()
+    code, out, _ = run(capsys, "circular")
+    assert code == EXIT_OK and "通报_2020-06.docx" in out
+    code, out, _ = run(capsys, "run")
+    assert code == EXIT_OK and "汇总完成" in out and "通报已生成" in out
+    code, out, _ = run(capsys, "circular", "--check-template")
+    assert code == EXIT_OK and "未发现问题" in out
+
+
+def test_check_template_reports_a_broken_template_and_exits_1(workfolder, capsys, monkeypatch):
+    from docx import Document
+
+    own = workfolder / "templates" / "通报模板.docx"
+    doc = Document(str(own))
+    doc.add_paragraph("{{ 不存在的变量 }}")
+    doc.save(str(own))
+    monkeypatch.chdir(workfolder)
+    code, out, _ = run(capsys, "circular", "--check-template")
+    assert code == EXIT_FAILED and "不存在的变量" in out

@@ -163,7 +163,7 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
     assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule,
             programme.tasks_lagging, programme.units_missing) == (3, 0, 1, 1, 1)
     assert programme.funds_rate == Fraction(60, 150)
-    assert programme.sentence == "3项任务中已有0项完成全年任务目标,其余3项中1项序时推进、1项滞后、1项未报送或数据未填。"
+    assert programme.sentence == "3项任务中已有0项完成全年任务目标，其余3项中1项序时推进、1项滞后、1项未报送或数据未填。"
     assert programme.counts == Counter({Status.COMPLETE: 1, Status.NOT_MET: 1, Status.ON_SCHEDULE: 1,
                                         Status.NOT_SUBMITTED: 1})
 
@@ -180,10 +180,10 @@ def test_tied_departments_share_a_rank():
 
 
 @pytest.mark.parametrize("kind, target, unit, value, sentence", [
-    ("累计", "9", "所", "7", "指标7所,完成任务77.8%"),
-    ("比率", "95", "%", "96.4", "指标96.4%,达到年度目标"),
-    ("比率", "95", "%", "90", "指标90%,未达到年度目标95%"),
-    ("上限", "0.3", "万元", "0.25", "指标0.25万元,控制在目标以内"),
+    ("累计", "9", "所", "7", "指标7所，完成任务77.8%"),
+    ("比率", "95", "%", "96.4", "指标96.4%，达到年度目标"),
+    ("比率", "95", "%", "90", "指标90%，未达到年度目标95%"),
+    ("上限", "0.3", "万元", "0.25", "指标0.25万元，控制在目标以内"),
 ])
 def test_progress_sentences(kind, target, unit, value, sentence):
     reported = Reported("1-1", Decimal(value))

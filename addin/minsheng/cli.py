@@ -20,7 +20,8 @@ from .files import OutputLockedError
 from .ledger import LedgerError
 from .model import STATUS_ORDER, Severity
 from .numbers import format_percent
-from .pipeline import ConsolidationError, make_templates, run_consolidation, run_demo, validate_files
+from .pipeline import (ConsolidationError, check_circular_template, make_circular, make_templates,
+                       run_consolidation, run_demo, validate_files)
 from .register import RegisterError
 from .workfolder import init_workfolder, sample_register
 
@@ -86,10 +87,15 @@ def _parser() -> argparse.ArgumentParser:
 
     command("templates", "按任务台账为每个牵头单位生成填报模板,放在 下发/统计期/ 中")
     command("consolidate", "汇总 收集/统计期/ 中的填报表:检查、计算完成率、对照时序进度,输出到 汇总/统计期/")
+    p = command("circular", "按汇总数据和通报模板生成进展情况通报(Word),放在 汇总/统计期/")
+    p.add_argument("--pdf", action="store_true", help="同时生成 PDF(需要安装 LibreOffice)")
+    p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签,不生成通报")
+    p = command("run", "先汇总,再生成通报")
+    p.add_argument("--pdf", action="store_true", help="同时生成 PDF(需要安装 LibreOffice)")
     p = command("validate", "检查填好的填报表(是否本台账本期的模板、数字是否为数字),不汇总")
     p.add_argument("files", metavar="文件", type=Path, nargs="+", help="要检查的填报表")
     p = sub.add_parser("demo", help="用自带示例跑一遍完整流程", add_help=False,
-                       description="用自带的示例任务台账新建演示文件夹,生成填报模板、模拟各单位报送并汇总。")
+                       description="用自带的示例任务台账新建演示文件夹,生成填报模板、模拟各单位报送、汇总并生成通报。")
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     p.add_argument("folder", metavar="文件夹", type=Path, nargs="?", default=Path("民生工程演示"),
                    help="演示文件夹(默认:当前文件夹下的“民生工程演示”)")
@@ -201,6 +207,35 @@ def _print_consolidation(done) -> None:
         print(f"  输出:{path}")
 
 
+def _cmd_circular(args) -> int:
+    config = _config(args)
+    if args.check_template:
+        path, problems = check_circular_template(config)
+        print(f"通报模板:{path}")
+        for problem in problems:
+            print(f"  ✘ {problem}")
+        print("  ✔ 未发现问题" if not problems else f"  共 {len(problems)} 处问题")
+        return EXIT_OK if not problems else EXIT_FAILED
+    _print_circular(make_circular(config, pdf=args.pdf, progress=lambda f: progress(f, "读取填报表")))
+    return EXIT_OK
+
+
+def _print_circular(rendered) -> None:
+    print(f"通报已生成:{rendered.path}(模板:{rendered.template})")
+    if rendered.pdf:
+        print(f"PDF:{rendered.pdf}")
+    for note in rendered.notes:
+        print(f"  注意:{note}")
+
+
+def _cmd_run(args) -> int:
+    config = _config(args)
+    done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
+    _print_consolidation(done)
+    _print_circular(make_circular(config, pdf=args.pdf, result=done.result))
+    return EXIT_OK
+
+
 def _cmd_demo(args) -> int:
     result = run_demo(args.folder, lambda items: progress(items, "处理中"))
     print(f"演示文件夹:{result.folder.resolve()}")
@@ -209,8 +244,9 @@ def _cmd_demo(args) -> int:
     print(f"模拟各单位报送 {len(sim.paths)} 个文件到 {result.consolidated.inbox}"
           f"({sim.missing_unit}未报送,{sim.twice_unit}报送了两次,另有几处不规范的填写)")
     _print_consolidation(result.consolidated)
+    _print_circular(result.circular)
     return EXIT_OK
 
 
 _COMMANDS = {"init": _cmd_init, "templates": _cmd_templates, "validate": _cmd_validate,
-             "consolidate": _cmd_consolidate, "demo": _cmd_demo}
+             "consolidate": _cmd_consolidate, "circular": _cmd_circular, "run": _cmd_run, "demo": _cmd_demo}

@@ -49,6 +49,9 @@ class Config:
     contact: str
     thresholds: Thresholds
     stages: tuple[tuple[str, Decimal], ...]  # 里程碑 stage name → percent, in order
+    computed_sentences: bool = True  # 进展情况: append the computed sentence to the department's text
+    chart: bool = True  # draw the completion chart into the circular
+    top_units: int = 3  # units named as best and as lowest in the circular
 
     def _folder(self, pattern: str, period: Period | None) -> Path:
         return self.root / pattern.replace("{period}", str(period or self.period))
@@ -132,6 +135,16 @@ class _Reader:
                               f"请改为数字,例如 10")
         return value
 
+    def flag(self, section: str, key: str, default: bool) -> bool:
+        raw = self.text(section, key, required=False)
+        if not raw:
+            return default
+        if raw.lower() in ("是", "yes", "true", "1", "on"):
+            return True
+        if raw.lower() in ("否", "no", "false", "0", "off"):
+            return False
+        raise self.fail(section, key, raw, "只能填“是”或“否”")
+
     def fail(self, section: str, key: str, raw: str, hint: str) -> ConfigError:
         return ConfigError(f"配置文件 {self.path} 中 [{section}] {key} 的值“{raw}”有误:{hint}")
 
@@ -203,7 +216,19 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
         contact=cfg.text("office", "contact", required=False),
         thresholds=thresholds,
         stages=_stages(cfg),
+        computed_sentences=cfg.flag("circular", "computed_sentences", True),
+        chart=cfg.flag("circular", "chart", True),
+        top_units=_count(cfg, "circular", "top_units", 3),
     )
+
+
+def _count(cfg: _Reader, section: str, key: str, default: int) -> int:
+    raw = cfg.text(section, key, required=False)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise cfg.fail(section, key, raw, "应为正整数,例如 3")
+    return int(raw)
 
 
 def _stages(cfg: _Reader) -> tuple[tuple[str, Decimal], ...]:

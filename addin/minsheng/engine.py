@@ -16,7 +16,7 @@ from fractions import Fraction
 from .config import Thresholds
 from .model import (STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Register, Reported, Status,
                     Submission, Task)
-from .numbers import format_percent, percent
+from .numbers import format_amount, format_percent, percent
 
 _TEXT_PERCENT = re.compile(r"完成[^,，。;；]*?(\d+(?:\.\d+)?)\s*[%％]")
 
@@ -214,7 +214,7 @@ class Programme:
 
     @property
     def sentence(self) -> str:
-        """E.g. ``50项任务中已有12项完成全年任务目标,30项序时推进,8项滞后。``"""
+        """E.g. ``50项任务中已有12项完成全年任务目标，其余38项中30项序时推进、8项滞后。``"""
         rest = self.tasks - self.tasks_complete
         text = f"{self.tasks}项任务中已有{self.tasks_complete}项完成全年任务目标"
         if rest:
@@ -222,7 +222,7 @@ class Programme:
             unknown = rest - self.tasks_on_schedule - self.tasks_lagging
             if unknown:
                 parts.append(f"{unknown}项未报送或数据未填")
-            text += f",其余{rest}项中" + "、".join(parts)
+            text += f"，其余{rest}项中" + "、".join(parts)
         return text + "。"
 
 
@@ -300,11 +300,11 @@ def progress_sentence(a: Assessment) -> str:
     if ind.type is IndicatorType.MILESTONE:
         return f"{ind.name}处于“{a.stage}”阶段"
     unit = ind.unit_of_measure
-    shown = f"{a.value}{unit}" if unit != "%" else f"{a.value}%"
+    shown = format_amount(a.value, unit)
     if ind.type is IndicatorType.RATE:
-        verdict = "达到年度目标" if a.status is Status.MET else f"未达到年度目标{ind.target}{'%' if unit == '%' else unit}"
-        return f"{ind.name}{shown},{verdict}"
+        verdict = "达到年度目标" if a.status is Status.MET else f"未达到年度目标{format_amount(ind.target, unit)}"
+        return f"{ind.name}{shown}，{verdict}"
     if ind.type is IndicatorType.CEILING:
         verdict = "控制在目标以内" if a.status is Status.MET else "超出控制目标"
-        return f"{ind.name}{shown},{verdict}"
-    return f"{ind.name}{shown},完成任务{format_percent(a.rate)}"
+        return f"{ind.name}{shown}，{verdict}"
+    return f"{ind.name}{shown}，完成任务{format_percent(a.rate)}"

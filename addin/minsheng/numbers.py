@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 # Cells that mean "nothing reported" rather than zero.
@@ -169,3 +169,39 @@ def format_points(points: Decimal | Fraction) -> str:
     """Percentage points with one decimal and a sign: ``+12.5``, ``-3.0``."""
     value = percent(Fraction(points) / 100)
     return f"{'+' if value > 0 else ''}{value}"
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """Chinese numeral for 1–99, as in headings 一、 十二、: 10 → 十, 21 → 二十一."""
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
+
+
+def chinese_date(day) -> str:
+    """``2020年7月10日``: the form a circular's date takes (GB/T 9704: Arabic numerals)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _trim(value: Decimal, places: int) -> str:
+    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Units whose large amounts read better in 万: 13700 人 → 1.37万人.
+_COUNTED = ("人", "人次", "户", "元", "件", "条", "亩", "册", "份", "次", "张")
+
+
+def format_amount(value: Decimal, unit: str) -> str:
+    """A quantity as a circular writes it: ``1.37万人``, ``37.05亿元``, ``12所``, ``96.4%``."""
+    if unit == "%":
+        return f"{_trim(value, 2)}%"
+    if unit == "万元" and value >= 10000:
+        return f"{_trim(value / 10000, 2)}亿元"
+    if unit in _COUNTED and value >= 10000:
+        return f"{_trim(value / 10000, 2)}万{unit}"
+    return f"{_trim(value, 3)}{unit}"

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import ledger
+from . import circular, ledger
+from .circular import Rendered
 from .collect import collect_inbox, read_submission
 from .config import Config, load_config
 from .consolidation import Consolidation, consolidate
@@ -48,18 +49,36 @@ class ConsolidateResult:
     inbox: Path
 
 
-def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
-    """收集/P/ → 汇总/P/ outputs and the ledger. Input files are only ever read."""
+def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
+    """Read 收集/P/ and apply the engine, writing nothing. Input files are only ever read."""
     register = load_register(config.register)
     inbox = config.inbox()
     if not inbox.is_dir():
         raise ConsolidationError(f"收件文件夹 {inbox} 不存在;请把各单位报回的填报表放到这里后再汇总")
     collection = collect_inbox(inbox, register, config.period, config.stages, progress)
     previous = ledger.previous_values(config.ledger, config.period)
-    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+    return consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+
+
+def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
+    """收集/P/ → 汇总/P/ outputs and the ledger."""
+    result = consolidated(config, progress)
     outputs = write_outputs(result, config.output())
     ledger.record_run(config.ledger, result)
-    return ConsolidateResult(result, outputs, inbox)
+    return ConsolidateResult(result, outputs, config.inbox())
+
+
+def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,
+                  result: Consolidation | None = None) -> Rendered:
+    """Consolidated data → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there)."""
+    result = result or consolidated(config, progress)
+    return circular.render(result, config, config.output() / circular.circular_name(result), pdf=pdf)
+
+
+def check_circular_template(config: Config) -> tuple[Path, list[str]]:
+    """The template the circular would use, and what is wrong with it."""
+    path = circular.template_path(config)
+    return path, circular.check_template(path)
 
 
 class ConsolidationError(Exception):
@@ -118,6 +137,7 @@ class DemoResult:
     templates: TemplatesResult
     simulated: Simulated
     consolidated: ConsolidateResult
+    circular: Rendered
 
 
 def run_demo(folder: Path, progress: Progress = iter) -> DemoResult:
@@ -130,5 +150,6 @@ def run_demo(folder: Path, progress: Progress = iter) -> DemoResult:
     for old in inbox.glob("*.xlsx") if inbox.is_dir() else []:
         old.unlink()  # the demo's own simulated files from an earlier run
     simulated = write_submissions(templates.register, config, inbox, messy=True)
-    consolidated = run_consolidation(config, progress)
-    return DemoResult(folder, config, templates, simulated, consolidated)
+    done = run_consolidation(config, progress)
+    rendered = make_circular(config, result=done.result)
+    return DemoResult(folder, config, templates, simulated, done, rendered)

@@ -26,7 +26,7 @@ from . import __version__
 from .config import Config
 from .files import atomic_path, unique_names
 from .model import Indicator, IndicatorType, Period, Register, Task
-from .numbers import format_percent
+from .numbers import chinese_number, format_percent
 
 FORM_SHEET = "填报"
 GUIDE_SHEET = "填报说明"
@@ -423,24 +423,13 @@ def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has
     ws.write_string(row, 0, "怎么填", st.guide_head)
     row += 1
     for number, item in enumerate(items, start=1):
-        text = f"{_ordinal(number)}、{item}"
+        text = f"{chinese_number(number)}、{item}"
         ws.set_row(row, _row_height([(text, 100)], line=17, least=20))
         ws.write_string(row, 0, text, st.guide)
         row += 1
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-
-
-_DIGITS = "零一二三四五六七八九"
-
-
-def _ordinal(n: int) -> str:
-    """Chinese numeral for 1–99: 1 → 一, 10 → 十, 12 → 十二, 21 → 二十一."""
-    tens, ones = divmod(n, 10)
-    if tens == 0:
-        return _DIGITS[ones]
-    return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
 
 
 def _write_meta(ws, register: Register, unit: str, period: Period, generated_at: dt.datetime,

@@ -10,6 +10,7 @@ from .config import CONFIG_NAME, default_config_text
 from .register import write_register
 
 SAMPLE_REGISTER = "任务台账.xlsx"
+CIRCULAR_TEMPLATE = "通报模板.docx"
 FOLDERS = ("下发", "收集", "汇总", "templates")
 
 
@@ -45,4 +46,11 @@ def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[li
         path = folder / name
         (kept if path.exists() else created).append(path)
         path.mkdir(exist_ok=True)
+    # The circular's template, where the office can find and edit it in Word.
+    template = folder / "templates" / CIRCULAR_TEMPLATE
+    if template.exists():
+        kept.append(template)
+    else:
+        shutil.copyfile(str(resources.files("minsheng").joinpath("data", CIRCULAR_TEMPLATE)), template)
+        created.append(template)
     return created, kept

@@ -1,0 +1,188 @@
+"""The circular rendered from consolidated data and read back with python-docx."""
+
+import shutil
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from minsheng import circular
+from minsheng.numbers import chinese_date, chinese_number, format_amount
+from minsheng.pipeline import make_circular, make_templates, run_consolidation
+
+from conftest import fill
+
+ROOT = Path(__file__).resolve().parents[1]
+VERBATIM = "投资<5亿元 & R&D,“三保”到位"
+
+
+@pytest.fixture
+def consolidated(workfolder, config):
+    sent = {p.name.split("_")[1]: p for p in make_templates(config).paths}
+    inbox = config.inbox()
+
+    def words(book):
+        book["填报"]["L4"] = VERBATIM
+    fill(sent["市教育局"], inbox / "edu.xlsx", {"7-1": 6, "7-2": 500, "8-1": "开工实施"}, edit=words)
+    fill(sent["市医保局"], inbox / "yb.xlsx", {"17-1": 96.4, "22-2": 0.2})
+    return run_consolidation(config).result
+
+
+def cell_text(tc) -> str:
+    """A cell's own text (python-docx reports a merged-down cell's text for the whole merge)."""
+    return "".join(t.text or "" for t in tc.iter(qn("w:t")))
+
+
+def text_of(doc) -> str:
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)  # chart tested separately
+    rendered = make_circular(config, result=consolidated)
+    assert rendered.path == config.output() / "通报_2020-06.docx"
+    doc = Document(str(rendered.path))
+    text = text_of(doc)
+
+    title = doc.paragraphs[0]
+    assert title.text == "2020年1-6月份民生工程项目进展情况" and title.style.name == "公文标题"
+    assert "{{" not in text and "{%" not in text
+    prog = consolidated.programme
+    assert f"全市{prog.tasks}项民生工程任务中，已有{prog.tasks_complete}项完成全年任务目标" in text
+    assert "市民政局未按时报送进展情况" in text
+    assert "马鞍山市民生工作领导小组办公室" in text
+    # 7-1: 6 of 12 = 50.0% on schedule; 7-2: 500/988 = 50.6%; the table carries both sentences.
+    assert "新建改扩建公办幼儿园6所，完成任务50.0%" in text
+    assert "资助幼儿500人次，完成任务50.6%" in text
+
+    table = doc.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["序号", "实施单位", "项目名称", "年度目标任务", "进展情况"]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    body = table.rows[1:]
+    projects = [(cell_text(r._tr.tc_lst[1]), r.cells[2].text) for r in body]
+    assert projects == [("市教育局", "推进学前教育促进工程"), ("", "加强义务教育经费保障"),
+                        ("市医保局", "实施城乡居民基本医疗保险制度"), ("", "实施困难人员救助暨困难职工帮扶"),
+                        ("市民政局", "实施困难人员救助暨困难职工帮扶")]
+    merges = [[tc.tcPr.find(qn("w:vMerge")).get(qn("w:val")) for tc in r._tr.tc_lst[:2]] for r in body]
+    assert merges == [["restart"] * 2, ["continue"] * 2, ["restart"] * 2, ["continue"] * 2, ["restart"] * 2]
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in body)
+    grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert sum(grid) == pytest.approx(225 * 56.69, rel=0.01)  # the landscape text width
+    progress = body[0].cells[4].text
+    assert progress.startswith(VERBATIM)  # escaped, not cut
+    assert body[4].cells[4].text == "未报送。"
+
+
+def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    doc = Document(str(make_circular(config, result=consolidated).path))
+    first, annex = doc.sections
+    mm = [round(x.mm, 1) for x in (first.page_width, first.page_height, first.top_margin,
+                                   first.bottom_margin, first.left_margin, first.right_margin)]
+    assert mm == [210, 297, 37, 35, 28, 26]  # A4; 版心 156 × 225 mm
+    assert annex.page_width > annex.page_height  # landscape 附件
+    assert first._sectPr.find(qn("w:docGrid")) is None
+    body = doc.styles["正文"]
+    assert body.font.size.pt == 16 and body.paragraph_format.line_spacing.pt == pytest.approx(28.95)
+    assert body.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert doc.styles["公文标题"].element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    assert doc.styles["公文标题"].font.size.pt == 22
+    for name in ("一级标题", "二级标题", "表头", "表格文字", "页码", "落款"):
+        assert doc.styles[name].element.rPr.rFonts.get(qn("w:eastAsia")), name
+    assert doc.settings.odd_and_even_pages_header_footer
+    odd, even = first.footer.paragraphs[0], first.even_page_footer.paragraphs[0]
+    assert odd.text.startswith("— ") and odd.text.endswith(" —") and "PAGE" in odd._p.xml
+    assert (odd.alignment, even.alignment) == (2, 0)  # right on odd pages, left on even pages
+    with zipfile.ZipFile(config.output() / "通报_2020-06.docx") as z:
+        fonts = z.read("word/fontTable.xml").decode("utf-8")
+    assert 'w:name="仿宋_GB2312"' in fonts and 'w:val="仿宋"' in fonts  # fallback for Word
+
+
+def test_chart_is_drawn_when_a_chinese_font_exists(consolidated, config):
+    if circular.find_cjk_font() is None:
+        pytest.skip("no CJK font installed")
+    rendered = make_circular(config, result=consolidated)
+    assert rendered.notes == []
+    doc = Document(str(rendered.path))
+    assert len(doc.inline_shapes) == 1
+
+
+def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    rendered = make_circular(config, result=consolidated)
+    assert any("中文字体" in note for note in rendered.notes)
+    assert len(Document(str(rendered.path)).inline_shapes) == 0
+
+
+def test_without_libreoffice_pdf_is_a_note(consolidated, config, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    rendered = make_circular(config, pdf=True, result=consolidated)
+    assert rendered.pdf is None and any("LibreOffice" in note for note in rendered.notes)
+
+
+def test_computed_sentences_can_be_switched_off(consolidated, config, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    from dataclasses import replace
+
+    doc = Document(str(make_circular(replace(config, computed_sentences=False), result=consolidated).path))
+    progress = doc.tables[0].rows[1].cells[4].text
+    assert progress.startswith(VERBATIM) and "完成任务" not in progress
+
+
+def test_the_offices_own_template_is_used(consolidated, config, workfolder, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    own = workfolder / "templates" / "通报模板.docx"
+    doc = Document(str(own))
+    doc.paragraphs[1].runs[0].text = "本办自行修改的开头。"
+    doc.save(str(own))
+    rendered = make_circular(config, result=consolidated)
+    assert rendered.template == own
+    assert "本办自行修改的开头。" in Document(str(rendered.path)).paragraphs[1].text
+
+
+def test_bundled_and_repository_templates_are_identical_and_clean():
+    assert circular.bundled_template().read_bytes() == (ROOT / "templates" / "通报模板.docx").read_bytes()
+    assert circular.check_template(circular.bundled_template()) == []
+
+
+def test_template_lint_finds_split_tags_unknown_variables_and_lost_text(tmp_path):
+    path = tmp_path / "坏模板.docx"
+    shutil.copy(circular.bundled_template(), path)
+    doc = Document(str(path))
+    split = doc.add_paragraph()
+    split.add_run("{{ iss")
+    split.add_run("uer }}").bold = True
+    doc.add_paragraph("{{ 发文字号 }}")
+    lost = doc.add_paragraph("请各单位注意 {%p if has_funds %}")
+    doc.add_paragraph("{%p endif %}")
+    doc.save(str(path))
+    problems = circular.check_template(path)
+    joined = "\n".join(problems)
+    assert "拆成了几段" in joined
+    assert "未知的变量“发文字号”" in joined
+    assert "“请各单位注意”在生成的通报中丢失了" in joined
+    assert lost.text
+
+
+@pytest.mark.parametrize("value, unit, shown", [
+    ("13700", "人", "1.37万人"), ("370500", "万元", "37.05亿元"), ("12", "所", "12所"),
+    ("96.4", "%", "96.4%"), ("344.166", "公里", "344.166公里"), ("9999", "人", "9999人"),
+    ("2500", "万元", "2500万元"),
+])
+def test_amounts_are_written_the_way_circulars_write_them(value, unit, shown):
+    assert format_amount(Decimal(value), unit) == shown
+
+
+def test_ordinals_and_dates():
+    import datetime as dt
+
+    assert [chinese_number(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
+    assert chinese_date(dt.date(2020, 7, 10)) == "2020年7月10日"
