@@ -25,7 +25,7 @@ from .config import Config
 from .consolidation import ATTENTION, Consolidation
 from .engine import Assessment, progress_sentence
 from .files import atomic_path
-from .model import IndicatorType, Status
+from .model import IndicatorType, Period, Status
 from .numbers import chinese_date, chinese_number, format_amount, format_percent, percent
 
 TEMPLATE_NAME = "通报模板.docx"
@@ -47,8 +47,9 @@ def bundled_template() -> Path:
     return Path(str(resources.files("minsheng").joinpath("data", TEMPLATE_NAME)))
 
 
-def circular_name(result: Consolidation) -> str:
-    return f"通报_{result.period}.docx"
+def circular_name(period: Period) -> str:
+    """``通报_2020-06.docx``."""
+    return f"通报_{period}.docx"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .pipeline import (ConsolidationError, check_circular_template, make_circula
                        run_consolidation, run_demo, validate_files)
 from .register import RegisterError
 from .workfolder import init_workfolder, sample_register
+from .xlam import ADDIN_NAME, AddinError, build_xlam, install_addin, uninstall_addin
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -94,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", action="store_true", help="同时生成 PDF(需要安装 LibreOffice)")
     p = command("validate", "检查填好的填报表(是否本台账本期的模板、数字是否为数字),不汇总")
     p.add_argument("files", metavar="文件", type=Path, nargs="+", help="要检查的填报表")
+    p = sub.add_parser("addin", help="Excel 加载项:生成、安装、卸载", add_help=False,
+                       description="Excel 加载项(功能区“民生工程”选项卡)。安装后重新打开 Excel 即可看到。")
+    p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    p.add_argument("action", metavar="操作", choices=["build", "install", "uninstall"],
+                   help="build 生成 minsheng.xlam;install 安装到本机 Excel;uninstall 卸载")
+    p.add_argument("--out", metavar="文件", type=Path, default=Path(ADDIN_NAME),
+                   help="build 时的输出文件(默认:当前文件夹下的 minsheng.xlam)")
     p = sub.add_parser("demo", help="用自带示例跑一遍完整流程", add_help=False,
                        description="用自带的示例任务台账新建演示文件夹,生成填报模板、模拟各单位报送、汇总并生成通报。")
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError, LedgerError) as exc:
+    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError, LedgerError, AddinError) as exc:
         _fail(exc)
         if isinstance(exc, RegisterError) and len(exc.problems) > 1:
             for problem in exc.problems[:MAX_LISTED]:
@@ -236,6 +244,19 @@ def _cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _cmd_addin(args) -> int:
+    if args.action == "build":
+        print(f"已生成加载项:{build_xlam(args.out).resolve()}")
+    elif args.action == "install":
+        addin, settings = install_addin()
+        print(f"已安装加载项:{addin}\n已写入 Python 路径:{settings}")
+        print("请重新打开 Excel:功能区会出现“民生工程”选项卡。如提示宏已被禁用,见 README 的“信任中心”一节。")
+    else:
+        removed = uninstall_addin()
+        print("已卸载:" + "、".join(str(p) for p in removed) if removed else "本机没有安装加载项,无需卸载")
+    return EXIT_OK
+
+
 def _cmd_demo(args) -> int:
     result = run_demo(args.folder, lambda items: progress(items, "处理中"))
     print(f"演示文件夹:{result.folder.resolve()}")
@@ -249,4 +270,5 @@ def _cmd_demo(args) -> int:
 
 
 _COMMANDS = {"init": _cmd_init, "templates": _cmd_templates, "validate": _cmd_validate,
-             "consolidate": _cmd_consolidate, "circular": _cmd_circular, "run": _cmd_run, "demo": _cmd_demo}
+             "consolidate": _cmd_consolidate, "circular": _cmd_circular, "run": _cmd_run, "addin": _cmd_addin,
+             "demo": _cmd_demo}

@@ -72,7 +72,7 @@ def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,
                   result: Consolidation | None = None) -> Rendered:
     """Consolidated data → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there)."""
     result = result or consolidated(config, progress)
-    return circular.render(result, config, config.output() / circular.circular_name(result), pdf=pdf)
+    return circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
 
 
 def check_circular_template(config: Config) -> tuple[Path, list[str]]:

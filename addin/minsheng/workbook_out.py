@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .consolidation import Consolidation
 from .engine import Assessment
 from .files import OutputLockedError, atomic_path
-from .model import IndicatorType, Status
+from .model import IndicatorType, Period, Status
 from .numbers import format_percent, percent
 
 LIGHTS = {"red": "#F8CBAD", "yellow": "#FFE699", "green": "#C6E0B4"}
@@ -31,13 +31,14 @@ COUNT_ORDER = (Status.COMPLETE, Status.MET, Status.ON_SCHEDULE, Status.NOT_START
                Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_FILLED, Status.NOT_SUBMITTED)
 
 
-def output_names(result: Consolidation) -> tuple[str, str]:
-    return f"汇总_{result.period}.xlsx", f"指标明细_{result.period}.csv"
+def output_names(period: Period) -> tuple[str, str]:
+    """``汇总_2020-06.xlsx`` and ``指标明细_2020-06.csv``."""
+    return f"汇总_{period}.xlsx", f"指标明细_{period}.csv"
 
 
 def write_outputs(result: Consolidation, folder: Path) -> list[Path]:
     """Write the workbook and the CSV into ``folder``; both or neither are replaced."""
-    names = output_names(result)
+    names = output_names(result.period)
     targets = [folder / name for name in names]
     for target in targets:
         _refuse_if_open(target)

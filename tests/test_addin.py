@@ -1,0 +1,191 @@
+"""The Excel add-in, checked without Excel: its file, ribbon, VBA, and Python entry points run
+against a stand-in for the calling workbook and Excel application."""
+
+import hashlib
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from minsheng import addin, circular, xlam
+from minsheng.config import load_config
+from minsheng.register import load_register
+from minsheng.simulate import write_submissions
+
+from conftest import SHARED
+
+SCHEMA = SHARED / "schemas" / "customui14.xsd"
+NS = {"c": "http://schemas.microsoft.com/office/2009/07/customui"}
+BUTTONS = ["生成填报模板", "校验填报表", "汇总", "打开汇总表", "生成通报", "打开通报", "设置"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return xlam.build_xlam(tmp_path_factory.mktemp("xlam") / "minsheng.xlam")
+
+
+def ribbon():
+    return etree.fromstring(xlam.ribbon_xml())
+
+
+def test_building_twice_gives_identical_bytes(built, tmp_path):
+    again = xlam.build_xlam(tmp_path / "again.xlam")
+    assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(built.read_bytes()).digest()
+
+
+def test_the_xlam_has_the_parts_excel_needs(built):
+    with zipfile.ZipFile(built) as package:
+        names = package.namelist()
+        types = package.read("[Content_Types].xml").decode()
+        rels = package.read("_rels/.rels").decode()
+        assert package.read(xlam.RIBBON_PART) == xlam.ribbon_xml()
+        assert "_minsheng.conf" in package.read("xl/workbook.xml").decode()
+    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/vbaProject.bin",
+            "xl/_rels/workbook.xml.rels", "customUI/customUI14.xml"} <= set(names)
+    assert "customUI/customUI.xml" not in names
+    assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in types
+    assert re.search(r'Type="http://schemas.microsoft.com/office/2007/relationships/ui/extensibility" '
+                     r'Target="customUI/customUI14.xml"', rels)
+    assert rels.count("ui/extensibility") == 1
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason="customui14.xsd is not present beside the repository")
+def test_ribbon_xml_validates_against_customui14_xsd():
+    import xmlschema
+
+    xmlschema.XMLSchema(str(SCHEMA)).validate(xlam.ribbon_xml())
+
+
+def test_ribbon_has_the_tab_groups_and_chinese_labels():
+    root = ribbon()
+    (tab,) = root.findall(".//c:tab", NS)
+    assert tab.get("label") == "民生工程"
+    assert [g.get("label") for g in tab.findall("c:group", NS)] == ["填报", "汇总", "通报", "设置"]
+    buttons = tab.findall(".//c:button", NS)
+    assert [b.get("label") for b in buttons] == BUTTONS
+    assert all(b.get("imageMso") for b in buttons)
+
+
+def test_every_tag_has_a_python_handler_and_every_handler_a_button():
+    tags = [b.get("tag") for b in ribbon().findall(".//c:button", NS)]
+    assert len(set(tags)) == len(tags)
+    assert set(tags) == set(addin.HANDLERS)
+
+
+def test_every_on_action_is_a_vba_sub_taking_an_iribboncontrol(built):
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(built))
+    code = "\n".join(source for _, _, _, source in parser.extract_macros())
+    parser.close()
+    for action in {b.get("onAction") for b in ribbon().findall(".//c:button", NS)}:
+        assert re.search(rf"Sub {re.escape(action)}\(\s*\w+ As IRibbonControl\s*\)", code), action
+    assert "RunPython \"import minsheng.addin as a; a.dispatch('\" & control.Tag & \"')\"" in code
+    assert 'Public Const PROJECT_NAME As String = "minsheng"' in code
+    assert "Function RunPython" in code  # xlwings' own module is still there
+    assert "RibbonMyAddin" not in code
+
+
+class StandIn:
+    """Excel as the add-in sees it: the calling workbook, the status bar, message boxes, opening."""
+
+    def __init__(self, workbook: Path):
+        self.workbook = workbook
+        self.statuses, self.messages, self.opened = [], [], []
+
+    def caller_path(self) -> Path:
+        return self.workbook
+
+    def status(self, text: str) -> None:
+        self.statuses.append(text)
+
+    def message(self, text: str, error: bool = False) -> None:
+        self.messages.append((text, error))
+
+    def open(self, path: Path) -> None:
+        self.opened.append(path)
+
+
+@pytest.fixture
+def excel(tmp_path, monkeypatch):
+    from minsheng.pipeline import run_demo
+
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    folder = run_demo(tmp_path / "演示").folder
+    return StandIn(folder / "任务台账.xlsx")
+
+
+def test_every_button_runs_end_to_end(excel):
+    folder = excel.workbook.parent
+    config = load_config(folder / "config.ini")
+    for tag in addin.HANDLERS:
+        addin.dispatch(tag, excel)
+    errors = [text for text, error in excel.messages if error and "有错误" not in text]
+    assert errors == []
+    assert excel.opened == [config.output() / "汇总_2020-06.xlsx", config.output() / "汇总_2020-06.xlsx",
+                            config.output() / "通报_2020-06.docx", config.output() / "通报_2020-06.docx",
+                            folder / "config.ini"]
+    assert any("已为 21 个牵头单位生成" in text for text, _ in excel.messages)
+    validated = next(text for text, _ in excel.messages if text.startswith("共校验"))
+    assert "共校验 21 个文件" in validated and "十二" in validated
+    assert any(s.startswith("汇总完成:读取 21 个文件") for s in excel.statuses)
+    assert any(s.startswith("汇总:") for s in excel.statuses)  # progress while reading
+
+
+def test_a_workbook_outside_a_working_folder_is_told_what_to_do(tmp_path):
+    excel = StandIn(tmp_path / "别处.xlsx")
+    addin.dispatch("consolidate", excel)
+    ((text, error),) = excel.messages
+    assert error and "config.ini" in text and "minsheng init" in text
+
+
+def test_known_errors_become_messages(excel):
+    config = load_config(excel.workbook.parent / "config.ini")
+    for path in config.inbox().glob("*.xlsx"):
+        path.unlink()
+    addin.dispatch("validate", excel)
+    assert "还没有填报表" in excel.messages[-1][0]
+    (config.output() / "通报_2020-06.docx").unlink(missing_ok=True)
+    addin.dispatch("open_circular", excel)
+    assert "请先点“生成通报”" in excel.messages[-1][0]
+    addin.dispatch("no_such_button", excel)
+    assert "没有对应的功能" in excel.messages[-1][0]
+
+
+def test_register_problems_are_listed_with_their_cells(excel):
+    import openpyxl
+
+    book = openpyxl.load_workbook(excel.workbook)
+    book["任务台账"]["K2"] = "很多"
+    book["任务台账"]["J3"] = "其他"
+    book.save(excel.workbook)
+    addin.dispatch("templates", excel)
+    text, error = excel.messages[-1]
+    assert error and "任务台账!K2" in text and "任务台账!J3" in text
+
+
+def test_an_unexpected_error_is_a_message_and_a_log_not_a_traceback(excel, monkeypatch):
+    def broken(config, excel):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setitem(addin.HANDLERS, "consolidate", broken)
+    addin.dispatch("consolidate", excel)
+    text, error = excel.messages[-1]
+    assert error and "意外错误" in text and "Traceback" not in text
+    log = excel.workbook.parent / addin.LOG_NAME
+    assert "ZeroDivisionError" in log.read_text(encoding="utf-8")
+    assert excel.statuses[-1] == ""  # the status bar is handed back
+
+
+def test_install_and_uninstall_for_a_windows_user(tmp_path, monkeypatch):
+    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData" / "Roaming"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "user"))
+    installed, settings = xlam.install_addin()
+    assert installed == tmp_path / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "minsheng.xlam"
+    assert zipfile.is_zipfile(installed)
+    assert settings == tmp_path / "user" / ".minsheng" / "minsheng.conf"
+    assert settings.read_text(encoding="utf-8").startswith('"INTERPRETER_WIN","')
+    assert sorted(xlam.uninstall_addin()) == sorted([installed, settings])
+    assert xlam.uninstall_addin() == []
