@@ -21,11 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
 from docx import Document  # noqa: E402
 
 from minsheng import circular  # noqa: E402
-from minsheng.config import load_config  # noqa: E402
 from minsheng.pipeline import consolidated  # noqa: E402
-from minsheng.register import load_register, write_register  # noqa: E402
-from minsheng.simulate import synthetic_rows, write_submissions  # noqa: E402
-from minsheng.workfolder import init_workfolder  # noqa: E402
+from minsheng.register import load_register  # noqa: E402
+from minsheng.simulate import synthetic_workfolder, write_submissions  # noqa: E402
 
 TARGET = 0.5
 
@@ -37,9 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     units = 100
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        init_workfolder(folder)
-        write_register(folder / "任务台账.xlsx", synthetic_rows(units, args.rows // units * 3))
-        config = replace(load_config(folder / "config.ini"), chart=False)
+        config = replace(synthetic_workfolder(folder, units, args.rows // units * 3), chart=False)
         write_submissions(load_register(config.register), config, config.inbox())
         result = consolidated(config)
         times = []

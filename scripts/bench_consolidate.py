@@ -27,13 +27,11 @@ import python_calamine  # noqa: E402
 
 from minsheng import ledger  # noqa: E402
 from minsheng.collect import collect_inbox  # noqa: E402
-from minsheng.config import load_config  # noqa: E402
 from minsheng.consolidation import consolidate  # noqa: E402
 from minsheng.pipeline import run_consolidation  # noqa: E402
-from minsheng.register import load_register, write_register  # noqa: E402
-from minsheng.simulate import synthetic_rows, write_submissions  # noqa: E402
+from minsheng.register import load_register  # noqa: E402
+from minsheng.simulate import synthetic_workfolder, write_submissions  # noqa: E402
 from minsheng.workbook_out import write_csv, write_workbook  # noqa: E402
-from minsheng.workfolder import init_workfolder  # noqa: E402
 
 
 def bare_calamine(files: list[Path]) -> int:
@@ -95,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        init_workfolder(folder)
-        write_register(folder / "任务台账.xlsx", synthetic_rows(args.units, args.indicators))
-        config = load_config(folder / "config.ini")
+        config = synthetic_workfolder(Path(tmp), args.units, args.indicators)
         start = time.perf_counter()
         files = write_submissions(load_register(config.register), config, config.inbox()).paths
         print(f"generated {len(files)} workbooks × {args.indicators} indicators in "

@@ -17,11 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
 
-from minsheng.config import load_config  # noqa: E402
 from minsheng.pipeline import make_templates  # noqa: E402
-from minsheng.register import write_register  # noqa: E402
-from minsheng.simulate import synthetic_rows  # noqa: E402
-from minsheng.workfolder import init_workfolder  # noqa: E402
+from minsheng.simulate import synthetic_workfolder  # noqa: E402
 
 TARGET_SECONDS_PER_1000 = 10.0
 
@@ -33,10 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        init_workfolder(folder)
-        write_register(folder / "任务台账.xlsx", synthetic_rows(args.units, args.indicators))
-        config = load_config(folder / "config.ini")
+        config = synthetic_workfolder(Path(tmp), args.units, args.indicators)
         start = time.perf_counter()
         result = make_templates(config)
         elapsed = time.perf_counter() - start

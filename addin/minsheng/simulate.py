@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .config import Config
+from .config import Config, load_config
 from .files import unique_names
 from .model import Indicator, IndicatorType, Period, Register, Task
-from .register import load_register
+from .register import load_register, write_register
 from .templates import Filling, template_name, write_template
-from .workfolder import sample_register
+from .workfolder import init_workfolder, sample_register
 
 _NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊")
 # Share of the target reached, by the status it is meant to produce (June: 时序进度 50%), and how
@@ -160,3 +160,11 @@ def synthetic_rows(units: int, per_unit: int) -> list[dict]:
                 "年度计划资金(万元)": 100 + i if i % 3 == 0 else "",
             })
     return rows
+
+
+def synthetic_workfolder(folder: Path, units: int, per_unit: int) -> Config:
+    """A working folder whose register has ``units`` × ``per_unit`` indicators (for benchmarks)."""
+    init_workfolder(folder)
+    (folder / "任务台账.xlsx").unlink()
+    write_register(folder / "任务台账.xlsx", synthetic_rows(units, per_unit))
+    return load_config(folder / "config.ini")
