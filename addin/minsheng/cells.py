@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 
 
@@ -54,3 +55,18 @@ def as_date(value: object) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def display_width(text: str) -> int:
+    """Width in Excel's units of a character '0': Chinese characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def row_height(texts: list[tuple[str, float]], line: float = 16, least: float = 30) -> float:
+    """Height that shows every wrapped text in full (Excel does not grow set-height rows)."""
+    lines = 1
+    for text, width in texts:
+        count = sum(math.ceil(display_width(part) / max(width - 2, 1)) or 1
+                    for part in str(text).split("\n"))
+        lines = max(lines, count)
+    return min(409, max(least, line * lines + 6))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import os
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from .config import Config
+from .cells import row_height
 from .files import atomic_path, unique_names
 from .model import Indicator, IndicatorType, Period, Register, Task
 from .numbers import chinese_number, format_percent
@@ -175,20 +174,6 @@ class _Styles:
         self.guide_head = book.add_format({"font_name": "宋体", "font_size": 12, "bold": True})
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _row_height(texts: list[tuple[str, float]], line: float = 16, least: float = 30) -> float:
-    """Height that shows every wrapped text in full (Excel does not grow set-height rows)."""
-    lines = 1
-    for text, width in texts:
-        count = sum(math.ceil(_display_width(part) / max(width - 2, 1)) or 1
-                    for part in str(text).split("\n"))
-        lines = max(lines, count)
-    return min(409, max(least, line * lines + 6))
-
-
 def _columns_for(tasks: list[Task]) -> tuple[Column, ...]:
     return COLUMNS + (FUNDS_COLUMNS if _has_funds(tasks) else ())
 
@@ -246,8 +231,8 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
             if FUNDS_PLANNED in col:
                 _write_funds(ws, st, row, col, task, position == 0, filled.funds.get(task.id))
             # The task's texts are shared by its rows; each row carries its part of their height.
-            shared = _row_height([(task.name, 16), (task.annual_target, 30)]) / len(task.indicators)
-            ws.set_row(row, max(shared, _row_height([(ind.name, 18)])))
+            shared = row_height([(task.name, 16), (task.annual_target, 30)]) / len(task.indicators)
+            ws.set_row(row, max(shared, row_height([(ind.name, 18)])))
             row += 1
     last_data_row = row - 1
     for header, limit in TEXT_LIMITS.items():
@@ -424,7 +409,7 @@ def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has
     row += 1
     for number, item in enumerate(items, start=1):
         text = f"{chinese_number(number)}、{item}"
-        ws.set_row(row, _row_height([(text, 100)], line=17, least=20))
+        ws.set_row(row, row_height([(text, 100)], line=17, least=20))
         ws.write_string(row, 0, text, st.guide)
         row += 1
     ws.set_landscape()

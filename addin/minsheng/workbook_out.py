@@ -17,6 +17,7 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from .cells import row_height
 from .consolidation import Consolidation
 from .engine import Assessment
 from .files import OutputLockedError, atomic_path
@@ -221,8 +222,12 @@ def _write(ws, row: int, col: int, value: object, kind: str, st: _Styles, text_f
         ws.write_number(row, col, float(percent(value) / 100), st.percent)
     elif kind == "points":
         ws.write_number(row, col, float(percent(Fraction(value) / 100)), st.points)
+    elif kind == "count":
+        ws.write_number(row, col, value, st.count)
     elif kind == "number" and isinstance(value, (int, Decimal, Fraction)):
         ws.write_number(row, col, float(value), st.number)
+    elif kind == "wrap":
+        ws.write_string(row, col, str(value), st.wrap)
     else:
         ws.write_string(row, col, str(value), text_format or st.text)
 
@@ -236,6 +241,9 @@ def _table(ws, st: _Styles, header: list[str], widths: list[float], rows: list[l
     for r, row in enumerate(rows, start=top + 1):
         for c, (value, kind) in enumerate(row):
             _write(ws, r, c, value, kind, st)
+        wrapped = [(str(value), widths[c]) for c, (value, kind) in enumerate(row) if kind == "wrap" and value]
+        if wrapped:  # LibreOffice and WPS do not grow rows by themselves
+            ws.set_row(r, row_height(wrapped, line=13.5, least=15))
     _print_setup(ws, len(header), len(rows), top)
 
 
@@ -267,7 +275,7 @@ def _ranking_sheet(ws, st: _Styles, result: Consolidation) -> None:
     for u in result.units:
         funds = Fraction(u.funds_paid) / Fraction(u.funds_planned) if u.funds_planned else None
         rows.append([(u.rank, "number"), (u.name, "text"), (len(u.assessments), "number"),
-                     *((u.counts[s], "number") for s in COUNT_ORDER), (u.mean, "percent"),
+                     *((u.counts[s], "count") for s in COUNT_ORDER), (u.mean, "percent"),
                      (u.funds_planned or None, "number"), (u.funds_paid if u.funds_planned else None, "number"),
                      (funds, "percent"), ("是" if u.submitted else "未报送", "text")])
     _table(ws, st, header, [6, 18, 7] + [7] * len(COUNT_ORDER) + [10, 12, 12, 9, 9], rows)
@@ -283,9 +291,9 @@ def _attention_sheet(ws, st: _Styles, result: Consolidation) -> None:
                      (a.indicator.id, "text"), (a.indicator.name, "text"), (a.indicator.target, "number"),
                      (_value(a), "number"), (a.rate, "percent"),
                      (a.schedule if a.gap is not None else None, "percent"), (a.gap, "points"),
-                     (a.status.value, "text"), (a.reported.progress if a.reported else "", "text"),
-                     (a.reported.issues if a.reported else "", "text"),
-                     (a.reported.next_steps if a.reported else "", "text")])
+                     (a.status.value, "text"), (a.reported.progress if a.reported else "", "wrap"),
+                     (a.reported.issues if a.reported else "", "wrap"),
+                     (a.reported.next_steps if a.reported else "", "wrap")])
     _table(ws, st, header, [14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24], rows)
     _status_lights(ws, st, header.index("状态"), 1, len(rows))
 
@@ -296,16 +304,16 @@ def _missing_sheet(ws, st: _Styles, result: Consolidation) -> None:
     for u in result.missing_units:
         tasks = list(dict.fromkeys(f"{a.indicator.task_id}.{result.register.task(a.indicator.task_id).name}"
                                    for a in u.assessments))
-        rows.append([(u.name, "text"), (len(u.assessments), "number"), ("；".join(tasks), "text")])
+        rows.append([(u.name, "text"), (len(u.assessments), "number"), ("；".join(tasks), "wrap")])
     _table(ws, st, header, [18, 10, 90], rows)
 
 
 def _problems_sheet(ws, st: _Styles, result: Consolidation) -> None:
     header = ["序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"]
     rows = [[(i, "number"), (p.file, "text"), (p.sheet, "text"), (p.cell, "text"), (p.indicator, "text"),
-             (p.severity.value, "text"), (p.message, "text"), (p.raw, "text")]
+             (p.severity.value, "text"), (p.message, "wrap"), (p.raw, "text")]
             for i, p in enumerate(result.problems, start=1)]
-    _table(ws, st, header, [5, 34, 8, 8, 8, 6, 70, 16], rows)
+    _table(ws, st, header, [5, 30, 7, 7, 8, 6, 72, 16], rows)
     ws.conditional_format(1, 5, max(len(rows), 1), 5, {
         "type": "cell", "criteria": "==", "value": '"错误"', "format": st.lights["red"]})
 
