@@ -119,3 +119,17 @@ def test_validate_lists_unfilled_cells_and_sign_off_and_never_changes_the_file(o
     assert {p.cell for p in notices if p.cell} == {"J5", "J6"}
     assert sum("未填写" in p.message for p in notices) == 5
     assert checked.errors == []
+
+
+def test_a_percentage_typed_with_a_percent_sign_is_read_as_a_percent_number(outbox, config, tmp_path):
+    # Typing “96.4%” in Excel stores 0.964 in a percent-formatted cell; the register counts 95 for 95%.
+    def percent_cell(book):
+        ws = book["填报"]
+        ws["J4"] = 0.964
+        ws["J4"].number_format = "0.0%"
+    path = fill(outbox["市医保局"], tmp_path / "yb.xlsx", {"22-2": 0.25}, edit=percent_cell)
+    sub, problems = read(path, config)
+    assert sub.values["17-1"].value == Decimal("96.4")
+    (note,) = [p for p in problems if p.cell == "J4"]
+    assert note.severity is Severity.NOTICE and "96.4" in note.message
+    assert sub.values["22-2"].value == Decimal("0.25")  # 万元, not a percentage: untouched

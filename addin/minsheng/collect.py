@@ -21,7 +21,7 @@ import python_calamine
 from .cells import as_date, cell_ref, cell_text, header_key
 from .guard import inspect
 from .model import IndicatorType, Period, Problem, Register, Reported, Severity, Submission
-from .numbers import parse_value
+from .numbers import parse_value, tidy
 from .templates import COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF
 
 _TEXT_FIELDS = {"进展情况": "progress", "存在问题": "issues", "下步措施": "next_steps"}
@@ -212,9 +212,15 @@ class _Reader:
                 if parsed.error:
                     self.problem(parsed.error, sheet, ref, cell_text(raw), indicator=indicator_id)
                     continue
+                value = parsed.value
                 if parsed.notice:
                     self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
-                sub.values[indicator_id] = Reported(indicator_id, parsed.value, "", cell=ref, **texts)
+                elif _typed_as_percent(ind, raw, value):
+                    # Excel turns “96.4%” typed into a cell into 0.964: the register counts in percent numbers.
+                    value = tidy(value * 100)
+                    self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)},已按 {value} 读取(即 {value}%),请核对",
+                                 sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
+                sub.values[indicator_id] = Reported(indicator_id, value, "", cell=ref, **texts)
             task_of_row.setdefault(ind.task_id, r)
         self._funds(sub, rows, columns, top, left, task_of_row)
         for missing in (i for i in expected if i not in seen):
@@ -261,6 +267,12 @@ class _Reader:
                         self.problem(f"填报日期“{cell_text(filled[1])}”不是日期,请填写如 2020-07-05 的日期",
                                      sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
                                      Severity.NOTICE)
+
+
+def _typed_as_percent(ind, raw: object, value: Decimal | None) -> bool:
+    """A % indicator whose cell holds a fraction such as 0.964 while the target is a percent number."""
+    return (ind.unit_of_measure == "%" and isinstance(raw, float) and value is not None
+            and ind.target is not None and ind.target > 2 and 0 < value <= Decimal("1.5"))
 
 
 # ---------------------------------------------------------------------------------------------
