@@ -135,7 +135,7 @@ def parse_seed(text: str) -> list[dict]:
             continue
         units = UNITS_RE.search(line)
         if not units:
-            raise SystemExit(f"任务 {match.group(1)} 没有牵头责任单位:{line[:40]}…")
+            raise SystemExit(f"任务 {match.group(1)} 没有牵头责任单位：{line[:40]}…")
         body = line[: units.start()].strip()
         target_text = body[len(match.group(1)) + 1 + len(match.group(2)) + 1:].strip()
         tasks.append({
@@ -158,11 +158,11 @@ def register_rows(tasks: list[dict]) -> list[dict]:
         specs = INDICATORS.get(n)
         if specs:
             if len(task["leads"]) != 1:
-                raise SystemExit(f"任务 {n} 有多个牵头单位,数量指标须分别指定牵头单位")
+                raise SystemExit(f"任务 {n} 有多个牵头单位，数量指标须分别指定牵头单位")
             for i, (name, unit, kind, target, phrase) in enumerate(specs, start=1):
                 compact = task["target_text"].replace(" ", "")
                 if phrase.replace(" ", "") not in compact or target not in phrase.replace(" ", ""):
-                    raise SystemExit(f"任务 {n} 的指标“{name}”:原文中找不到“{phrase}”或其中没有 {target}")
+                    raise SystemExit(f"任务 {n} 的指标“{name}”：原文中找不到“{phrase}”或其中没有 {target}")
                 rows.append({**common, "牵头单位": task["leads"][0], "指标编号": f"{n}-{i}",
                              "指标名称": name, "计量单位": unit, "指标类型": kind, "年度目标值": Decimal(target)})
         else:
@@ -177,12 +177,12 @@ def main(argv: list[str]) -> int:
     seed = Path(argv[0]) if argv else DEFAULT_SEED
     tasks = parse_seed(seed.read_text(encoding="utf-8"))
     if [t["number"] for t in tasks] != list(range(1, 51)):
-        raise SystemExit(f"应解析出任务 1–50,实际为 {[t['number'] for t in tasks]}")
+        raise SystemExit(f"应解析出任务 1–50，实际为 {[t['number'] for t in tasks]}")
     rows = register_rows(tasks)
     for out in OUTPUTS:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_register(out, rows, created=CREATED)
-        print(f"已写入 {out.relative_to(ROOT)}:{len(tasks)} 项任务,{len(rows)} 个指标")
+        print(f"已写入 {out.relative_to(ROOT)}：{len(tasks)} 项任务，{len(rows)} 个指标")
     return 0
 
 

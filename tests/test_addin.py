@@ -130,8 +130,8 @@ def test_every_button_runs_end_to_end(excel):
     assert any("已为 21 个牵头单位生成" in text for text, _ in excel.messages)
     validated = next(text for text, _ in excel.messages if text.startswith("共校验"))
     assert "共校验 21 个文件" in validated and "十二" in validated
-    assert any(s.startswith("汇总完成:读取 21 个文件") for s in excel.statuses)
-    assert any(s.startswith("汇总:") for s in excel.statuses)  # progress while reading
+    assert any(s.startswith("汇总完成：读取 21 个文件") for s in excel.statuses)
+    assert any(s.startswith("汇总：") for s in excel.statuses)  # progress while reading
 
 
 def test_a_workbook_outside_a_working_folder_is_told_what_to_do(tmp_path):

@@ -21,7 +21,7 @@ def test_init_makes_a_working_folder_and_never_overwrites(tmp_path, capsys):
     assert {p.name for p in folder.iterdir()} == {"config.ini", "任务台账.xlsx", "下发", "收集", "汇总", "templates"}
     (folder / "config.ini").write_text("; 我改过的配置\n", encoding="utf-8")
     code, out, _ = run(capsys, "init", str(folder))
-    assert code == EXIT_OK and "已存在,未改动 config.ini" in out
+    assert code == EXIT_OK and "已存在，未改动 config.ini" in out
     assert (folder / "config.ini").read_text(encoding="utf-8") == "; 我改过的配置\n"
 
 
@@ -29,7 +29,7 @@ def test_templates_in_a_working_folder(workfolder, capsys, monkeypatch):
     monkeypatch.chdir(workfolder)
     code, out, _ = run(capsys, "templates")
     assert code == EXIT_OK
-    assert "4 项任务,6 个指标,3 个牵头单位" in out
+    assert "4 项任务，6 个指标，3 个牵头单位" in out
     assert len(list((workfolder / "下发" / "2020-06").glob("*.xlsx"))) == 3
     code, _, _ = run(capsys, "templates", "--period", "2020-09")
     assert code == EXIT_OK
@@ -47,7 +47,7 @@ def test_no_config_is_one_chinese_line_and_exit_1(tmp_path, capsys, monkeypatch)
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "templates")
     assert code == EXIT_FAILED
-    assert err.count("\n") == 1 and err.startswith("错误:") and "config.ini" in err
+    assert err.count("\n") == 1 and err.startswith("错误：") and "config.ini" in err
 
 
 def test_empty_register_of_a_new_folder_is_explained(tmp_path, capsys, monkeypatch):
@@ -77,10 +77,10 @@ def test_validate_reports_and_exits_0(workfolder, capsys, monkeypatch):
     good = fill(template, workfolder / "收集" / "2020-06" / "教育局2.xlsx", {"7-1": 5, "7-2": 5, "8-1": "前期准备"})
     code, out, _ = run(capsys, "validate", str(bad), str(good))
     assert code == EXIT_OK
-    assert "✘ 教育局.xlsx:市教育局,1 个错误" in out
+    assert "✘ 教育局.xlsx：市教育局，1 个错误" in out
     assert "教育局.xlsx 填报!J4: “十二所” 不是数字" in out
     assert "✔ 教育局2.xlsx" in out
-    assert "共检查 2 个文件,1 个无问题,1 个有错误" in out
+    assert "共检查 2 个文件，1 个无问题，1 个有错误" in out
 
 
 def test_usage_errors_exit_2_in_chinese(capsys):
@@ -105,10 +105,10 @@ def test_demo_runs_the_whole_cycle_on_the_bundled_sample(tmp_path, capsys):
     folder = tmp_path / "演示"
     code, out, _ = run(capsys, "demo", str(folder))
     assert code == EXIT_OK
-    assert "50 项任务,97 个指标,21 个牵头单位" in out
+    assert "50 项任务，97 个指标，21 个牵头单位" in out
     assert len(list((folder / "下发" / "2020-06").glob("*_填报表.xlsx"))) == 21
-    assert "读取文件 21 个:采用 20 个" in out and "未报送单位 1 个" in out
-    assert "指标状态:已完成" in out
+    assert "读取文件 21 个：采用 20 个" in out and "未报送单位 1 个" in out
+    assert "指标状态：已完成" in out
     assert (folder / "汇总" / "2020-06" / "汇总_2020-06.xlsx").is_file()
     assert (folder / "汇总" / "2020-06" / "通报_2020-06.docx").is_file() and "通报已生成" in out
     # Running it again refreshes the same folder.
@@ -124,8 +124,8 @@ def test_consolidate_command(workfolder, capsys, monkeypatch):
     capsys.readouterr()
     code, out, _ = run(capsys, "consolidate")
     assert code == EXIT_OK
-    assert "读取文件 1 个:采用 1 个" in out
-    assert "未报送单位 2 个:市医保局、市民政局" in out
+    assert "读取文件 1 个：采用 1 个" in out
+    assert "未报送单位 2 个：市医保局、市民政局" in out
     assert "汇总_2020-06.xlsx" in out
     code, _, err = run(capsys, "consolidate", "--period", "2020-08")
     assert code == EXIT_FAILED and "收件文件夹" in err

@@ -56,7 +56,7 @@ def test_sheets_and_section4_headers(made):
     assert ws.cell(rows["7-1"], cols["年度目标值"]).value == 12
     assert ws.cell(rows["7-1"], cols["年度计划资金(万元)"]).value == 1500
     assert ws.cell(rows["8-1"], cols["年度目标值"]).value == "全面完成"
-    assert "时序进度:50.0%" in ws["A2"].value and "市教育局" in ws["A2"].value
+    assert "时序进度：50.0%" in ws["A2"].value and "市教育局" in ws["A2"].value
 
 
 def test_funds_of_a_shared_task_are_reported_by_its_first_lead_unit_only(made):

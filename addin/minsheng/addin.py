@@ -81,14 +81,14 @@ def find_config(workbook: Path) -> Config:
         if candidate.is_file():
             return load_config(candidate)
     raise AddinProblem(f"在 {workbook.parent} 中没有找到 {CONFIG_NAME}。请打开工作文件夹中的“任务台账.xlsx”"
-                       f"后再点按钮;还没有工作文件夹时,请先运行 minsheng init 新建")
+                       f"后再点按钮；还没有工作文件夹时，请先运行 minsheng init 新建")
 
 
 def _status_progress(excel: ExcelSide, label: str) -> Callable[[Iterable], Iterable]:
     def progress(items: Iterable) -> Iterable:
         items = list(items)
         for done, item in enumerate(items):
-            excel.status(f"{label}:{done + 1}/{len(items)} …")
+            excel.status(f"{label}：{done + 1}/{len(items)} …")
             yield item
     return progress
 
@@ -99,7 +99,7 @@ def _status_progress(excel: ExcelSide, label: str) -> Callable[[Iterable], Itera
 def on_templates(config: Config, excel: ExcelSide) -> str:
     result = make_templates(config, _status_progress(excel, "生成填报模板"))
     folder = result.paths[0].parent if result.paths else config.outbox()
-    excel.message(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板,保存在:\n{folder}")
+    excel.message(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板，保存在：\n{folder}")
     return f"已生成 {len(result.paths)} 份填报模板"
 
 
@@ -107,30 +107,30 @@ def on_validate(config: Config, excel: ExcelSide) -> str:
     inbox = config.inbox()
     files = find_files(inbox) if inbox.is_dir() else []
     if not files:
-        raise AddinProblem(f"收件文件夹 {inbox} 中还没有填报表;请把各单位报回的文件放进去后再校验")
+        raise AddinProblem(f"收件文件夹 {inbox} 中还没有填报表；请把各单位报回的文件放进去后再校验")
     checked = validate_files(config, files, _status_progress(excel, "校验填报表"))
     bad = [c for c in checked if c.errors or c.submission is None]
-    lines = [f"共校验 {len(checked)} 个文件,{len(bad)} 个有错误。"]
+    lines = [f"共校验 {len(checked)} 个文件，{len(bad)} 个有错误。"]
     listed = [p for c in checked for p in c.problems if p.severity is Severity.ERROR]
     lines += [f"· {p}" for p in listed[:MAX_LISTED]]
     if len(listed) > MAX_LISTED:
-        lines.append(f"……另有 {len(listed) - MAX_LISTED} 处错误,汇总后见汇总表的“问题清单”")
+        lines.append(f"……另有 {len(listed) - MAX_LISTED} 处错误，汇总后见汇总表的“问题清单”")
     excel.message("\n".join(lines), error=bool(bad))
-    return f"已校验 {len(checked)} 个文件,{len(bad)} 个有错误"
+    return f"已校验 {len(checked)} 个文件，{len(bad)} 个有错误"
 
 
 def on_consolidate(config: Config, excel: ExcelSide) -> str:
     done = run_consolidation(config, _status_progress(excel, "汇总"))
     counts = done.result.counts
     excel.open(done.outputs[0])
-    return (f"汇总完成:读取 {counts.files_read} 个文件,采用 {counts.indicators_accepted} 个数值,"
-            f"问题 {counts.problems} 条,未报送 {counts.units_missing} 个单位")
+    return (f"汇总完成：读取 {counts.files_read} 个文件，采用 {counts.indicators_accepted} 个数值，"
+            f"问题 {counts.problems} 条，未报送 {counts.units_missing} 个单位")
 
 
 def on_open_summary(config: Config, excel: ExcelSide) -> str:
     path = config.output() / output_names(config.period)[0]
     if not path.is_file():
-        raise AddinProblem(f"还没有 {config.period.label} 的汇总表({path});请先点“汇总”")
+        raise AddinProblem(f"还没有 {config.period.label} 的汇总表（{path}）；请先点“汇总”")
     excel.open(path)
     return f"已打开 {path.name}"
 
@@ -140,20 +140,20 @@ def on_circular(config: Config, excel: ExcelSide) -> str:
     if rendered.notes:
         excel.message("\n".join(rendered.notes))
     excel.open(rendered.path)
-    return f"通报已生成:{rendered.path.name}"
+    return f"通报已生成：{rendered.path.name}"
 
 
 def on_open_circular(config: Config, excel: ExcelSide) -> str:
     path = config.output() / circular_name(config.period)
     if not path.is_file():
-        raise AddinProblem(f"还没有 {config.period.label} 的通报({path});请先点“生成通报”")
+        raise AddinProblem(f"还没有 {config.period.label} 的通报（{path}）；请先点“生成通报”")
     excel.open(path)
     return f"已打开 {path.name}"
 
 
 def on_settings(config: Config, excel: ExcelSide) -> str:
     excel.open(config.path)
-    return "已打开 config.ini;修改保存后,下次点按钮时生效"
+    return "已打开 config.ini；修改保存后，下次点按钮时生效"
 
 
 HANDLERS: dict[str, Callable[[Config, ExcelSide], str]] = {
@@ -178,16 +178,16 @@ def dispatch(tag: str, excel: ExcelSide | None = None) -> None:
         workbook = excel.caller_path()
         handler = HANDLERS.get(tag)
         if handler is None:
-            raise AddinProblem(f"按钮“{tag}”没有对应的功能;请重新安装加载项(minsheng addin install)")
+            raise AddinProblem(f"按钮“{tag}”没有对应的功能；请重新安装加载项（minsheng addin install）")
         config = find_config(workbook)
-        excel.status(f"{TITLE}:正在处理……")
+        excel.status(f"{TITLE}：正在处理……")
         excel.status(handler(config, excel))
     except _TOLD as exc:
         _tell(excel, _with_details(exc))
     except Exception:  # a bug: the user gets one sentence, the details go to the log
         log = _log(workbook, tag)
         where = f"详细信息已写入 {log}" if log else "且无法写入日志文件"
-        _tell(excel, f"出现意外错误,操作未完成;{where}。请把该文件发给技术支持。")
+        _tell(excel, f"出现意外错误，操作未完成；{where}。请把该文件发给技术支持。")
 
 
 def _with_details(exc: Exception) -> str:
@@ -195,7 +195,7 @@ def _with_details(exc: Exception) -> str:
         lines = [str(p) for p in exc.problems[:MAX_LISTED]]
         if len(exc.problems) > MAX_LISTED:
             lines.append(f"……另有 {len(exc.problems) - MAX_LISTED} 处问题")
-        return "任务台账有以下问题,请改正后重试:\n" + "\n".join(lines)
+        return "任务台账有以下问题，请改正后重试：\n" + "\n".join(lines)
     return str(exc)
 
 

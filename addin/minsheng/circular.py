@@ -328,7 +328,7 @@ def check_template(path: Path) -> list[str]:
     rendered = "\n".join(outputs)
     for fragment in sorted(static):
         if fragment not in rendered:
-            problems.append(f"模板文字“{fragment[:30]}”在生成的通报中丢失了:与 {{%p …%}} 或 {{%tr …%}} "
+            problems.append(f"模板文字“{fragment[:30]}”在生成的通报中丢失了：与 {{%p …%}} 或 {{%tr …%}} "
                             f"标签在同一段或同一行的文字不会输出，请把它移到单独的段落")
     return problems
 

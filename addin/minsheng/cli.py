@@ -55,18 +55,18 @@ class _Parser(argparse.ArgumentParser):
                    .replace("invalid choice", "无效的命令").replace("unrecognized arguments", "无法识别的参数")
                    .replace("expected one argument", "需要一个值"))
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: 错误:{message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}： 错误：{message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--config", metavar="文件", type=Path,
-                        help="配置文件路径(默认:当前文件夹下的 config.ini)")
+                        help="配置文件路径（默认：当前文件夹下的 config.ini）")
     common.add_argument("--period", metavar="YYYY-MM",
-                        help="统计期,如 2020-06 表示 1-6 月(默认:config.ini 中的 current)")
+                        help="统计期，如 2020-06 表示 1-6 月（默认：config.ini 中的 current）")
 
     parser = _Parser(prog="minsheng", description="民生工程进度填报、汇总与通报工具。",
-                     epilog="示例:minsheng demo    minsheng templates --period 2020-06",
+                     epilog="示例：minsheng demo    minsheng templates --period 2020-06",
                      add_help=False)
     parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     parser.add_argument("--version", action="version", version=f"minsheng {__version__}",
@@ -79,34 +79,34 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
         return p
 
-    p = sub.add_parser("init", help="新建工作文件夹(配置文件、空白任务台账和各文件夹)",
-                       description="新建工作文件夹:config.ini、空白任务台账和 下发/收集/汇总 文件夹。"
+    p = sub.add_parser("init", help="新建工作文件夹（配置文件、空白任务台账和各文件夹）",
+                       description="新建工作文件夹：config.ini、空白任务台账和 下发/收集/汇总 文件夹。"
                                    "已有的文件不会被覆盖。", add_help=False)
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     p.add_argument("folder", metavar="文件夹", type=Path, help="要新建或补全的工作文件夹")
-    p.add_argument("--sample", action="store_true", help="放入自带的示例任务台账(2020年全市民生工作要点)")
+    p.add_argument("--sample", action="store_true", help="放入自带的示例任务台账（2020年全市民生工作要点）")
 
-    command("templates", "按任务台账为每个牵头单位生成填报模板,放在 下发/统计期/ 中")
-    command("consolidate", "汇总 收集/统计期/ 中的填报表:检查、计算完成率、对照时序进度,输出到 汇总/统计期/")
-    p = command("circular", "按汇总数据和通报模板生成进展情况通报(Word),放在 汇总/统计期/")
-    p.add_argument("--pdf", action="store_true", help="同时生成 PDF(需要安装 LibreOffice)")
-    p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签,不生成通报")
-    p = command("run", "先汇总,再生成通报")
-    p.add_argument("--pdf", action="store_true", help="同时生成 PDF(需要安装 LibreOffice)")
-    p = command("validate", "检查填好的填报表(是否本台账本期的模板、数字是否为数字),不汇总")
+    command("templates", "按任务台账为每个牵头单位生成填报模板，放在 下发/统计期/ 中")
+    command("consolidate", "汇总 收集/统计期/ 中的填报表：检查、计算完成率、对照时序进度，输出到 汇总/统计期/")
+    p = command("circular", "按汇总数据和通报模板生成进展情况通报（Word），放在 汇总/统计期/")
+    p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
+    p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签，不生成通报")
+    p = command("run", "先汇总，再生成通报")
+    p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
+    p = command("validate", "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总")
     p.add_argument("files", metavar="文件", type=Path, nargs="+", help="要检查的填报表")
-    p = sub.add_parser("addin", help="Excel 加载项:生成、安装、卸载", add_help=False,
-                       description="Excel 加载项(功能区“民生工程”选项卡)。安装后重新打开 Excel 即可看到。")
+    p = sub.add_parser("addin", help="Excel 加载项：生成、安装、卸载", add_help=False,
+                       description="Excel 加载项（功能区“民生工程”选项卡）。安装后重新打开 Excel 即可看到。")
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     p.add_argument("action", metavar="操作", choices=["build", "install", "uninstall"],
-                   help="build 生成 minsheng.xlam;install 安装到本机 Excel;uninstall 卸载")
+                   help="build 生成 minsheng.xlam；install 安装到本机 Excel；uninstall 卸载")
     p.add_argument("--out", metavar="文件", type=Path, default=Path(ADDIN_NAME),
-                   help="build 时的输出文件(默认:当前文件夹下的 minsheng.xlam)")
+                   help="build 时的输出文件（默认：当前文件夹下的 minsheng.xlam）")
     p = sub.add_parser("demo", help="用自带示例跑一遍完整流程", add_help=False,
-                       description="用自带的示例任务台账新建演示文件夹,生成填报模板、模拟各单位报送、汇总并生成通报。")
+                       description="用自带的示例任务台账新建演示文件夹，生成填报模板、模拟各单位报送、汇总并生成通报。")
     p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
     p.add_argument("folder", metavar="文件夹", type=Path, nargs="?", default=Path("民生工程演示"),
-                   help="演示文件夹(默认:当前文件夹下的“民生工程演示”)")
+                   help="演示文件夹（默认：当前文件夹下的“民生工程演示”）")
     return parser
 
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  …另有 {len(exc.problems) - MAX_LISTED} 处问题", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
-        _fail(f"读写文件出错:{exc.filename or ''} {exc.strerror or exc}。请检查文件是否存在、是否被其他程序打开")
+        _fail(f"读写文件出错：{exc.filename or ''} {exc.strerror or exc}。请检查文件是否存在、是否被其他程序打开")
         return EXIT_FAILED
     except KeyboardInterrupt:
         _fail("已中止")
@@ -132,15 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         log = Path.cwd() / "minsheng-错误日志.txt"
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")
-            where = f",详细信息已写入 {log}"
+            where = f"，详细信息已写入 {log}"
         except OSError:
             where = ""
-        _fail(f"程序内部出错{where};请把该文件发给技术支持")
+        _fail(f"程序内部出错{where}；请把该文件发给技术支持")
         return EXIT_FAILED
 
 
 def _fail(reason: object) -> None:
-    print(f"错误:{reason}", file=sys.stderr)
+    print(f"错误：{reason}", file=sys.stderr)
 
 
 def _config(args):
@@ -149,12 +149,12 @@ def _config(args):
 
 def _cmd_init(args) -> int:
     created, kept = init_workfolder(args.folder, sample_register() if args.sample else None)
-    print(f"工作文件夹:{args.folder.resolve()}")
+    print(f"工作文件夹：{args.folder.resolve()}")
     for path in created:
         print(f"  新建 {path.name}{'/' if path.is_dir() else ''}")
     for path in kept:
-        print(f"  已存在,未改动 {path.name}{'/' if path.is_dir() else ''}")
-    print("下一步:在“任务台账.xlsx”中填写任务和指标,修改 config.ini 中的统计期和发文单位,"
+        print(f"  已存在，未改动 {path.name}{'/' if path.is_dir() else ''}")
+    print("下一步：在“任务台账.xlsx”中填写任务和指标，修改 config.ini 中的统计期和发文单位，"
           "然后在该文件夹中运行 minsheng templates")
     return EXIT_OK
 
@@ -168,10 +168,10 @@ def _cmd_templates(args) -> int:
 
 def _print_templates(result) -> None:
     register = result.register
-    print(f"任务台账:{len(register.tasks)} 项任务,{len(register.indicators)} 个指标,"
+    print(f"任务台账：{len(register.tasks)} 项任务，{len(register.indicators)} 个指标，"
           f"{len(register.units)} 个牵头单位")
     folder = result.paths[0].parent if result.paths else None
-    print(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板:{folder}")
+    print(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板：{folder}")
 
 
 def _cmd_validate(args) -> int:
@@ -183,14 +183,14 @@ def _cmd_validate(args) -> int:
         notices = [p for p in item.problems if p.severity is Severity.NOTICE]
         if not item.problems:
             clean += 1
-            print(f"✔ {item.path.name}:{item.submission.unit},{len(item.submission.values)} 个指标,未发现问题")
+            print(f"✔ {item.path.name}：{item.submission.unit}，{len(item.submission.values)} 个指标，未发现问题")
             continue
         head = "✘" if errors or item.submission is None else "!"
-        unit = f"{item.submission.unit}," if item.submission else ""
-        print(f"{head} {item.path.name}:{unit}{len(errors)} 个错误,{len(notices)} 条提示")
+        unit = f"{item.submission.unit}，" if item.submission else ""
+        print(f"{head} {item.path.name}：{unit}{len(errors)} 个错误，{len(notices)} 条提示")
         for problem in item.problems:
             print(f"    [{problem.severity.value}] {problem}")
-    print(f"共检查 {len(checked)} 个文件,{clean} 个无问题,"
+    print(f"共检查 {len(checked)} 个文件，{clean} 个无问题，"
           f"{sum(1 for c in checked if c.errors or c.submission is None)} 个有错误")
     return EXIT_OK
 
@@ -203,23 +203,23 @@ def _cmd_consolidate(args) -> int:
 
 def _print_consolidation(done) -> None:
     result, counts, prog = done.result, done.result.counts, done.result.programme
-    print(f"{result.period.label}汇总完成(时序进度 {format_percent(result.period.schedule)})")
-    print(f"  读取文件 {counts.files_read} 个:采用 {counts.files_accepted} 个,拒收或重复未采用 "
-          f"{counts.files_rejected} 个;采用数值 {counts.indicators_accepted} 个")
-    print(f"  问题清单 {counts.problems} 条(其中错误 {counts.errors} 条);未报送单位 {counts.units_missing} 个"
-          + (f":{'、'.join(u.name for u in result.missing_units)}" if result.missing_units else ""))
+    print(f"{result.period.label}汇总完成（时序进度 {format_percent(result.period.schedule)}）")
+    print(f"  读取文件 {counts.files_read} 个：采用 {counts.files_accepted} 个，拒收或重复未采用 "
+          f"{counts.files_rejected} 个；采用数值 {counts.indicators_accepted} 个")
+    print(f"  问题清单 {counts.problems} 条（其中错误 {counts.errors} 条）；未报送单位 {counts.units_missing} 个"
+          + (f"：{'、'.join(u.name for u in result.missing_units)}" if result.missing_units else ""))
     print(f"  {prog.sentence}")
     shown = [f"{s.value} {prog.counts[s]}" for s in STATUS_ORDER[::-1] if prog.counts[s]]
-    print(f"  指标状态:{',  '.join(shown)}")
+    print(f"  指标状态：{',  '.join(shown)}")
     for path in done.outputs:
-        print(f"  输出:{path}")
+        print(f"  输出：{path}")
 
 
 def _cmd_circular(args) -> int:
     config = _config(args)
     if args.check_template:
         path, problems = check_circular_template(config)
-        print(f"通报模板:{path}")
+        print(f"通报模板：{path}")
         for problem in problems:
             print(f"  ✘ {problem}")
         print("  ✔ 未发现问题" if not problems else f"  共 {len(problems)} 处问题")
@@ -229,11 +229,11 @@ def _cmd_circular(args) -> int:
 
 
 def _print_circular(rendered) -> None:
-    print(f"通报已生成:{rendered.path}(模板:{rendered.template})")
+    print(f"通报已生成：{rendered.path}（模板：{rendered.template}）")
     if rendered.pdf:
         print(f"PDF:{rendered.pdf}")
     for note in rendered.notes:
-        print(f"  注意:{note}")
+        print(f"  注意：{note}")
 
 
 def _cmd_run(args) -> int:
@@ -246,24 +246,24 @@ def _cmd_run(args) -> int:
 
 def _cmd_addin(args) -> int:
     if args.action == "build":
-        print(f"已生成加载项:{build_xlam(args.out).resolve()}")
+        print(f"已生成加载项：{build_xlam(args.out).resolve()}")
     elif args.action == "install":
         addin, settings = install_addin()
-        print(f"已安装加载项:{addin}\n已写入 Python 路径:{settings}")
-        print("请重新打开 Excel:功能区会出现“民生工程”选项卡。如提示宏已被禁用,见 README 的“信任中心”一节。")
+        print(f"已安装加载项：{addin}\n已写入 Python 路径：{settings}")
+        print("请重新打开 Excel：功能区会出现“民生工程”选项卡。如提示宏已被禁用，见 README 的“信任中心”一节。")
     else:
         removed = uninstall_addin()
-        print("已卸载:" + "、".join(str(p) for p in removed) if removed else "本机没有安装加载项,无需卸载")
+        print("已卸载：" + "、".join(str(p) for p in removed) if removed else "本机没有安装加载项，无需卸载")
     return EXIT_OK
 
 
 def _cmd_demo(args) -> int:
     result = run_demo(args.folder, lambda items: progress(items, "处理中"))
-    print(f"演示文件夹:{result.folder.resolve()}")
+    print(f"演示文件夹：{result.folder.resolve()}")
     _print_templates(result.templates)
     sim = result.simulated
     print(f"模拟各单位报送 {len(sim.paths)} 个文件到 {result.consolidated.inbox}"
-          f"({sim.missing_unit}未报送,{sim.twice_unit}报送了两次,另有几处不规范的填写)")
+          f"（{sim.missing_unit}未报送，{sim.twice_unit}报送了两次，另有几处不规范的填写）")
     _print_consolidation(result.consolidated)
     _print_circular(result.circular)
     return EXIT_OK

@@ -45,9 +45,9 @@ def read_submission(path: Path, register: Register, period: Period,
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
-        return None, [Problem(name, "文件设置了打开密码,无法读取;请取消密码后重新报送")]
+        return None, [Problem(name, "文件设置了打开密码，无法读取；请取消密码后重新报送")]
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        return None, [Problem(name, f"无法读取该文件({_short(exc)}),请确认是 Excel 文件且未损坏,"
+        return None, [Problem(name, f"无法读取该文件（{_short(exc)}），请确认是 Excel 文件且未损坏，"
                                     f"或请报送单位重新保存后发送")]
     return _Reader(name, str(path), book, register, period, stages).read()
 
@@ -78,17 +78,17 @@ class _Reader:
         header = next((i for i, row in enumerate(rows) if any(header_key(v) == "指标编号" for v in row)),
                       None)
         if header is None:
-            self.problem("找不到表头(含“指标编号”的行),请使用下发的填报模板,不要删除表头", sheet_name)
+            self.problem("找不到表头（含“指标编号”的行），请使用下发的填报模板，不要删除表头", sheet_name)
             return None, self.problems
         columns = {header_key(v): c for c, v in enumerate(rows[header]) if header_key(v)}
         if "本期累计完成" not in columns:
-            self.problem("表头中没有“本期累计完成”列,请使用下发的填报模板,不要删除或改名列",
+            self.problem("表头中没有“本期累计完成”列，请使用下发的填报模板，不要删除或改名列",
                          sheet_name, cell_ref(top + header, left))
             return None, self.problems
 
         expected_order = [c.header for c in COLUMNS if c.header in columns]
         if sorted(expected_order, key=columns.get) != expected_order:
-            self.problem("列的顺序与下发模板不同,已按表头名称识别各列;请以后不要移动列",
+            self.problem("列的顺序与下发模板不同，已按表头名称识别各列；请以后不要移动列",
                          sheet_name, cell_ref(top + header, left), severity=Severity.NOTICE)
         ids = [cell_text(row[columns["指标编号"]]) for row in rows[header + 1:]
                if columns["指标编号"] < len(row)]
@@ -101,8 +101,8 @@ class _Reader:
         sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号", ""),
                          fingerprint=meta.get("台账指纹", ""), name=self.name)
         if sub.fingerprint and sub.fingerprint != self.register.fingerprint:
-            self.problem("该表是按旧版任务台账生成的(台账已修改),已按指标编号逐项对应;"
-                         "如有指标增减,请下发新模板", META_SHEET, severity=Severity.NOTICE)
+            self.problem("该表是按旧版任务台账生成的（台账已修改），已按指标编号逐项对应；"
+                         "如有指标增减，请下发新模板", META_SHEET, severity=Severity.NOTICE)
         self._values(sub, rows, header, columns, top, left)
         self._sign_off(sub, rows, top, left)
         return sub, self.problems
@@ -128,7 +128,7 @@ class _Reader:
             if any(header_key(v) == "指标编号" for row in rows for v in row):
                 top, left = sheet.start if rows else (0, 0)
                 return sheet_name, rows, top, left
-        self.problem(f"文件中没有“{FORM_SHEET}”工作表,也没有含“指标编号”表头的工作表;"
+        self.problem(f"文件中没有“{FORM_SHEET}”工作表，也没有含“指标编号”表头的工作表；"
                      f"请使用下发的填报模板填写")
         return "", None, 0, 0
 
@@ -137,24 +137,24 @@ class _Reader:
         if unit:
             if unit in self.register.indicators_of:
                 return unit
-            self.problem(f"填报单位“{unit}”不在任务台账的牵头单位中,未汇总;请核对是否为本年度的填报模板",
+            self.problem(f"填报单位“{unit}”不在任务台账的牵头单位中，未汇总；请核对是否为本年度的填报模板",
                          META_SHEET)
             return None
         # No _meta: the unit that leads most of the file's indicators.
         known = self.register.indicator
         owners = Counter(known[i].lead_unit for i in set(ids) if i in known)
         if not owners:
-            self.problem("文件中的指标编号与任务台账都对不上,无法判断是哪个单位的报表;请使用下发的填报模板")
+            self.problem("文件中的指标编号与任务台账都对不上，无法判断是哪个单位的报表；请使用下发的填报模板")
             return None
         unit = owners.most_common(1)[0][0]
-        self.problem(f"文件缺少模板信息(_meta),已按指标编号判断为“{unit}”的报表;"
+        self.problem(f"文件缺少模板信息（_meta），已按指标编号判断为“{unit}”的报表；"
                      f"请以后使用下发的模板填写", severity=Severity.NOTICE)
         return unit
 
     def _period_ok(self, meta: dict[str, str], sheet_name: str) -> bool:
         stated = meta.get("统计期", "")
         if stated and stated != str(self.period):
-            self.problem(f"这是统计期 {stated} 的报表,不是本期 {self.period} 的,未汇总;"
+            self.problem(f"这是统计期 {stated} 的报表，不是本期 {self.period} 的，未汇总；"
                          f"请报送单位用本期模板重新填报", META_SHEET)
             return False
         return True
@@ -177,7 +177,7 @@ class _Reader:
                 continue
             if not indicator_id:
                 if cell_text(get(c_value)):
-                    self.problem(f"该行没有指标编号,其中的“{cell_text(get(c_value))}”未汇总;请勿自行插入行,"
+                    self.problem(f"该行没有指标编号，其中的“{cell_text(get(c_value))}”未汇总；请勿自行插入行，"
                                  f"如需说明请写在“进展情况”中", sheet, cell_ref(top + r, left + c_value),
                                  cell_text(get(c_value)))
                 continue
@@ -185,15 +185,15 @@ class _Reader:
             ref = cell_ref(top + r, left + c_value)
             ind = by_id.get(indicator_id)
             if ind is None:
-                self.problem(f"指标编号“{indicator_id}”不在任务台账中,该行未汇总;请勿自行增加行",
+                self.problem(f"指标编号“{indicator_id}”不在任务台账中，该行未汇总；请勿自行增加行",
                              sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
                 continue
             if ind.lead_unit != sub.unit:
-                self.problem(f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”,不是“{sub.unit}”,该行未汇总",
+                self.problem(f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”，不是“{sub.unit}”，该行未汇总",
                              sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
                 continue
             if indicator_id in sub.values:
-                self.problem(f"指标 {indicator_id} 在表中出现了两次,只采用了第一次(单元格 "
+                self.problem(f"指标 {indicator_id} 在表中出现了两次，只采用了第一次（单元格 "
                              f"{sub.values[indicator_id].cell})", sheet, ref, indicator_id, indicator=indicator_id)
                 continue
             self._target_untouched(ind, get(columns.get("年度目标值")), sheet,
@@ -203,7 +203,7 @@ class _Reader:
             if ind.type is IndicatorType.MILESTONE:
                 stage = cell_text(raw)
                 if stage and stage not in self.stage_names:
-                    self.problem(f"“{stage}”不是可选的阶段,请从下拉列表中选择({'、'.join(self.stage_names)})",
+                    self.problem(f"“{stage}”不是可选的阶段，请从下拉列表中选择（{'、'.join(self.stage_names)}）",
                                  sheet, ref, stage, indicator=indicator_id)
                     continue
                 sub.values[indicator_id] = Reported(indicator_id, None, stage, cell=ref, **texts)
@@ -218,13 +218,13 @@ class _Reader:
                 elif _typed_as_percent(ind, raw, value):
                     # Excel turns “96.4%” typed into a cell into 0.964: the register counts in percent numbers.
                     value = tidy(value * 100)
-                    self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)},已按 {value} 读取(即 {value}%),请核对",
+                    self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)}，已按 {value} 读取（即 {value}%），请核对",
                                  sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
                 sub.values[indicator_id] = Reported(indicator_id, value, "", cell=ref, **texts)
             task_of_row.setdefault(ind.task_id, r)
         self._funds(sub, rows, columns, top, left, task_of_row)
         for missing in (i for i in expected if i not in seen):
-            self.problem(f"表中缺少指标 {missing} 的行(可能被删除),按未填处理;请勿删除模板中的行",
+            self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
 
     def _target_untouched(self, ind, raw, sheet: str, ref: str) -> None:
@@ -232,7 +232,7 @@ class _Reader:
             return
         typed = parse_value(raw, ind.unit_of_measure).value
         if typed is not None and typed != ind.target:
-            self.problem(f"年度目标值被改成了 {cell_text(raw)},已按任务台账的 {ind.target} 计算",
+            self.problem(f"年度目标值被改成了 {cell_text(raw)}，已按任务台账的 {ind.target} 计算",
                          sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
 
     def _funds(self, sub: Submission, rows, columns, top, left, task_of_row: dict[str, int]) -> None:
@@ -264,7 +264,7 @@ class _Reader:
                 if label == "填报日期":
                     sub.filled_on = as_date(filled[1])
                     if sub.filled_on is None:
-                        self.problem(f"填报日期“{cell_text(filled[1])}”不是日期,请填写如 2020-07-05 的日期",
+                        self.problem(f"填报日期“{cell_text(filled[1])}”不是日期，请填写如 2020-07-05 的日期",
                                      sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
                                      Severity.NOTICE)
 
@@ -332,7 +332,7 @@ def collect_inbox(inbox: Path, register: Register, period: Period,
             data = path.read_bytes()
             modified = path.stat().st_mtime
         except OSError as exc:
-            problems.append(Problem(name, f"无法打开该文件({exc.strerror}),可能正被其他程序占用;请关闭后重试"))
+            problems.append(Problem(name, f"无法打开该文件（{exc.strerror}），可能正被其他程序占用；请关闭后重试"))
             received.append(Received(path, name, "", "拒收"))
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -354,6 +354,6 @@ def collect_inbox(inbox: Path, register: Register, period: Period,
         for other in items[1:]:
             other.outcome = "重复未采用"
             problems = [p for p in problems if p.file != other.name]
-            problems.append(Problem(other.name, f"{unit} 报送了多个文件,已采用较新的“{kept.name}”"
-                                                f"(按填报日期、再按修改时间),本文件未汇总;如有误请删除多余的文件"))
+            problems.append(Problem(other.name, f"{unit} 报送了多个文件，已采用较新的“{kept.name}”"
+                                                f"（按填报日期、再按修改时间），本文件未汇总；如有误请删除多余的文件"))
     return Collection(received, submissions, problems)

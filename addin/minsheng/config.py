@@ -87,7 +87,7 @@ def read_text_any_encoding(path: Path) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"配置文件 {path} 的编码无法识别,请用记事本另存为 UTF-8 编码") from exc
+        raise ConfigError(f"配置文件 {path} 的编码无法识别，请用记事本另存为 UTF-8 编码") from exc
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -97,7 +97,7 @@ def find_config(start: Path | None = None) -> Path:
     if candidate.is_file():
         return candidate
     raise ConfigError(
-        f"在 {folder} 中没有找到 {CONFIG_NAME}:请在工作文件夹中运行,或用 --config 指定配置文件,"
+        f"在 {folder} 中没有找到 {CONFIG_NAME}：请在工作文件夹中运行，或用 --config 指定配置文件，"
         f"或先运行 minsheng init 文件夹 新建工作文件夹"
     )
 
@@ -114,14 +114,14 @@ class _Reader:
         try:
             self.parser.read_string(read_text_any_encoding(path), source=str(path))
         except configparser.Error as exc:
-            raise ConfigError(f"配置文件 {path} 格式有误({_first_line(exc)}),"
+            raise ConfigError(f"配置文件 {path} 格式有误（{_first_line(exc)}），"
                               f"请对照说明检查方括号小节和“键 = 值”的写法") from exc
 
     def text(self, section: str, key: str, required: bool = True) -> str:
         if self.parser.has_option(section, key):
             return self.parser.get(section, key).strip()
         if required:
-            raise ConfigError(f"配置文件 {self.path} 缺少 [{section}] 中的 {key},请参照默认配置补上")
+            raise ConfigError(f"配置文件 {self.path} 缺少 [{section}] 中的 {key}，请参照默认配置补上")
         return ""
 
     def decimal(self, section: str, key: str) -> Decimal:
@@ -131,8 +131,8 @@ class _Reader:
         except InvalidOperation:
             value = Decimal(-1)
         if not value.is_finite() or value < 0:
-            raise ConfigError(f"配置文件 {self.path} 中 [{section}] {key} 的值“{raw}”不是非负数字,"
-                              f"请改为数字,例如 10")
+            raise ConfigError(f"配置文件 {self.path} 中 [{section}] {key} 的值“{raw}”不是非负数字，"
+                              f"请改为数字，例如 10")
         return value
 
     def flag(self, section: str, key: str, default: bool) -> bool:
@@ -146,7 +146,7 @@ class _Reader:
         raise self.fail(section, key, raw, "只能填“是”或“否”")
 
     def fail(self, section: str, key: str, raw: str, hint: str) -> ConfigError:
-        return ConfigError(f"配置文件 {self.path} 中 [{section}] {key} 的值“{raw}”有误:{hint}")
+        return ConfigError(f"配置文件 {self.path} 中 [{section}] {key} 的值“{raw}”有误：{hint}")
 
 
 def _first_line(exc: Exception) -> str:
@@ -157,7 +157,7 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
     """Load and check ``config.ini``; ``period`` (``YYYY-MM``) overrides ``[period] current``."""
     path = Path(path) if path is not None else find_config()
     if not path.is_file():
-        raise ConfigError(f"配置文件 {path} 不存在,请检查路径,或先运行 minsheng init 文件夹")
+        raise ConfigError(f"配置文件 {path} 不存在，请检查路径，或先运行 minsheng init 文件夹")
     cfg = _Reader(path.resolve())
     base = cfg.path.parent
 
@@ -166,8 +166,8 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
         the_period = Period.parse(raw_period)
     except ValueError as exc:
         if period is not None:
-            raise ConfigError(f"参数 --period 有误:{exc}") from exc
-        raise cfg.fail("period", "current", raw_period, "应为 YYYY-MM,例如 2020-06") from exc
+            raise ConfigError(f"参数 --period 有误：{exc}") from exc
+        raise cfg.fail("period", "current", raw_period, "应为 YYYY-MM，例如 2020-06") from exc
 
     root_text = cfg.text("paths", "root", required=False)
     root = (base / root_text).resolve() if root_text else base
@@ -175,12 +175,12 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
     for key in ("outbox", "inbox", "output"):
         patterns[key] = cfg.text("paths", key)
         if not patterns[key]:
-            raise cfg.fail("paths", key, "", "不能为空,请填写文件夹路径,例如 收集/{period}")
+            raise cfg.fail("paths", key, "", "不能为空，请填写文件夹路径，例如 收集/{period}")
     register_text = cfg.text("paths", "register")
     ledger_text = cfg.text("paths", "ledger")
     for key, value in (("register", register_text), ("ledger", ledger_text)):
         if not value:
-            raise cfg.fail("paths", key, "", "不能为空,请填写文件名")
+            raise cfg.fail("paths", key, "", "不能为空，请填写文件名")
     template_text = cfg.text("paths", "circular_template", required=False)
 
     date_text = cfg.text("office", "date", required=False)
@@ -189,7 +189,7 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
         try:
             issue_date = dt.date.fromisoformat(date_text.replace("/", "-"))
         except ValueError as exc:
-            raise cfg.fail("office", "date", date_text, "日期格式应为 YYYY-MM-DD,例如 2020-07-10") from exc
+            raise cfg.fail("office", "date", date_text, "日期格式应为 YYYY-MM-DD，例如 2020-07-10") from exc
 
     thresholds = Thresholds(
         lag_points=cfg.decimal("status", "lag_points"),
@@ -198,7 +198,7 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
     )
     if thresholds.severe_lag_points < thresholds.lag_points:
         raise cfg.fail("status", "severe_lag_points", str(thresholds.severe_lag_points),
-                       f"不能小于 lag_points({thresholds.lag_points})")
+                       f"不能小于 lag_points（{thresholds.lag_points}）")
 
     return Config(
         path=cfg.path,
@@ -227,13 +227,13 @@ def _count(cfg: _Reader, section: str, key: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise cfg.fail(section, key, raw, "应为正整数,例如 3")
+        raise cfg.fail(section, key, raw, "应为正整数，例如 3")
     return int(raw)
 
 
 def _stages(cfg: _Reader) -> tuple[tuple[str, Decimal], ...]:
     if not cfg.parser.has_section("milestones"):
-        raise ConfigError(f"配置文件 {cfg.path} 缺少 [milestones] 小节(里程碑阶段),请参照默认配置补上")
+        raise ConfigError(f"配置文件 {cfg.path} 缺少 [milestones] 小节（里程碑阶段），请参照默认配置补上")
     stages = []
     for name in cfg.parser.options("milestones"):
         percent = cfg.decimal("milestones", name)
@@ -241,7 +241,7 @@ def _stages(cfg: _Reader) -> tuple[tuple[str, Decimal], ...]:
             raise cfg.fail("milestones", name, str(percent), "阶段百分比应在 0 到 100 之间")
         stages.append((name.strip(), percent))
     if not stages:
-        raise ConfigError(f"配置文件 {cfg.path} 的 [milestones] 小节是空的,请至少列出一个阶段")
+        raise ConfigError(f"配置文件 {cfg.path} 的 [milestones] 小节是空的，请至少列出一个阶段")
     percents = [p for _, p in stages]
     if percents != sorted(percents):
         raise ConfigError(f"配置文件 {cfg.path} 的 [milestones] 阶段百分比应从小到大排列")

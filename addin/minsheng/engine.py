@@ -273,7 +273,7 @@ def summarize_categories(register: Register, assessments: list[Assessment]) -> l
     by_category: dict[str, list[Assessment]] = {task.category: [] for task in register.tasks}
     for a in assessments:
         by_category[category_of[a.indicator.id]].append(a)
-    return [_group(cat or "(未分类)", items) for cat, items in by_category.items()]
+    return [_group(cat or "（未分类）", items) for cat, items in by_category.items()]
 
 
 def summarize_programme(period: Period, tasks: list[TaskSummary], assessments: list[Assessment],

@@ -63,7 +63,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.replace(tmp, target)
         except PermissionError as exc:
             raise OutputLockedError(
-                f"{target} 正被其他程序(通常是 Excel 或 WPS)打开,无法覆盖;请关闭该文件后重试") from exc
+                f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，无法覆盖；请关闭该文件后重试") from exc
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -46,34 +46,34 @@ def _column_number(letters: bytes) -> int:
 def inspect(data: bytes) -> Verdict:
     """Tell the format of a file from its bytes and refuse what a reader must not open."""
     if len(data) > MAX_FILE_BYTES:
-        return Verdict(refusal=f"文件过大({len(data) // 1024 // 1024} MB,上限 {MAX_FILE_BYTES // 1024 // 1024} MB),"
+        return Verdict(refusal=f"文件过大（{len(data) // 1024 // 1024} MB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB），"
                                f"请只保留填报表后重新保存")
     if data.startswith(_OLE2):
         if _ENCRYPTED in data:
-            return Verdict(refusal="文件设置了打开密码,无法读取;请在 Excel 中取消密码(文件→信息→保护工作簿)后重新报送")
+            return Verdict(refusal="文件设置了打开密码，无法读取；请在 Excel 中取消密码（文件→信息→保护工作簿）后重新报送")
         return Verdict("xls")
     if not data.startswith(_ZIP):
-        return Verdict(refusal="不是 Excel/WPS 表格文件,已跳过;如是填报表,请用 Excel 或 WPS 另存为 .xlsx 后重新报送")
+        return Verdict(refusal="不是 Excel/WPS 表格文件，已跳过；如是填报表，请用 Excel 或 WPS 另存为 .xlsx 后重新报送")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         members = package.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return Verdict(refusal="文件已损坏(压缩包结构无法读取),请报送单位重新保存后发送")
+        return Verdict(refusal="文件已损坏（压缩包结构无法读取），请报送单位重新保存后发送")
     names = {m.filename for m in members}
     if "xl/workbook.xml" in names:
         kind = "xlsx"
     elif "content.xml" in names and b"opendocument.spreadsheet" in _read(package, "mimetype", 200):
         kind = "ods"
     else:
-        return Verdict(refusal="不是电子表格(可能是 Word 等其他文件),已跳过")
+        return Verdict(refusal="不是电子表格（可能是 Word 等其他文件），已跳过")
     if len(members) > MAX_MEMBERS:
-        return Verdict(refusal=f"文件内部结构异常(含 {len(members)} 个部件),已拒收")
+        return Verdict(refusal=f"文件内部结构异常（含 {len(members)} 个部件），已拒收")
     total = sum(m.file_size for m in members)
     if total > MAX_UNPACKED_BYTES:
-        return Verdict(refusal=f"文件解压后过大({total // 1024 // 1024} MB),疑似异常文件,已拒收")
+        return Verdict(refusal=f"文件解压后过大（{total // 1024 // 1024} MB），疑似异常文件，已拒收")
     for m in members:
         if m.compress_size and m.file_size / m.compress_size > MAX_RATIO and m.file_size > 1024 * 1024:
-            return Verdict(refusal=f"文件压缩比异常({m.filename}),疑似压缩炸弹,已拒收")
+            return Verdict(refusal=f"文件压缩比异常（{m.filename}），疑似压缩炸弹，已拒收")
     if kind == "xlsx":
         for m in members:
             if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
@@ -103,6 +103,6 @@ def _sheet_extent(xml: bytes) -> str:
     for match in _WIDE_CELL.finditer(xml):
         cols = max(cols, _column_number(match.group(1)))
     if rows > MAX_ROWS or rows * cols > MAX_CELLS:
-        return (f"工作表范围异常(达 {rows} 行 × {cols} 列),疑似异常文件,已拒收;"
-                f"如是正常填报表,请删除表格以外的内容后重新保存")
+        return (f"工作表范围异常（达 {rows} 行 × {cols} 列），疑似异常文件，已拒收；"
+                f"如是正常填报表，请删除表格以外的内容后重新保存")
     return ""

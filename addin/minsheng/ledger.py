@@ -58,7 +58,7 @@ def connect(path: Path) -> sqlite3.Connection:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         conn.close()
-        raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建(版本 {version}),请升级 minsheng")
+        raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建（版本 {version}），请升级 minsheng")
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         with conn:
             conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
@@ -112,8 +112,8 @@ def record_run(path: Path, result: Consolidation) -> int:
              for x in problems])
         action = "重新汇总" if before else "汇总"
         conn.execute("INSERT INTO audit (at, period, action, detail) VALUES (?, ?, ?, ?)",
-                     (now, p, action, f"运行 {run_id}:采用 {counts.indicators_accepted} 个数值(本期原有 {before} 个),"
-                                      f"读取 {counts.files_read} 个文件,拒收 {counts.files_rejected} 个,"
-                                      f"问题 {counts.problems} 条,未报送单位 {counts.units_missing} 个"))
+                     (now, p, action, f"运行 {run_id}：采用 {counts.indicators_accepted} 个数值（本期原有 {before} 个），"
+                                      f"读取 {counts.files_read} 个文件，拒收 {counts.files_rejected} 个，"
+                                      f"问题 {counts.problems} 条，未报送单位 {counts.units_missing} 个"))
     return run_id
 

@@ -47,10 +47,10 @@ class Period:
     def parse(cls, text: str) -> "Period":
         match = _PERIOD_RE.match(str(text))
         if not match:
-            raise ValueError(f"统计期 “{text}” 格式不对,应为 YYYY-MM,例如 2020-06")
+            raise ValueError(f"统计期 “{text}” 格式不对，应为 YYYY-MM，例如 2020-06")
         year, month = int(match.group(1)), int(match.group(2))
         if not (1 <= month <= 12 and 2000 <= year <= 2100):
-            raise ValueError(f"统计期 “{text}” 的年份或月份超出范围,应为 YYYY-MM,例如 2020-06")
+            raise ValueError(f"统计期 “{text}” 的年份或月份超出范围，应为 YYYY-MM，例如 2020-06")
         return cls(year, month)
 
     def __str__(self) -> str:

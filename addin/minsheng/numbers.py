@@ -62,16 +62,16 @@ def parse_value(raw: object, unit_of_measure: str = "") -> Parsed:
     if raw is None or raw == "":
         return Parsed()
     if isinstance(raw, bool):
-        return Parsed(error=f"“{raw}” 不是数字,请填写数字")
+        return Parsed(error=f"“{raw}” 不是数字，请填写数字")
     if isinstance(raw, (int, float)):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            return Parsed(error="不是有效数字,请填写数字")
+            return Parsed(error="不是有效数字，请填写数字")
         value = to_decimal(raw)
         if value < 0:
-            return Parsed(error=f"“{raw}” 是负数,累计完成数不能为负,请改正")
+            return Parsed(error=f"“{raw}” 是负数，累计完成数不能为负，请改正")
         return Parsed(value)
     if not isinstance(raw, str):
-        return Parsed(error=f"“{raw}” 不是数字,请填写数字")
+        return Parsed(error=f"“{raw}” 不是数字，请填写数字")
     return _parse_text(raw, unit_of_measure)
 
 
@@ -81,7 +81,7 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     if text == "":
         return Parsed()
     if text.lower() in _PLACEHOLDERS:
-        return Parsed(notice=f"“{raw}” 按未填处理;如已有完成数请填写数字")
+        return Parsed(notice=f"“{raw}” 按未填处理；如已有完成数请填写数字")
     changes = []
     if text != raw.strip():
         changes.append("全角字符或空格")
@@ -94,32 +94,32 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     unit_factor, unit_base = _unit_scale(unit_of_measure)
     number_part, suffix = _split_suffix(text)
     if not number_part:
-        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
     if not _NUMBER_RE.match(number_part):
         if "," in number_part:
-            return Parsed(error=f"“{raw}” 的千位分隔符位置不对,无法确定数值,请只填写数字")
-        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+            return Parsed(error=f"“{raw}” 的千位分隔符位置不对，无法确定数值，请只填写数字")
+        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
     try:
         value = Decimal(number_part.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-        return Parsed(error=f"“{raw}” 不是数字,请只填写阿拉伯数字(如 12)")
+        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
     if "," in number_part:
         changes.append("千位分隔符")
     if value < 0:
-        return Parsed(error=f"“{raw}” 是负数,累计完成数不能为负,请改正")
+        return Parsed(error=f"“{raw}” 是负数，累计完成数不能为负，请改正")
 
     if suffix:
         scaled = _apply_suffix(value, suffix, unit_of_measure, unit_factor, unit_base)
         if scaled is None:
-            shown = unit_of_measure or "(无)"
-            return Parsed(error=f"“{raw}” 带有单位“{suffix}”,与计量单位“{shown}”不符,"
+            shown = unit_of_measure or "（无）"
+            return Parsed(error=f"“{raw}” 带有单位“{suffix}”，与计量单位“{shown}”不符，"
                                 f"请按计量单位只填写数字")
         value = scaled
         changes.append(f"单位“{suffix}”")
     value = tidy(value)
     notice = ""
     if changes:
-        notice = f"“{raw}” 已按 {value} 读取(去掉了{'、'.join(changes)}),请核对"
+        notice = f"“{raw}” 已按 {value} 读取（去掉了{'、'.join(changes)}），请核对"
     return Parsed(value, notice=notice)
 
 

@@ -54,7 +54,7 @@ def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     register = load_register(config.register)
     inbox = config.inbox()
     if not inbox.is_dir():
-        raise ConsolidationError(f"收件文件夹 {inbox} 不存在;请把各单位报回的填报表放到这里后再汇总")
+        raise ConsolidationError(f"收件文件夹 {inbox} 不存在；请把各单位报回的填报表放到这里后再汇总")
     collection = collect_inbox(inbox, register, config.period, config.stages, progress)
     previous = ledger.previous_values(config.ledger, config.period)
     return consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
@@ -106,7 +106,7 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
     results = []
     for path in progress(files):
         if not path.is_file():
-            results.append(Checked(path, None, [Problem(path.name, "文件不存在,请检查文件名和路径")]))
+            results.append(Checked(path, None, [Problem(path.name, "文件不存在，请检查文件名和路径")]))
             continue
         submission, problems = read_submission(path, register, config.period, config.stages)
         if submission is not None:
@@ -125,7 +125,7 @@ def _unfilled(sub: Submission, by_id) -> list[Problem]:
                                     sub.sheet, reported.cell, Severity.NOTICE))
     for label in ("填报人", "联系电话", "填报日期"):
         if not sub.sign_off.get(label):
-            problems.append(Problem(sub.name, f"{label}未填写,请在表格下方补上", sub.sheet,
+            problems.append(Problem(sub.name, f"{label}未填写，请在表格下方补上", sub.sheet,
                                     severity=Severity.NOTICE))
     return problems
 

@@ -52,7 +52,7 @@ class RegisterError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         first = problems[0] if problems else None
-        more = f"(另有 {len(problems) - 1} 处问题)" if len(problems) > 1 else ""
+        more = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""
         super().__init__(f"{first}{more}" if first else "任务台账有误")
 
 
@@ -61,17 +61,17 @@ def load_register(path: Path | str) -> Register:
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise RegisterError([Problem(name, f"找不到任务台账 {path},请把任务台账放到工作文件夹,"
+        raise RegisterError([Problem(name, f"找不到任务台账 {path}，请把任务台账放到工作文件夹，"
                                            f"或在 config.ini 的 [paths] register 中写明位置")])
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
-        raise RegisterError([Problem(name, "任务台账设置了打开密码,请取消密码后另存再试")]) from None
+        raise RegisterError([Problem(name, "任务台账设置了打开密码，请取消密码后另存再试")]) from None
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        raise RegisterError([Problem(name, f"无法读取任务台账({exc}),请确认它是 Excel 文件且未损坏")]) from None
+        raise RegisterError([Problem(name, f"无法读取任务台账（{exc}），请确认它是 Excel 文件且未损坏")]) from None
     if SHEET not in book.sheet_names:
-        raise RegisterError([Problem(name, f"任务台账中没有名为“{SHEET}”的工作表(现有:"
-                                           f"{'、'.join(book.sheet_names)}),请把台账所在工作表改名为“{SHEET}”")])
+        raise RegisterError([Problem(name, f"任务台账中没有名为“{SHEET}”的工作表（现有："
+                                           f"{'、'.join(book.sheet_names)}），请把台账所在工作表改名为“{SHEET}”")])
     sheet = book.get_sheet_by_name(SHEET)
     rows = sheet.to_python()
     top, left = sheet.start if rows else (0, 0)
@@ -88,7 +88,7 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
     header_row = next((i for i, row in enumerate(rows)
                        if any(header_key(v) == "指标编号" for v in row)), None)
     if header_row is None:
-        raise RegisterError([Problem(name, "没有找到表头:表头行须包含“指标编号”单元格,"
+        raise RegisterError([Problem(name, "没有找到表头：表头行须包含“指标编号”单元格，"
                                            "请用 minsheng init 生成的空台账作为格式参考", SHEET)])
     columns: dict[str, int] = {}
     extra: dict[str, int] = {}
@@ -97,14 +97,14 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
         if not key:
             continue
         if key in columns or key in extra:
-            problem(header_row, col, f"表头“{key}”重复出现,请删除或改名其中一列")
+            problem(header_row, col, f"表头“{key}”重复出现，请删除或改名其中一列")
         elif key in COLUMNS:
             columns[key] = col
         else:
             extra[cell_text(value)] = col
     missing = [h for h in REQUIRED if h not in columns]
     if missing:
-        problems.append(Problem(name, f"表头缺少必填列:{'、'.join(missing)},请在第 {top + header_row + 1} "
+        problems.append(Problem(name, f"表头缺少必填列：{'、'.join(missing)}，请在第 {top + header_row + 1} "
                                       f"行补上这些列名", SHEET, f"第{top + header_row + 1}行"))
         raise RegisterError(problems)
 
@@ -134,14 +134,14 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
         before = len(problems)
         for header in REQUIRED:
             if header != "年度目标值" and not text(header):
-                problem(r, at(header), f"“{header}”为必填项,此处是空的,请补上")
+                problem(r, at(header), f"“{header}”为必填项，此处是空的，请补上")
 
         indicator_id = text("指标编号")
         if isinstance(raw("指标编号"), (dt.date, dt.datetime)):
-            problem(r, at("指标编号"), f"指标编号被 Excel 识别成了日期({indicator_id}),请把该列设为"
-                                       f"“文本”格式后重新输入(如 7-1)", indicator_id)
+            problem(r, at("指标编号"), f"指标编号被 Excel 识别成了日期（{indicator_id}），请把该列设为"
+                                       f"“文本”格式后重新输入（如 7-1）", indicator_id)
         elif indicator_id in seen_ids:
-            problem(r, at("指标编号"), f"指标编号“{indicator_id}”重复(第 {seen_ids[indicator_id]} 行已有),"
+            problem(r, at("指标编号"), f"指标编号“{indicator_id}”重复（第 {seen_ids[indicator_id]} 行已有），"
                                        f"每个指标编号只能出现一次", indicator_id)
         elif indicator_id:
             seen_ids[indicator_id] = top + r + 1
@@ -150,11 +150,11 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
         kind = IndicatorType.from_text(type_text) if type_text else None
         if type_text and kind is None:
             allowed = "、".join(t.value for t in IndicatorType)
-            problem(r, at("指标类型"), f"指标类型“{type_text}”无法识别,只能填 {allowed} 之一", type_text)
+            problem(r, at("指标类型"), f"指标类型“{type_text}”无法识别，只能填 {allowed} 之一", type_text)
 
         unit_text = text("牵头单位")
         if any(sep in unit_text for sep in _UNIT_SEPARATORS):
-            problem(r, at("牵头单位"), f"牵头单位“{unit_text}”含多个单位;每个指标只能有一个牵头单位,"
+            problem(r, at("牵头单位"), f"牵头单位“{unit_text}”含多个单位；每个指标只能有一个牵头单位，"
                                        f"多个单位分别负责时请拆成多个指标", unit_text)
 
         target = _target(kind, raw("年度目标值"), text("计量单位"),
@@ -163,14 +163,14 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
         if "年度计划资金(万元)" in columns and text("年度计划资金(万元)"):
             parsed = parse_value(raw("年度计划资金(万元)"), "万元")
             if parsed.value is None or parsed.notice:
-                problem(r, at("年度计划资金(万元)"), f"年度计划资金“{text('年度计划资金(万元)')}”不是数字,"
+                problem(r, at("年度计划资金(万元)"), f"年度计划资金“{text('年度计划资金(万元)')}”不是数字，"
                                                    f"请只填写以万元为单位的数字", text("年度计划资金(万元)"))
             funds = parsed.value
         deadline = None
         if "完成时限" in columns and text("完成时限"):
             deadline = as_date(raw("完成时限"))
             if deadline is None:
-                problem(r, at("完成时限"), f"完成时限“{text('完成时限')}”不是日期,请填写如 2020-12-31 的日期",
+                problem(r, at("完成时限"), f"完成时限“{text('完成时限')}”不是日期，请填写如 2020-12-31 的日期",
                         text("完成时限"))
 
         task_id = text("任务编号")
@@ -178,11 +178,11 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
             task = tasks[task_id]
             if text("项目名称") and text("项目名称") != task.name:
                 problem(r, at("项目名称"), f"任务编号 {task_id} 的项目名称“{text('项目名称')}”与第 "
-                                          f"{task_rows[task_id]} 行的“{task.name}”不同;同一任务的项目名称须一致,"
+                                          f"{task_rows[task_id]} 行的“{task.name}”不同；同一任务的项目名称须一致，"
                                           f"或改用不同的任务编号", text("项目名称"))
             if funds is not None and task.planned_funds is not None and funds != task.planned_funds:
                 problem(r, at("年度计划资金(万元)"), f"任务编号 {task_id} 的年度计划资金与第 {task_rows[task_id]}"
-                                                   f" 行不同({funds} 与 {task.planned_funds}),请统一为一个数")
+                                                   f" 行不同（{funds} 与 {task.planned_funds}），请统一为一个数")
             if funds is not None and task.planned_funds is None:
                 task.planned_funds = funds
         elif task_id:
@@ -198,7 +198,7 @@ def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: 
                 unit_text, top + r + 1, extras))
 
     if not problems and not seen_ids:
-        problems.append(Problem(name, "任务台账中没有任何指标行,请在表头下方逐行填写指标", SHEET))
+        problems.append(Problem(name, "任务台账中没有任何指标行，请在表头下方逐行填写指标", SHEET))
     if problems:
         raise RegisterError(problems)
     digest = hashlib.sha256(json.dumps(
@@ -213,14 +213,14 @@ def _target(kind: IndicatorType | None, raw: object, unit: str, report) -> Decim
         return None
     if shown == "":
         if kind is not None:
-            report(f"{kind.value}类指标必须填写年度目标值(数字)", "")
+            report(f"{kind.value}类指标必须填写年度目标值（数字）", "")
         return None
     parsed = parse_value(raw, unit)
     if parsed.value is None or parsed.notice:
-        report(f"年度目标值“{shown}”不是数字,请只填写数字(百分比类指标填 95 表示 95%)", shown)
+        report(f"年度目标值“{shown}”不是数字，请只填写数字（百分比类指标填 95 表示 95%）", shown)
         return None
     if kind in (IndicatorType.CUMULATIVE, IndicatorType.RATE) and parsed.value <= 0:
-        report(f"{kind.value}类指标的年度目标值须大于 0,现为 {shown}", shown)
+        report(f"{kind.value}类指标的年度目标值须大于 0，现为 {shown}", shown)
     return parsed.value
 
 

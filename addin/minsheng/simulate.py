@@ -54,10 +54,10 @@ def _value(ind: Indicator, rng: random.Random, stages: list[str]) -> object:
 
 def _texts(ind: Indicator, value: object, period: Period) -> tuple[str, str, str]:
     if ind.type is IndicatorType.MILESTONE:
-        progress = f"截至{period.month}月底,{ind.name}工作处于“{value}”阶段,各项措施有序推进。"
+        progress = f"截至{period.month}月底，{ind.name}工作处于“{value}”阶段，各项措施有序推进。"
     else:
         unit = ind.unit_of_measure
-        progress = f"截至{period.month}月底,{ind.name}{value}{'' if unit == '%' else unit}{'%' if unit == '%' else ''}。"
+        progress = f"截至{period.month}月底，{ind.name}{value}{'' if unit == '%' else unit}{'%' if unit == '%' else ''}。"
     return progress, "", ""
 
 
@@ -95,8 +95,8 @@ def _make_messy(register: Register, fills: dict[str, Filling], rng: random.Rando
         value = fills[unit].values[ind.id]
         fills[unit].values[ind.id] = how(value, ind.unit_of_measure)
     unit, ind = counted[0]
-    fills[unit].texts[ind.id] = ("项目总投资<5亿元 & R&D 投入同步推进,“三保”资金足额到位。", "部分项目前期手续办理较慢。",
-                                 "加快推进,确保年底前全面完成。")
+    fills[unit].texts[ind.id] = ("项目总投资<5亿元 & R&D 投入同步推进，“三保”资金足额到位。", "部分项目前期手续办理较慢。",
+                                 "加快推进，确保年底前全面完成。")
 
 
 def _full_width(text: str) -> str:
@@ -135,7 +135,7 @@ def _earlier_version(target: Path, register: Register, unit: str, tasks: list[Ta
     early = Filling({k: (v * Decimal("0.8")).quantize(Decimal(1)) if isinstance(v, Decimal) else v
                      for k, v in fill.values.items()}, fill.texts, fill.funds,
                     {**fill.sign_off, "填报日期": fill.sign_off["填报日期"] - dt.timedelta(days=2)})
-    path = target.with_name(target.stem + "(初稿).xlsx")
+    path = target.with_name(target.stem + "（初稿）.xlsx")
     write_template(path, register, unit, tasks, config, period, {}, generated, early)
     return path
 

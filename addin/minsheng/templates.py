@@ -126,7 +126,7 @@ def write_template(target: Path, register: Register, unit: str, tasks: list[Task
             # Text from the register is never turned into formulas, links or numbers.
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         })
-        book.set_properties({"title": f"{period.label}民生工程进展情况填报表({unit})",
+        book.set_properties({"title": f"{period.label}民生工程进展情况填报表（{unit}）",
                              "author": config.issuer or "minsheng", "created": generated_at,
                              "comments": f"minsheng {__version__}"})
         styles = _Styles(book)
@@ -188,10 +188,10 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
 
     ws.set_row(TITLE_ROW, 32)
     ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, f"{period.label}民生工程进展情况填报表", st.title)
-    info = (f"填报单位:{unit}    统计期:{period.label}    时序进度:{format_percent(period.schedule)}"
-            f"    黄色单元格为待填内容,填好后黄色自动消失;其余单元格已锁定。")
+    info = (f"填报单位：{unit}    统计期：{period.label}    时序进度：{format_percent(period.schedule)}"
+            f"    黄色单元格为待填内容，填好后黄色自动消失；其余单元格已锁定。")
     if config.deadline:
-        info += f"    报送截止:{config.deadline}"
+        info += f"    报送截止：{config.deadline}"
     ws.set_row(INFO_ROW, 22)
     ws.merge_range(INFO_ROW, 0, INFO_ROW, last_col, info, st.info)
     ws.set_row(HEADER_ROW, 36)
@@ -258,8 +258,8 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
             ws.data_validation(row, 2, row, 3, {
                 "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
                 "maximum": dt.date(2100, 12, 31), "input_title": label,
-                "input_message": "填写日期,如 2020-07-05。",
-                "error_title": "日期有误", "error_message": "请填写日期,格式如 2020-07-05。"})
+                "input_message": "填写日期，如 2020-07-05。",
+                "error_title": "日期有误", "error_message": "请填写日期，格式如 2020-07-05。"})
         pending.append(xl_range(row, 2, row, 3))
         row += 1
     # One rule over every input area: a cell is tinted while it is empty.
@@ -276,7 +276,7 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
     ws.center_horizontally()
     ws.repeat_rows(HEADER_ROW)
     ws.print_area(0, 0, row - 1, last_col)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
     return placed
 
 
@@ -301,7 +301,7 @@ def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indi
     if ind.type is IndicatorType.MILESTONE:
         ws.data_validation(row, c_value, row, c_value, {
             "validate": "list", "source": stage_names, "input_title": "选择当前阶段",
-            "input_message": "点击右侧箭头,从下拉列表中选择该项工作目前所处的阶段。",
+            "input_message": "点击右侧箭头，从下拉列表中选择该项工作目前所处的阶段。",
             "error_title": "请从列表中选择", "error_message": "只能从下拉列表中选择阶段。"})
         formula = (f'=IF({value_cell}="","",IFERROR(INDEX({{{stage_percents}}},'
                    f'MATCH({value_cell},{{{stage_list}}},0))/100,""))')
@@ -309,15 +309,15 @@ def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indi
         return
     unit = ind.unit_of_measure
     if unit == "%":
-        hint = "填写百分数的数值,如 96.4 表示 96.4%,不要带 % 号。"
+        hint = "填写百分数的数值，如 96.4 表示 96.4%，不要带 % 号。"
     else:
-        hint = f"填写 1 月至 {period.month} 月的累计数,单位:{unit},只填数字。"
+        hint = f"填写 1 月至 {period.month} 月的累计数，单位：{unit}，只填数字。"
     if ind.type is IndicatorType.CEILING:
         hint += " 本指标不超过年度目标值即为达标。"
     ws.data_validation(row, c_value, row, c_value, {
         "validate": "decimal", "criteria": ">=", "value": 0,
         "input_title": "本期累计完成", "input_message": hint,
-        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字,不要带单位或文字。"})
+        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字，不要带单位或文字。"})
     if ind.type is IndicatorType.CEILING:
         formula = f'=IF({value_cell}="","",IF({value_cell}<={target_cell},"达标","未达标"))'
     else:
@@ -348,8 +348,8 @@ def _write_funds(ws, st: _Styles, row: int, col: dict[str, int], task: Task, fir
     _input(ws, row, c_paid, typed, st.input_number)
     ws.data_validation(row, c_paid, row, c_paid, {
         "validate": "decimal", "criteria": ">=", "value": 0, "input_title": FUNDS_PAID,
-        "input_message": "填写截至统计期末累计拨付的资金,单位:万元。",
-        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字(万元)。"})
+        "input_message": "填写截至统计期末累计拨付的资金，单位：万元。",
+        "error_title": "请填写数字", "error_message": "请填写不小于 0 的数字（万元）。"})
 
 
 def _funds_rows(tasks: list[Task]) -> list[int]:
@@ -377,29 +377,29 @@ def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has
     ws.hide_gridlines(2)
     stages = "、".join(f"{name}({percent}%)" for name, percent in config.stages)
     items = [
-        "只填写“填报”表中的黄色单元格,填好后黄色会自动消失;其他单元格已锁定,无需也无法修改。",
-        f"“本期累计完成”填写 1 月 1 日至 {period.month} 月底的累计数,不是当月数;只填阿拉伯数字,"
-        "不要带单位,例如填 12,不要写“12所”或“十二”。",
-        "计量单位为 % 的指标,填写百分数的数值,例如参保率 96.4% 填 96.4。",
-        f"“里程碑”类指标没有数量目标,请点击单元格右侧的箭头,从下拉列表中选择当前所处阶段:{stages}。",
-        "“上限”类指标填写实际数值,不超过年度目标值即为达标。",
-        "“完成率”由表格自动计算,仅供参考;汇总时由系统按填报数重新计算。",
-        "“进展情况”用一两句话写明主要工作和完成情况;遇到的困难写在“存在问题”,下一步打算写在“下步措施”。",
+        "只填写“填报”表中的黄色单元格，填好后黄色会自动消失；其他单元格已锁定，无需也无法修改。",
+        f"“本期累计完成”填写 1 月 1 日至 {period.month} 月底的累计数，不是当月数；只填阿拉伯数字，"
+        "不要带单位，例如填 12，不要写“12所”或“十二”。",
+        "计量单位为 % 的指标，填写百分数的数值，例如参保率 96.4% 填 96.4。",
+        f"“里程碑”类指标没有数量目标，请点击单元格右侧的箭头，从下拉列表中选择当前所处阶段：{stages}。",
+        "“上限”类指标填写实际数值，不超过年度目标值即为达标。",
+        "“完成率”由表格自动计算，仅供参考；汇总时由系统按填报数重新计算。",
+        "“进展情况”用一两句话写明主要工作和完成情况；遇到的困难写在“存在问题”，下一步打算写在“下步措施”。",
     ]
     if has_funds:
-        items.append("有年度计划资金的任务,在“累计拨付资金(万元)”中填写截至统计期末累计拨付的资金。")
+        items.append("有年度计划资金的任务，在“累计拨付资金(万元)”中填写截至统计期末累计拨付的资金。")
     items += [
         "表格下方请填写填报人、联系电话、审核人和填报日期。",
-        "请不要增删行列、不要修改工作表名称,也不要另存为其他格式;填好后直接保存,将本文件发回。",
+        "请不要增删行列、不要修改工作表名称，也不要另存为其他格式；填好后直接保存，将本文件发回。",
     ]
     ws.set_row(0, 30)
     ws.write_string(0, 0, f"{period.label}民生工程进展情况填报说明", st.guide_title)
-    facts = [f"填报单位:{unit}", f"统计期:{period.label}(数据截至 {period.month} 月底)",
-             f"时序进度:{format_percent(period.schedule)}(按全年 12 个月平均计算)"]
+    facts = [f"填报单位：{unit}", f"统计期：{period.label}（数据截至 {period.month} 月底）",
+             f"时序进度：{format_percent(period.schedule)}（按全年 12 个月平均计算）"]
     if config.deadline:
-        facts.append(f"报送截止:{config.deadline}")
+        facts.append(f"报送截止：{config.deadline}")
     if config.issuer:
-        facts.append(f"汇总单位:{config.issuer}" + (f"  联系人:{config.contact}" if config.contact else ""))
+        facts.append(f"汇总单位：{config.issuer}" + (f"  联系人：{config.contact}" if config.contact else ""))
     row = 2
     for fact in facts:
         ws.write_string(row, 0, fact, st.guide)

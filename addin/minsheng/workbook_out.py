@@ -52,12 +52,12 @@ def write_outputs(result: Consolidation, folder: Path) -> list[Path]:
 def _refuse_if_open(target: Path) -> None:
     """Excel keeps ``~$name`` beside a workbook it has open; on Windows the file is also locked."""
     if (target.parent / f"~${target.name}").exists():
-        raise OutputLockedError(f"{target} 正在 Excel 中打开,无法更新;请关闭该文件后重试")
+        raise OutputLockedError(f"{target} 正在 Excel 中打开，无法更新；请关闭该文件后重试")
     if target.exists():
         try:
             fd = os.open(target, os.O_RDWR)
         except PermissionError as exc:
-            raise OutputLockedError(f"{target} 正被其他程序打开,无法更新;请关闭该文件后重试") from exc
+            raise OutputLockedError(f"{target} 正被其他程序打开，无法更新；请关闭该文件后重试") from exc
         os.close(fd)
 
 
@@ -106,10 +106,10 @@ DETAIL = (
     DetailColumn("本期累计完成", 11, lambda r, a: _value(a), "number"),
     DetailColumn("完成率", 9, lambda r, a: a.rate, "percent"),
     DetailColumn("时序进度", 9, lambda r, a: a.schedule if a.gap is not None else None, "percent"),
-    DetailColumn("差距(个百分点)", 10, lambda r, a: a.gap, "points"),
+    DetailColumn("差距（个百分点）", 10, lambda r, a: a.gap, "points"),
     DetailColumn("状态", 9, lambda r, a: a.status.value),
     DetailColumn("标记", 14, lambda r, a: "、".join(f.value for f in a.flags)),
-    DetailColumn("环比(个百分点)", 10, lambda r, a: a.change, "points"),
+    DetailColumn("环比（个百分点）", 10, lambda r, a: a.change, "points"),
     DetailColumn("进展情况", 36, lambda r, a: a.reported.progress if a.reported else ""),
     DetailColumn("存在问题", 24, lambda r, a: a.reported.issues if a.reported else ""),
     DetailColumn("下步措施", 24, lambda r, a: a.reported.next_steps if a.reported else ""),
@@ -207,7 +207,7 @@ def _print_setup(ws, columns: int, rows: int, header_row: int = 0) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.repeat_rows(header_row)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
     ws.freeze_panes(header_row + 1, 0)
     if rows:
         ws.autofilter(header_row, 0, header_row + rows, columns - 1)
@@ -283,7 +283,7 @@ def _ranking_sheet(ws, st: _Styles, result: Consolidation) -> None:
 
 def _attention_sheet(ws, st: _Styles, result: Consolidation) -> None:
     header = ["牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成", "完成率",
-              "时序进度", "差距(个百分点)", "状态", "进展情况", "存在问题", "下步措施"]
+              "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施"]
     rows = []
     for a in result.attention:
         task = result.register.task(a.indicator.task_id)
@@ -330,10 +330,10 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
     row = 3
     ws.write_string(row, 0, "总体情况", st.section)
     funds_rate = prog.funds_rate
-    facts = [("任务总数(项)", prog.tasks, "number"), ("已完成全年目标(项)", prog.tasks_complete, "number"),
-             ("序时推进(项)", prog.tasks_on_schedule, "number"), ("滞后或未达标(项)", prog.tasks_lagging, "number"),
-             ("指标总数(个)", prog.indicators, "number"),
-             ("应报单位(个)", prog.units, "number"), ("未报送单位(个)", prog.units_missing, "number")]
+    facts = [("任务总数（项）", prog.tasks, "number"), ("已完成全年目标（项）", prog.tasks_complete, "number"),
+             ("序时推进（项）", prog.tasks_on_schedule, "number"), ("滞后或未达标（项）", prog.tasks_lagging, "number"),
+             ("指标总数（个）", prog.indicators, "number"),
+             ("应报单位（个）", prog.units, "number"), ("未报送单位（个）", prog.units_missing, "number")]
     if prog.funds_planned:
         facts += [("年度计划资金(万元)", prog.funds_planned, "number"),
                   ("累计拨付资金(万元)", prog.funds_paid, "number"), ("资金拨付率", funds_rate, "percent")]
@@ -357,10 +357,10 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
 
     row += 2
     ws.write_string(row, 0, "本次汇总台账", st.section)
-    ledger = [("读取文件(个)", counts.files_read), ("采用文件(个)", counts.files_accepted),
-              ("拒收或重复未采用(个)", counts.files_rejected), ("采用数值(个)", counts.indicators_accepted),
-              ("问题清单(条)", counts.problems), ("其中错误(条)", counts.errors),
-              ("未报送单位(个)", counts.units_missing)]
+    ledger = [("读取文件（个）", counts.files_read), ("采用文件（个）", counts.files_accepted),
+              ("拒收或重复未采用（个）", counts.files_rejected), ("采用数值（个）", counts.indicators_accepted),
+              ("问题清单（条）", counts.problems), ("其中错误（条）", counts.errors),
+              ("未报送单位（个）", counts.units_missing)]
     for label, value in ledger:
         row += 1
         ws.write_string(row, 0, label, st.text)

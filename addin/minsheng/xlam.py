@@ -38,10 +38,10 @@ def base_xlam() -> Path:
     try:
         import xlwings
     except ImportError as exc:  # pragma: no cover - xlwings is a dependency
-        raise AddinError("未安装 xlwings,无法生成加载项;请先运行 pip install xlwings") from exc
+        raise AddinError("未安装 xlwings，无法生成加载项；请先运行 pip install xlwings") from exc
     path = Path(xlwings.__file__).parent / BASE_NAME
     if not path.is_file():
-        raise AddinError(f"xlwings {xlwings.__version__} 中没有 {BASE_NAME},无法生成加载项;请安装 0.30 以上版本的 xlwings")
+        raise AddinError(f"xlwings {xlwings.__version__} 中没有 {BASE_NAME}，无法生成加载项；请安装 0.30 以上版本的 xlwings")
     return path
 
 
@@ -113,7 +113,7 @@ def xlstart_folder() -> Path:
     """Excel opens every workbook in this folder when it starts."""
     appdata = os.environ.get("APPDATA")
     if not appdata:
-        raise AddinError("找不到 Windows 用户目录(APPDATA);加载项只能安装在装有 Excel 的 Windows 电脑上")
+        raise AddinError("找不到 Windows 用户目录（APPDATA）；加载项只能安装在装有 Excel 的 Windows 电脑上")
     return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
 
 
@@ -150,6 +150,6 @@ def uninstall_addin() -> list[Path]:
             try:
                 path.unlink()
             except PermissionError as exc:
-                raise AddinError(f"{path} 正被 Excel 使用,无法删除;请先关闭 Excel 再卸载") from exc
+                raise AddinError(f"{path} 正被 Excel 使用，无法删除；请先关闭 Excel 再卸载") from exc
             removed.append(path)
     return removed
