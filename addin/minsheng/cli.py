@@ -210,7 +210,7 @@ def _print_consolidation(done) -> None:
           + (f"：{'、'.join(u.name for u in result.missing_units)}" if result.missing_units else ""))
     print(f"  {prog.sentence}")
     shown = [f"{s.value} {prog.counts[s]}" for s in STATUS_ORDER[::-1] if prog.counts[s]]
-    print(f"  指标状态：{',  '.join(shown)}")
+    print(f"  指标状态：{'，'.join(shown)}")
     for path in done.outputs:
         print(f"  输出：{path}")
 
