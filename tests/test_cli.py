@@ -87,7 +87,7 @@ def test_usage_errors_exit_2_in_chinese(capsys):
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == EXIT_USAGE
-    assert "无效的命令" in capsys.readouterr().err
+    assert "无效的选择" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["validate"])
     assert info.value.code == EXIT_USAGE and "缺少参数" in capsys.readouterr().err

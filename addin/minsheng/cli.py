@@ -47,15 +47,28 @@ def progress(items: Iterable[T], label: str = "处理中") -> Iterator[T]:
         sys.stderr.write(f"\r{label} [{'#' * 30}] {total}/{total} 用时 {time.perf_counter() - start:.1f} 秒\n")
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its own English phrases in Chinese."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+
     def error(self, message: str):
-        message = (message.replace("the following arguments are required", "缺少参数")
-                   .replace("invalid choice", "无效的命令").replace("unrecognized arguments", "无法识别的参数")
-                   .replace("expected one argument", "需要一个值"))
+        for english, chinese in (("the following arguments are required", "缺少参数"),
+                                 ("invalid choice", "无效的选择"), ("unrecognized arguments", "无法识别的参数"),
+                                 ("expected one argument", "需要一个值"), ("argument ", "参数 "),
+                                 ("(choose from", "(可选")):
+            message = message.replace(english, chinese)
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}： 错误：{message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}：错误：{message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
