@@ -11,8 +11,6 @@ from lxml import etree
 
 from minsheng import addin, circular, xlam
 from minsheng.config import load_config
-from minsheng.register import load_register
-from minsheng.simulate import write_submissions
 
 from conftest import SHARED
 

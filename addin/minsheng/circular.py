@@ -291,7 +291,7 @@ def check_template(path: Path) -> list[str]:
     """Problems a template has, in Chinese; an empty list means it is fine."""
     problems = []
     doc = Document(str(path))
-    for n, paragraph in enumerate(_all_paragraphs(doc), start=1):
+    for paragraph in _all_paragraphs(doc):
         for run in paragraph.runs:
             if len(_OPEN.findall(run.text)) != len(_CLOSE.findall(run.text)):
                 problems.append(f"“{paragraph.text[:40]}”中的标签被 Word 拆成了几段格式不同的文字；"

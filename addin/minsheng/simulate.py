@@ -67,7 +67,7 @@ def fillings(register: Register, config: Config, period: Period, seed: int = 202
     rng = random.Random(seed)
     stages = [name for name, _ in config.stages]
     result = {}
-    for n, (unit, tasks) in enumerate(register.by_unit().items()):
+    for unit, tasks in register.by_unit().items():
         fill = Filling(sign_off={"填报人": rng.choice(_NAMES), "联系电话": f"0555-{rng.randint(2000000, 8999999)}",
                                  "审核人": rng.choice(_NAMES), "填报日期": dt.date(period.year, period.month, 28)
                                  + dt.timedelta(days=rng.randint(3, 9))})
