@@ -116,12 +116,17 @@ def test_demo_runs_the_whole_cycle_on_the_bundled_sample(tmp_path, capsys):
     assert code == EXIT_OK and "读取文件 21 个" in again
 
 
-def test_consolidate_command(workfolder, capsys, monkeypatch):
+def one_returned_workbook(workfolder, capsys, monkeypatch) -> None:
+    """Templates made, and 市教育局's filled one dropped into the inbox."""
     monkeypatch.chdir(workfolder)
     main(["templates"])
     template = workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx"
     fill(template, workfolder / "收集" / "2020-06" / "教育局.xlsx", {"7-1": 12, "7-2": 5, "8-1": "前期准备"})
     capsys.readouterr()
+
+
+def test_consolidate_command(workfolder, capsys, monkeypatch):
+    one_returned_workbook(workfolder, capsys, monkeypatch)
     code, out, _ = run(capsys, "consolidate")
     assert code == EXIT_OK
     assert "读取文件 1 个：采用 1 个" in out
@@ -137,11 +142,7 @@ def test_installed_command_runs_as_a_module():
 
 
 def test_circular_and_run_commands(workfolder, capsys, monkeypatch):
-    monkeypatch.chdir(workfolder)
-    main(["templates"])
-    template = workfolder / "下发" / "2020-06" / "2020-06_市教育局_填报表.xlsx"
-    fill(template, workfolder / "收集" / "2020-06" / "教育局.xlsx", {"7-1": 12, "7-2": 5, "8-1": "前期准备"})
-    capsys.readouterr()
+    one_returned_workbook(workfolder, capsys, monkeypatch)
     code, out, _ = run(capsys, "circular")
     assert code == EXIT_OK and "通报_2020-06.docx" in out
     code, out, _ = run(capsys, "run")

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from docx import Document
@@ -22,13 +21,14 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
 from .config import Config
-from .consolidation import ATTENTION, Consolidation
+from .consolidation import Consolidation
 from .engine import Assessment, progress_sentence
 from .files import atomic_path
+from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
+from .workfolder import bundled_circular_template
 from .model import IndicatorType, Period, Status
 from .numbers import chinese_date, chinese_number, format_amount, format_percent, percent
 
-TEMPLATE_NAME = "通报模板.docx"
 # Fonts the chart may use for Chinese labels, best first.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Noto Serif CJK SC", "SimSun", "AR PL UKai CN", "AR PL UMing CN")
@@ -44,7 +44,7 @@ def template_path(config: Config) -> Path:
 
 
 def bundled_template() -> Path:
-    return Path(str(resources.files("minsheng").joinpath("data", TEMPLATE_NAME)))
+    return bundled_circular_template()
 
 
 def circular_name(period: Period) -> str:
@@ -110,7 +110,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         summary += f"；平均完成率{format_percent(group.mean)}。"
         categories.append({"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", group.name),
                            "summary": summary})
-    lagging = [a for a in result.attention if a.status in ATTENTION]
+    lagging = result.attention
     by_project: dict[tuple[str, str], list[Assessment]] = {}
     for a in result.assessments:
         by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
+from .cells import as_date
 from .model import Period
 
 CONFIG_NAME = "config.ini"
@@ -186,10 +187,9 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
     date_text = cfg.text("office", "date", required=False)
     issue_date = None
     if date_text:
-        try:
-            issue_date = dt.date.fromisoformat(date_text.replace("/", "-"))
-        except ValueError as exc:
-            raise cfg.fail("office", "date", date_text, "日期格式应为 YYYY-MM-DD，例如 2020-07-10") from exc
+        issue_date = as_date(date_text)
+        if issue_date is None:
+            raise cfg.fail("office", "date", date_text, "日期格式应为 YYYY-MM-DD，例如 2020-07-10")
 
     thresholds = Thresholds(
         lag_points=cfg.decimal("status", "lag_points"),

@@ -102,7 +102,6 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
     """Check filled templates without consolidating: right register and period, cells filled,
     numbers that are numbers. Unfilled cells are reported as notices."""
     register = load_register(config.register)
-    by_id = {ind.id: ind for ind in register.indicators}
     results = []
     for path in progress(files):
         if not path.is_file():
@@ -110,15 +109,15 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
             continue
         submission, problems = read_submission(path, register, config.period, config.stages)
         if submission is not None:
-            problems += _unfilled(submission, by_id)
+            problems += _unfilled(submission, register)
         results.append(Checked(path, submission, problems))
     return results
 
 
-def _unfilled(sub: Submission, by_id) -> list[Problem]:
+def _unfilled(sub: Submission, register: Register) -> list[Problem]:
     problems = []
     for reported in sub.values.values():
-        ind = by_id[reported.indicator_id]
+        ind = register.indicator[reported.indicator_id]
         empty = not reported.stage if ind.type is IndicatorType.MILESTONE else reported.value is None
         if empty:
             problems.append(Problem(sub.name, f"指标 {ind.id}“{ind.name}”的本期累计完成未填写",

@@ -33,9 +33,9 @@ class Simulated:
     twice_unit: str  # the unit that sent two files
 
 
-def _amount(ind: Indicator, share: float) -> Decimal:
-    raw = Decimal(str(share)) * ind.target
-    whole = ind.unit_of_measure in ("所", "人", "人次", "个", "户", "套", "件", "条", "家", "处", "名")
+def _amount(target: Decimal, unit: str, share: float) -> Decimal:
+    raw = Decimal(str(share)) * target
+    whole = unit in ("所", "人", "人次", "个", "户", "套", "件", "条", "家", "处", "名")
     return raw.quantize(Decimal(1) if whole else Decimal("0.01"))
 
 
@@ -43,14 +43,14 @@ def _value(ind: Indicator, rng: random.Random, stages: list[str]) -> object:
     if ind.type is IndicatorType.MILESTONE:
         return rng.choice(stages[1:])
     if ind.type is IndicatorType.CEILING:
-        return _amount(ind, rng.choice((0.6, 0.8, 0.95, 1.1)))
+        return _amount(ind.target, ind.unit_of_measure, rng.choice((0.6, 0.8, 0.95, 1.1)))
     if ind.type is IndicatorType.RATE:
-        return _amount(ind, rng.choice((0.9, 0.97, 1.0, 1.02, 1.04)))
+        return _amount(ind.target, ind.unit_of_measure, rng.choice((0.9, 0.97, 1.0, 1.02, 1.04)))
     status = rng.choices(list(_WEIGHTS), weights=list(_WEIGHTS.values()))[0]
     if status == "未启动":
         return Decimal(0)
     low, high = _SHARES[status]
-    return _amount(ind, rng.uniform(low, high))
+    return _amount(ind.target, ind.unit_of_measure, rng.uniform(low, high))
 
 def _texts(ind: Indicator, value: object, period: Period) -> tuple[str, str, str]:
     if ind.type is IndicatorType.MILESTONE:
@@ -77,8 +77,7 @@ def fillings(register: Register, config: Config, period: Period, seed: int = 202
                 fill.values[ind.id] = value
                 fill.texts[ind.id] = _texts(ind, value, period)
             if task.planned_funds is not None:
-                fill.funds[task.id] = _amount(Indicator("", "", "", "万元", IndicatorType.CUMULATIVE,
-                                                        task.planned_funds, "", 0), rng.uniform(0.3, 0.8))
+                fill.funds[task.id] = _amount(task.planned_funds, "万元", rng.uniform(0.3, 0.8))
         result[unit] = fill
     if messy:
         _make_messy(register, result, rng)

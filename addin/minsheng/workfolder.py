@@ -19,6 +19,11 @@ def sample_register() -> Path:
     return Path(str(resources.files("minsheng").joinpath("sample", SAMPLE_REGISTER)))
 
 
+def bundled_circular_template() -> Path:
+    """The default Word template of the circular shipped with the package."""
+    return Path(str(resources.files("minsheng").joinpath("data", CIRCULAR_TEMPLATE)))
+
+
 def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[list[Path], list[Path]]:
     """Create ``config.ini``, a register and the folders. Never overwrites an existing file.
 
@@ -51,6 +56,6 @@ def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[li
     if template.exists():
         kept.append(template)
     else:
-        shutil.copyfile(str(resources.files("minsheng").joinpath("data", CIRCULAR_TEMPLATE)), template)
+        shutil.copyfile(bundled_circular_template(), template)
         created.append(template)
     return created, kept
