@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -85,3 +87,26 @@ def fill(template: Path, target: Path, values: dict[str, object], sign_off: bool
     target.parent.mkdir(parents=True, exist_ok=True)
     book.save(target)
     return target
+
+
+def rewrite_member(path: Path, member: str, change) -> Path:
+    """Rewrite one part of a workbook's zip package in place: ``change(text) -> text``."""
+    with zipfile.ZipFile(path) as package:
+        parts = [(info, package.read(info.filename)) for info in package.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            if info.filename == member:
+                data = change(data.decode("utf-8")).encode("utf-8")
+            package.writestr(info.filename, data)
+    return path
+
+
+def replace_cell(path: Path, ref: str, xml: str, sheet: str = "xl/worksheets/sheet2.xml") -> Path:
+    """Put raw cell XML at ``ref`` of a workbook written by openpyxl (填报 is its second sheet)."""
+    pattern = re.compile(rf'<c r="{ref}"(?: [^>]*)?(?:/>|>.*?</c>)', re.S)
+
+    def change(text: str) -> str:
+        assert pattern.search(text), ref
+        return pattern.sub(xml.replace("\\", "\\\\"), text, count=1)
+
+    return rewrite_member(path, sheet, change)

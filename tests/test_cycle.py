@@ -85,7 +85,7 @@ def test_consolidation_matches_hand_computed_values(june, config):
     assert sorted(problems) == sorted([
         ("2020-06_市教育局_填报表.xlsx", "J4", Severity.NOTICE),  # “１２所”
         (str(Path("医保") / "医保局.xlsx"), "J5", Severity.NOTICE),  # “0.35万元”
-        (str(Path("旧") / "教育局初稿.xlsx"), "", Severity.ERROR),  # older duplicate, not used
+        (str(Path("旧") / "教育局初稿.xlsx"), "", Severity.NOTICE),  # older duplicate, not used
         ("说明.docx", "", Severity.ERROR),  # not a spreadsheet
     ])
     duplicate = next(p for p in result.problems if "初稿" in p.file)
@@ -93,7 +93,7 @@ def test_consolidation_matches_hand_computed_values(june, config):
 
     counts = result.counts
     assert (counts.files_read, counts.files_accepted, counts.files_rejected) == (4, 2, 2)
-    assert (counts.indicators_accepted, counts.problems, counts.errors, counts.units_missing) == (5, 4, 2, 1)
+    assert (counts.indicators_accepted, counts.problems, counts.errors, counts.units_missing) == (5, 4, 1, 1)
     assert [u.name for u in result.missing_units] == ["市民政局"]
     tasks = {t.task.id: t for t in result.tasks}
     assert tasks["7"].complete and tasks["7"].funds_paid == Decimal(900)
@@ -103,25 +103,26 @@ def test_consolidation_matches_hand_computed_values(june, config):
 
 def test_every_indicator_is_accounted_for(tmp_path):
     """On the demo's messy round: each indicator of each submitted file is accepted or in 问题清单,
-    and each register indicator is reported, 未填 or 未报送."""
+    and each register indicator is reported, 未填, 数据有误 or 未报送."""
     result = run_demo(tmp_path / "演示").consolidated.result
-    assert result.counts.errors >= 2 and result.counts.units_missing == 1
+    assert result.counts.errors >= 1 and result.counts.units_missing == 1
     by_file = {}
     for p in result.problems:
         by_file.setdefault(p.file, []).append(p)
     for item in result.received:
         if item.outcome != "采用":
-            assert any(not p.indicator and p.severity is Severity.ERROR for p in by_file[item.name])
+            assert by_file[item.name] and all(not p.indicator for p in by_file[item.name])
             continue
         for ind in (i for i in result.register.indicators if i.lead_unit == item.unit):
             listed = any(p.indicator == ind.id and p.severity is Severity.ERROR for p in by_file.get(item.name, []))
-            assert (ind.id in item.submission.values) != listed, (item.name, ind.id)
+            reported = item.submission.values.get(ind.id)
+            assert (reported is not None and not reported.error) != listed, (item.name, ind.id)
     reported = 0
     for a in result.assessments:
         if a.value is not None:
             reported += 1
         else:
-            assert a.status in (Status.NOT_FILLED, Status.NOT_SUBMITTED)
+            assert a.status in (Status.NOT_FILLED, Status.NOT_SUBMITTED, Status.DATA_ERROR)
     assert reported == result.counts.indicators_accepted
 
 

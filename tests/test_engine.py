@@ -163,7 +163,7 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
     assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule,
             programme.tasks_lagging, programme.units_missing) == (3, 0, 1, 1, 1)
     assert programme.funds_rate == Fraction(60, 150)
-    assert programme.sentence == "3项任务中已有0项完成全年任务目标，其余3项中1项序时推进、1项滞后、1项未报送或数据未填。"
+    assert programme.sentence == "3项任务中已有0项完成全年任务目标，其余3项中1项序时推进、1项滞后、1项因未报送、未填或数据有误无法判断。"
     assert programme.counts == Counter({Status.COMPLETE: 1, Status.NOT_MET: 1, Status.ON_SCHEDULE: 1,
                                         Status.NOT_SUBMITTED: 1})
 

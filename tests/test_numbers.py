@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -47,8 +48,13 @@ def test_placeholders_mean_not_filled(raw):
     ("12.5.3", "人", ["不是数字"]),
     (-5, "人", ["负数"]),
     ("-5", "人", ["负数"]),
-    (True, "人", ["不是数字"]),
-    (float("nan"), "人", ["不是有效数字"]),
+    (True, "人", ["“是”", "不是数字"]),
+    (-5.0, "人", ["“-5”", "负数"]),
+    (float("nan"), "人", ["无效的数值"]),
+    (float("inf"), "人", ["无穷大"]),
+    (1e308, "人", ["数值过大"]),
+    ("1000000000000000", "人", ["数值过大"]),
+    (dt.date(2020, 7, 1), "人", ["2020-07-01", "日期", "常规"]),
     ("正在统计", "人", ["正在统计"]),
 ])
 def test_ambiguous_or_wrong_values_are_errors_with_the_raw_text(raw, unit, words):

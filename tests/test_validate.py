@@ -68,12 +68,25 @@ def test_wrong_period_is_refused(outbox, config, tmp_path):
     assert "2020-06" in problems[0].message and "2020-09" in problems[0].message
 
 
-def test_unknown_unit_is_refused(outbox, config, tmp_path):
+def test_a_unit_named_in_meta_that_is_not_in_the_register_is_read_by_its_rows(outbox, config, tmp_path):
     def rename(book):
         book["_meta"]["B4"] = "市外事办"
     path = fill(outbox["市教育局"], tmp_path / "e.xlsx", {"7-1": 6}, edit=rename)
     sub, problems = read(path, config)
-    assert sub is None and "市外事办" in problems[0].message
+    assert sub.unit == "市教育局" and sub.claimed_unit == "市外事办"
+    assert sub.values["7-1"].value == 6
+    named = [p for p in problems if "市外事办" in p.message]
+    assert len(named) == 1 and "市教育局" in named[0].message and "不是任务台账中的牵头单位" in named[0].message
+
+
+def test_rows_that_belong_to_no_unit_are_refused(outbox, config, tmp_path):
+    def strange_rows(book):
+        ws = book["填报"]
+        for r in range(4, 7):
+            ws.cell(r, 2).value = f"99-{r}"
+    path = fill(outbox["市教育局"], tmp_path / "e.xlsx", {}, edit=strange_rows)
+    sub, problems = read(path, config)
+    assert sub is None and "市教育局" in problems[0].message and "没有任务台账里的指标编号" in problems[0].message
 
 
 def test_file_without_meta_is_matched_by_its_indicator_ids(outbox, config, tmp_path):

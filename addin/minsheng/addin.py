@@ -18,15 +18,12 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
-from .config import CONFIG_NAME, Config, ConfigError, load_config
-from .files import OutputLockedError
-from .ledger import LedgerError
+from .config import CONFIG_NAME, Config, load_config
+from .errors import AddinError, MinshengError, RegisterError
 from .model import Severity
-from .pipeline import (ConsolidationError, make_circular, make_templates, run_consolidation,
-                       validate_files)
+from .pipeline import make_circular, make_templates, run_consolidation, validate_files
 from .circular import circular_name
 from .collect import find_files
-from .register import RegisterError
 from .workbook_out import output_names
 
 LOG_NAME = "minsheng-错误日志.txt"
@@ -70,8 +67,8 @@ class XlwingsExcel:
             subprocess.run(["open", str(path)], check=False)
 
 
-class AddinProblem(Exception):
-    """Something the user can fix; the message says what."""
+class AddinProblem(AddinError):
+    """Something the user can fix from Excel; the message says what."""
 
 
 def find_config(workbook: Path) -> Config:
@@ -122,6 +119,9 @@ def on_validate(config: Config, excel: ExcelSide) -> str:
 def on_consolidate(config: Config, excel: ExcelSide) -> str:
     done = run_consolidation(config, _status_progress(excel, "汇总"))
     counts = done.result.counts
+    told = done.result.notes + ([done.ledger_error] if done.ledger_error else [])
+    if told:
+        excel.message("\n".join(told), error=bool(done.ledger_error))
     excel.open(done.outputs[0])
     return (f"汇总完成：读取 {counts.files_read} 个文件，采用 {counts.indicators_accepted} 个数值，"
             f"问题 {counts.problems} 条，未报送 {counts.units_missing} 个单位")
@@ -166,10 +166,6 @@ HANDLERS: dict[str, Callable[[Config, ExcelSide], str]] = {
     "settings": on_settings,
 }
 
-# Errors whose message is already a Chinese sentence for the user.
-_TOLD = (AddinProblem, ConfigError, RegisterError, OutputLockedError, ConsolidationError, LedgerError)
-
-
 def dispatch(tag: str, excel: ExcelSide | None = None) -> None:
     """Run the handler of the ribbon button ``tag``. Never raises: errors become message boxes."""
     workbook = None
@@ -182,7 +178,7 @@ def dispatch(tag: str, excel: ExcelSide | None = None) -> None:
         config = find_config(workbook)
         excel.status(f"{TITLE}：正在处理……")
         excel.status(handler(config, excel))
-    except _TOLD as exc:
+    except MinshengError as exc:
         _tell(excel, _with_details(exc))
     except Exception:  # a bug: the user gets one sentence, the details go to the log
         log = _log(workbook, tag)

@@ -9,6 +9,7 @@ template holds no logic beyond loops and conditions. Rendering always escapes: a
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
@@ -129,7 +130,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "tasks_complete": str(prog.tasks_complete),
         "tasks_on_schedule": str(prog.tasks_on_schedule),
         "tasks_lagging": str(prog.tasks_lagging),
-        "tasks_unknown_text": f"，{unknown}项未报送或数据未填" if unknown else "",
+        "tasks_unknown_text": f"，{unknown}项因未报送、未填或数据有误无法判断" if unknown else "",
         "indicators": str(prog.indicators),
         "indicators_done": str(done),
         "has_funds": bool(prog.funds_planned),
@@ -231,8 +232,10 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
             else:
                 context["chart"] = InlineImage(doc, str(picture), width=Mm(150))
         doc.render(context, autoescape=True)
+        buffer = io.BytesIO()
+        doc.save(buffer)
         with atomic_path(target) as out:
-            doc.save(str(out))
+            out.write_bytes(buffer.getvalue())
     rendered = Rendered(target, template, notes)
     if pdf:
         rendered.pdf, note = to_pdf(target)

@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import Iterable, Iterator, TypeVar
 
 from . import __version__
-from .config import ConfigError, load_config
-from .files import OutputLockedError
-from .ledger import LedgerError
+from .config import load_config
+from .errors import MinshengError, RegisterError, os_error_text
 from .model import STATUS_ORDER, Severity
 from .numbers import format_percent
-from .pipeline import (ConsolidationError, check_circular_template, make_circular, make_templates,
-                       run_consolidation, run_demo, validate_files)
-from .register import RegisterError
+from .pipeline import (check_circular_template, make_circular, make_templates, run_consolidation, run_demo,
+                       validate_files)
 from .workfolder import init_workfolder, sample_register
-from .xlam import ADDIN_NAME, AddinError, build_xlam, install_addin, uninstall_addin
+from .xlam import ADDIN_NAME, build_xlam, install_addin, uninstall_addin
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -127,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ConfigError, RegisterError, OutputLockedError, ConsolidationError, LedgerError, AddinError) as exc:
+    except MinshengError as exc:
         _fail(exc)
         if isinstance(exc, RegisterError) and len(exc.problems) > 1:
             for problem in exc.problems[:MAX_LISTED]:
@@ -136,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  …另有 {len(exc.problems) - MAX_LISTED} 处问题", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
-        _fail(f"读写文件出错：{exc.filename or ''} {exc.strerror or exc}。请检查文件是否存在、是否被其他程序打开")
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(f"读写文件{where}出错（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开")
         return EXIT_FAILED
     except KeyboardInterrupt:
         _fail("已中止")
@@ -179,12 +178,18 @@ def _cmd_templates(args) -> int:
     return EXIT_OK
 
 
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"  注意：{note}")
+
+
 def _print_templates(result) -> None:
     register = result.register
     print(f"任务台账：{len(register.tasks)} 项任务，{len(register.indicators)} 个指标，"
           f"{len(register.units)} 个牵头单位")
     folder = result.paths[0].parent if result.paths else None
     print(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板：{folder}")
+    _print_notes(result.notes)
 
 
 def _cmd_validate(args) -> int:
@@ -210,7 +215,16 @@ def _cmd_validate(args) -> int:
 
 def _cmd_consolidate(args) -> int:
     config = _config(args)
-    _print_consolidation(run_consolidation(config, lambda files: progress(files, "读取填报表")))
+    done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
+    _print_consolidation(done)
+    return _ledger_outcome(done)
+
+
+def _ledger_outcome(done) -> int:
+    """The outputs are written either way; a ledger that could not be written still fails the run."""
+    if done.ledger_error:
+        _fail(done.ledger_error)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -226,6 +240,7 @@ def _print_consolidation(done) -> None:
     print(f"  指标状态：{'，'.join(shown)}")
     for path in done.outputs:
         print(f"  输出：{path}")
+    _print_notes(result.notes)
 
 
 def _cmd_circular(args) -> int:
@@ -254,7 +269,7 @@ def _cmd_run(args) -> int:
     done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
     _print_consolidation(done)
     _print_circular(make_circular(config, pdf=args.pdf, result=done.result))
-    return EXIT_OK
+    return _ledger_outcome(done)
 
 
 def _cmd_addin(args) -> int:
@@ -279,7 +294,7 @@ def _cmd_demo(args) -> int:
           f"（{sim.missing_unit}未报送，{sim.twice_unit}报送了两次，另有几处不规范的填写）")
     _print_consolidation(result.consolidated)
     _print_circular(result.circular)
-    return EXIT_OK
+    return _ledger_outcome(result.consolidated)
 
 
 _COMMANDS = {"init": _cmd_init, "templates": _cmd_templates, "validate": _cmd_validate,

@@ -1,7 +1,13 @@
 """Reading returned department workbooks (报送表, SPEC §6) into ``Submission``s and ``Problem``s.
 
 Files are read with python-calamine, which reads stored values (including formula results) and
-never runs or saves anything. Nothing here decides statuses; that is the engine's job.
+never runs or saves anything. Each file is read in a worker process (``sandbox``): whatever one
+file does, the others are read. Nothing here decides statuses; that is the engine's job.
+
+Two rules hold for every file:
+- every value a department typed is either used or named in the problem list, with its cell: a
+  value that cannot be read makes its row ``数据有误`` but never drops the row's other cells;
+- a file counts as unit X only if its rows are X's indicators, whatever its ``_meta`` says.
 """
 
 from __future__ import annotations
@@ -9,36 +15,83 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
-import stat
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import python_calamine
 
 from .cells import as_date, cell_ref, cell_text, header_key
-from .guard import inspect
+from .files import display_name
+from .guard import MAX_FILE_BYTES, inspect
+from .inbox import Entry, Unreadable, read_regular, scan
 from .model import IndicatorType, Period, Problem, Register, Reported, Severity, Submission
 from .numbers import parse_value, tidy
+from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
+from .sheetxml import ERROR, hidden_contents
 from .templates import COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF
 
 _TEXT_FIELDS = {"进展情况": "progress", "存在问题": "issues", "下步措施": "next_steps"}
 _SIGN_OFF_LABELS = {label for label, _ in SIGN_OFF}
+_RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
+UNREADABLE = f"无法读取该文件（内容已损坏，或不是 Excel/WPS 能打开的表格），未汇总；{_RESEND}"
+FAILURES = {
+    CRASHED: f"读取该文件时读取程序异常退出（文件结构异常，可能已损坏），未汇总；{_RESEND}",
+    TIMED_OUT: f"读取该文件用时过长，已中止，未汇总；{_RESEND}",
+    OUT_OF_MEMORY: f"读取该文件占用内存过多（文件结构异常），已中止，未汇总；{_RESEND}",
+}
+
+Stages = tuple[tuple[str, Decimal], ...]
 
 
-def read_submission(path: Path, register: Register, period: Period,
-                    stages: tuple[tuple[str, Decimal], ...], data: bytes | None = None,
-                    name: str | None = None) -> tuple[Submission | None, list[Problem]]:
-    """Read one workbook. Returns ``(None, problems)`` when the file as a whole can't be used.
+@dataclass
+class FileResult:
+    """What reading one file gave. Small: thousands of them fit in memory."""
+
+    name: str
+    sha256: str = ""
+    modified: float = 0.0
+    submission: Submission | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_file(entry: Entry, register: Register, period: Period, stages: Stages) -> FileResult:
+    """Read one file from disk: bytes, hash, guard, sheets, checks. Runs in a worker process."""
+    try:
+        data, st = read_regular(entry.path, MAX_FILE_BYTES)
+    except Unreadable as exc:
+        return FileResult(entry.name, problems=[Problem(entry.name, str(exc))])
+    sub, problems = read_submission(entry.path, register, period, stages, data, entry.name)
+    return FileResult(entry.name, hashlib.sha256(data).hexdigest(), st.st_mtime, sub, problems)
+
+
+def read_all(entries: list[Entry], register: Register, period: Period, stages: Stages,
+             progress: Callable[[Iterable], Iterable] = iter) -> Iterator[FileResult]:
+    """``read_file`` for each entry, in order, each isolated from the others."""
+    pool = Pool(read_file, (register, period, stages))
+    for entry, outcome in zip(entries, pool.map(progress(entries))):
+        if outcome.failure:
+            yield FileResult(entry.name, problems=[Problem(entry.name, FAILURES.get(outcome.failure, UNREADABLE))])
+        else:
+            yield outcome.result
+
+
+def read_submission(path: Path, register: Register, period: Period, stages: Stages,
+                    data: bytes | None = None, name: str | None = None) -> tuple[Submission | None, list[Problem]]:
+    """Read one workbook in this process. Returns ``(None, problems)`` when the file as a whole
+    can't be used; never raises for what the file holds.
 
     ``data`` is the file's content when the caller has read it already; ``name`` is how problems
     name the file (default: its file name).
     """
-    name = name or path.name
+    name = name or display_name(path.name)
     if data is None:
-        data = path.read_bytes()
+        try:
+            data, _ = read_regular(path, MAX_FILE_BYTES)
+        except Unreadable as exc:
+            return None, [Problem(name, str(exc))]
     verdict = inspect(data)
     if verdict.refusal:
         return None, [Problem(name, verdict.refusal)]
@@ -46,24 +99,23 @@ def read_submission(path: Path, register: Register, period: Period,
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         return None, [Problem(name, "文件设置了打开密码，无法读取；请取消密码后重新报送")]
-    except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        return None, [Problem(name, f"无法读取该文件（{_short(exc)}），请确认是 Excel 文件且未损坏，"
-                                    f"或请报送单位重新保存后发送")]
-    return _Reader(name, str(path), book, register, period, stages).read()
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:80]
+    except Exception:  # calamine raises several unrelated types for unreadable files
+        return None, [Problem(name, UNREADABLE)]
+    reader = _Reader(name, str(path), data, verdict.kind, book, register, period, stages)
+    try:
+        return reader.read()
+    except Exception:  # malformed XML inside a sheet, and anything else a hostile file can do
+        return None, reader.problems + [Problem(name, UNREADABLE)]
 
 
 class _Reader:
     """Reads one opened workbook; collects problems instead of raising."""
 
-    def __init__(self, name, path, book, register, period, stages):
-        self.name, self.path, self.book = name, path, book
+    def __init__(self, name: str, path: str, data: bytes, kind: str, book, register: Register,
+                 period: Period, stages: Stages):
+        self.name, self.path, self.data, self.kind, self.book = name, path, data, kind, book
         self.register, self.period = register, period
-        self.stage_names = {stage for stage, _ in stages}
+        self.stages = {header_key(stage): stage for stage, _ in stages}
         self.problems: list[Problem] = []
 
     def problem(self, message: str, sheet: str = "", cell: str = "", raw: str = "",
@@ -80,7 +132,10 @@ class _Reader:
         if header is None:
             self.problem("找不到表头（含“指标编号”的行），请使用下发的填报模板，不要删除表头", sheet_name)
             return None, self.problems
-        columns = {header_key(v): c for c, v in enumerate(rows[header]) if header_key(v)}
+        columns: dict[str, int] = {}
+        for c, v in enumerate(rows[header]):
+            columns.setdefault(header_key(v), c)
+        columns.pop("", None)
         if "本期累计完成" not in columns:
             self.problem("表头中没有“本期累计完成”列，请使用下发的填报模板，不要删除或改名列",
                          sheet_name, cell_ref(top + header, left))
@@ -90,16 +145,14 @@ class _Reader:
         if sorted(expected_order, key=columns.get) != expected_order:
             self.problem("列的顺序与下发模板不同，已按表头名称识别各列；请以后不要移动列",
                          sheet_name, cell_ref(top + header, left), severity=Severity.NOTICE)
-        ids = [cell_text(row[columns["指标编号"]]) for row in rows[header + 1:]
-               if columns["指标编号"] < len(row)]
-        unit = self._unit(meta, [i for i in ids if i])
-        if unit is None:
-            return None, self.problems
-        if not self._period_ok(meta, sheet_name):
+        c_id = columns["指标编号"]
+        ids = [cell_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)]
+        unit, claimed = self._unit(meta, [i for i in ids if i])
+        if unit is None or not self._period_ok(meta):
             return None, self.problems
 
         sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号", ""),
-                         fingerprint=meta.get("台账指纹", ""), name=self.name)
+                         fingerprint=meta.get("台账指纹", ""), name=self.name, claimed_unit=claimed)
         if sub.fingerprint and sub.fingerprint != self.register.fingerprint:
             self.problem("该表是按旧版任务台账生成的（台账已修改），已按指标编号逐项对应；"
                          "如有指标增减，请下发新模板", META_SHEET, severity=Severity.NOTICE)
@@ -110,21 +163,35 @@ class _Reader:
     def _meta(self) -> dict[str, str]:
         if META_SHEET not in self.book.sheet_names:
             return {}
-        rows = self.book.get_sheet_by_name(META_SHEET).to_python()
+        try:
+            rows = self.book.get_sheet_by_name(META_SHEET).to_python()
+        except Exception:
+            self.problem("模板信息（_meta 工作表）已损坏，无法读取，已按表中的指标编号判断填报单位", META_SHEET,
+                         severity=Severity.NOTICE)
+            return {}
         meta = {}
         for row in rows:
-            if len(row) >= 2 and cell_text(row[0]) and cell_text(row[0]) != "指标编号":
-                meta.setdefault(cell_text(row[0]), cell_text(row[1]))
-            elif row and cell_text(row[0]) == "指标编号":
+            key = cell_text(row[0]) if row else ""
+            if key == "指标编号":
                 break
+            if len(row) >= 2 and key:
+                meta.setdefault(key, cell_text(row[1]))
         return meta
 
     def _form(self):
         names = self.book.sheet_names
-        candidates = [FORM_SHEET] if FORM_SHEET in names else [n for n in names if n != META_SHEET]
-        for sheet_name in candidates:
-            sheet = self.book.get_sheet_by_name(sheet_name)
-            rows = sheet.to_python()
+        # A trailing space or a full-width letter in the sheet name does not make it another sheet.
+        preferred = [n for n in names if header_key(n) == FORM_SHEET]
+        others = [n for n in names if n not in preferred and n != META_SHEET]
+        for sheet_name in preferred + others:
+            try:
+                sheet = self.book.get_sheet_by_name(sheet_name)
+                rows = sheet.to_python()
+            except Exception:
+                if sheet_name in preferred:
+                    self.problem(f"工作表“{sheet_name}”已损坏，无法读取，未汇总；{_RESEND}", sheet_name)
+                    return sheet_name, None, 0, 0
+                continue
             if any(header_key(v) == "指标编号" for row in rows for v in row):
                 top, left = sheet.start if rows else (0, 0)
                 return sheet_name, rows, top, left
@@ -132,26 +199,32 @@ class _Reader:
                      f"请使用下发的填报模板填写")
         return "", None, 0, 0
 
-    def _unit(self, meta: dict[str, str], ids: list[str]) -> str | None:
-        unit = meta.get("填报单位", "")
-        if unit:
-            if unit in self.register.indicators_of:
-                return unit
-            self.problem(f"填报单位“{unit}”不在任务台账的牵头单位中，未汇总；请核对是否为本年度的填报模板",
-                         META_SHEET)
-            return None
-        # No _meta: the unit that leads most of the file's indicators.
+    def _unit(self, meta: dict[str, str], ids: list[str]) -> tuple[str | None, str]:
+        """The unit whose indicators the rows are, and the other unit ``_meta`` claims, if any."""
         known = self.register.indicator
         owners = Counter(known[i].lead_unit for i in set(ids) if i in known)
+        claimed = meta.get("填报单位", "")
         if not owners:
-            self.problem("文件中的指标编号与任务台账都对不上，无法判断是哪个单位的报表；请使用下发的填报模板")
-            return None
-        unit = owners.most_common(1)[0][0]
-        self.problem(f"文件缺少模板信息（_meta），已按指标编号判断为“{unit}”的报表；"
-                     f"请以后使用下发的模板填写", severity=Severity.NOTICE)
-        return unit
+            if claimed:
+                self.problem(f"模板信息标明是“{claimed}”的报表，但表中没有任务台账里的指标编号（可能删除了行或用错了模板），"
+                             f"未汇总；请使用下发的填报模板", META_SHEET)
+            else:
+                self.problem("文件中的指标编号与任务台账都对不上，无法判断是哪个单位的报表；请使用下发的填报模板")
+            return None, ""
+        unit, count = owners.most_common(1)[0]
+        if claimed and owners.get(claimed, 0) == count:
+            return claimed, ""
+        if not claimed:
+            self.problem(f"文件缺少模板信息（_meta），已按指标编号判断为“{unit}”的报表；"
+                         f"请以后使用下发的模板填写", severity=Severity.NOTICE)
+            return unit, ""
+        stranger = "" if claimed in self.register.indicators_of else "（不是任务台账中的牵头单位）"
+        self.problem(f"模板信息标明是“{claimed}”{stranger}的报表，但表中的指标属于“{unit}”，已按“{unit}”的报表读取，"
+                     f"不会顶替“{claimed}”的报表；“{unit}”另有报表时以那份为准。请核对是否发错了文件",
+                     META_SHEET, severity=Severity.NOTICE)
+        return unit, claimed
 
-    def _period_ok(self, meta: dict[str, str], sheet_name: str) -> bool:
+    def _period_ok(self, meta: dict[str, str]) -> bool:
         stated = meta.get("统计期", "")
         if stated and stated != str(self.period):
             self.problem(f"这是统计期 {stated} 的报表，不是本期 {self.period} 的，未汇总；"
@@ -159,12 +232,15 @@ class _Reader:
             return False
         return True
 
-    def _values(self, sub: Submission, rows, header, columns, top, left) -> None:
+    def _values(self, sub: Submission, rows, header: int, columns: dict[str, int], top: int, left: int) -> None:
         by_id = self.register.indicator
-        expected = [ind.id for ind in self.register.indicators_of[sub.unit]]
         c_id, c_value = columns["指标编号"], columns["本期累计完成"]
+        c_funds = columns.get(header_key(FUNDS_PAID))
+        text_columns = {field: columns.get(h) for h, field in _TEXT_FIELDS.items()}
+        inputs = [c for c in (c_value, *text_columns.values(), c_funds) if c is not None]
         sheet = sub.sheet
-        task_of_row: dict[str, int] = {}
+        task_rows: dict[str, list[int]] = {}
+        empty_values: dict[str, str] = {}  # cell → 指标编号, for value cells that came back empty
         seen: set[str] = set()
         for r in range(header + 1, len(rows)):
             row = rows[r]
@@ -176,10 +252,10 @@ class _Reader:
             if indicator_id in _SIGN_OFF_LABELS:
                 continue
             if not indicator_id:
-                if cell_text(get(c_value)):
-                    self.problem(f"该行没有指标编号，其中的“{cell_text(get(c_value))}”未汇总；请勿自行插入行，"
-                                 f"如需说明请写在“进展情况”中", sheet, cell_ref(top + r, left + c_value),
-                                 cell_text(get(c_value)))
+                typed = "、".join(f"“{cell_text(get(c))[:20]}”" for c in inputs if cell_text(get(c)))
+                if typed:
+                    self.problem(f"该行没有指标编号，其中填写的{typed}未汇总；请勿自行插入行，如需说明请写在“进展情况”中",
+                                 sheet, cell_ref(top + r, left + c_id))
                 continue
             seen.add(indicator_id)
             ref = cell_ref(top + r, left + c_value)
@@ -194,63 +270,102 @@ class _Reader:
                 continue
             if indicator_id in sub.values:
                 self.problem(f"指标 {indicator_id} 在表中出现了两次，只采用了第一次（单元格 "
-                             f"{sub.values[indicator_id].cell})", sheet, ref, indicator_id, indicator=indicator_id)
+                             f"{sub.values[indicator_id].cell}）", sheet, ref, indicator_id, indicator=indicator_id)
                 continue
-            self._target_untouched(ind, get(columns.get("年度目标值")), sheet,
-                                   cell_ref(top + r, left + columns.get("年度目标值", 0)))
+            if "年度目标值" in columns:
+                self._target_untouched(ind, get(columns["年度目标值"]), sheet,
+                                       cell_ref(top + r, left + columns["年度目标值"]))
+            texts = {name: cell_text(get(c)) for name, c in text_columns.items()}
             raw = get(c_value)
-            texts = {field: cell_text(get(columns.get(h))) for h, field in _TEXT_FIELDS.items()}
-            if ind.type is IndicatorType.MILESTONE:
-                stage = cell_text(raw)
-                if stage and stage not in self.stage_names:
-                    self.problem(f"“{stage}”不是可选的阶段，请从下拉列表中选择（{'、'.join(self.stage_names)}）",
-                                 sheet, ref, stage, indicator=indicator_id)
-                    continue
-                sub.values[indicator_id] = Reported(indicator_id, None, stage, cell=ref, **texts)
-            else:
-                parsed = parse_value(raw, ind.unit_of_measure)
-                if parsed.error:
-                    self.problem(parsed.error, sheet, ref, cell_text(raw), indicator=indicator_id)
-                    continue
-                value = parsed.value
-                if parsed.notice:
-                    self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
-                elif _typed_as_percent(ind, raw, value):
-                    # Excel turns “96.4%” typed into a cell into 0.964: the register counts in percent numbers.
-                    value = tidy(value * 100)
-                    self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)}，已按 {value} 读取（即 {value}%），请核对",
-                                 sheet, ref, cell_text(raw), Severity.NOTICE, indicator_id)
-                sub.values[indicator_id] = Reported(indicator_id, value, "", cell=ref, **texts)
-            task_of_row.setdefault(ind.task_id, r)
-        self._funds(sub, rows, columns, top, left, task_of_row)
-        for missing in (i for i in expected if i not in seen):
+            sub.values[indicator_id] = self._reported(ind, raw, ref, sheet, texts)
+            if raw is None or raw == "":
+                empty_values[ref] = indicator_id
+            task_rows.setdefault(ind.task_id, []).append(r)
+        empty_funds = self._funds(sub, rows, c_funds, top, left, task_rows)
+        self._hidden_contents(sub, empty_values, empty_funds)
+        for missing in (ind.id for ind in self.register.indicators_of[sub.unit] if ind.id not in seen):
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
+
+    def _reported(self, ind, raw: object, ref: str, sheet: str, texts: dict[str, str]) -> Reported:
+        """One row's value with its texts. A value that can't be read is kept as an error, texts and all."""
+        if ind.type is IndicatorType.MILESTONE:
+            typed = cell_text(raw)
+            stage = self.stages.get(header_key(typed), "")
+            if typed and not stage:
+                message = f"“{typed}”不是可选的阶段，请从下拉列表中选择（{'、'.join(self.stages.values())}）"
+                self.problem(message, sheet, ref, typed, indicator=ind.id)
+                return Reported(ind.id, None, cell=ref, error=message, **texts)
+            return Reported(ind.id, None, stage, cell=ref, **texts)
+        parsed = parse_value(raw, ind.unit_of_measure)
+        if parsed.error:
+            self.problem(parsed.error, sheet, ref, cell_text(raw), indicator=ind.id)
+            return Reported(ind.id, None, cell=ref, error=parsed.error, **texts)
+        value = parsed.value
+        if parsed.notice:
+            self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
+        elif _typed_as_percent(ind, raw, value):
+            # Excel turns “96.4%” typed into a cell into 0.964: the register counts in percent numbers.
+            value = tidy(value * 100)
+            self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)}，已按 {value} 读取（即 {value}%），请核对",
+                         sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
+        return Reported(ind.id, value, cell=ref, **texts)
 
     def _target_untouched(self, ind, raw, sheet: str, ref: str) -> None:
         if ind.target is None or cell_text(raw) == "":
             return
         typed = parse_value(raw, ind.unit_of_measure).value
-        if typed is not None and typed != ind.target:
-            self.problem(f"年度目标值被改成了 {cell_text(raw)}，已按任务台账的 {ind.target} 计算",
+        if typed != ind.target:
+            self.problem(f"年度目标值被改成了“{cell_text(raw)}”，已按任务台账的 {ind.target} 计算",
                          sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
 
-    def _funds(self, sub: Submission, rows, columns, top, left, task_of_row: dict[str, int]) -> None:
-        col = columns.get(header_key(FUNDS_PAID))
+    def _funds(self, sub: Submission, rows, col: int | None, top: int, left: int,
+               task_rows: dict[str, list[int]]) -> dict[str, str]:
+        """累计拨付资金 from the first row of each task; returns the empty funds cells (cell → task)."""
         if col is None:
-            return
-        for task_id, r in task_of_row.items():
-            raw = rows[r][col] if col < len(rows[r]) else ""
-            ref = cell_ref(top + r, left + col)
-            parsed = parse_value(raw, "万元")
-            if parsed.error:
-                self.problem(parsed.error, sub.sheet, ref, cell_text(raw))
-            elif parsed.value is not None:
-                if parsed.notice:
-                    self.problem(parsed.notice, sub.sheet, ref, cell_text(raw), Severity.NOTICE)
-                sub.funds_paid[task_id] = (parsed.value, ref)
+            return {}
+        empty: dict[str, str] = {}
+        funded = {t.id for t in self.register.tasks_of(sub.unit) if t.planned_funds is not None}
+        for task_id, task_row_numbers in task_rows.items():
+            reports_funds = task_id in funded
+            for position, r in enumerate(task_row_numbers):
+                raw = rows[r][col] if col < len(rows[r]) else ""
+                ref = cell_ref(top + r, left + col)
+                if position or not reports_funds:
+                    if cell_text(raw):
+                        self.problem(f"任务 {task_id} 的累计拨付资金只在该任务第一行、且有年度计划资金时填写，"
+                                     f"此处的“{cell_text(raw)}”未汇总", sub.sheet, ref, cell_text(raw), Severity.NOTICE)
+                    continue
+                if raw is None or raw == "":
+                    empty[ref] = task_id
+                    continue
+                parsed = parse_value(raw, "万元")
+                if parsed.error:
+                    self.problem(f"任务 {task_id} 的累计拨付资金：{parsed.error}", sub.sheet, ref, cell_text(raw))
+                elif parsed.value is not None:
+                    if parsed.notice:
+                        self.problem(parsed.notice, sub.sheet, ref, cell_text(raw), Severity.NOTICE)
+                    sub.funds_paid[task_id] = (parsed.value, ref)
+        return empty
 
-    def _sign_off(self, sub: Submission, rows, top, left) -> None:
+    def _hidden_contents(self, sub: Submission, values: dict[str, str], funds: dict[str, str]) -> None:
+        """Input cells read as empty that hold an error value or a formula without its result."""
+        if self.kind != "xlsx" or not (values or funds):
+            return
+        for ref, (kind, text) in hidden_contents(self.data, sub.sheet, set(values) | set(funds)).items():
+            if kind == ERROR:
+                message = f"单元格中是错误值“{text}”（公式出错），不是数字；请改正公式或直接填写数字"
+            else:
+                message = (f"单元格中是公式“{text}”，但文件没有保存计算结果（可能用其他软件编辑过）；"
+                           f"请在 Excel 或 WPS 中打开、确认显示出数值后重新保存，或直接填写数字")
+            if ref in values:
+                indicator_id = values[ref]
+                sub.values[indicator_id] = replace(sub.values[indicator_id], error=message)
+                self.problem(message, sub.sheet, ref, text, indicator=indicator_id)
+            else:
+                self.problem(f"任务 {funds[ref]} 的累计拨付资金：{message}", sub.sheet, ref, text)
+
+    def _sign_off(self, sub: Submission, rows, top: int, left: int) -> None:
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 label = header_key(value)
@@ -278,9 +393,6 @@ def _typed_as_percent(ind, raw: object, value: Decimal | None) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The inbox: every file of a period, read, matched to its unit, duplicates resolved.
 
-_SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
-
-
 @dataclass
 class Received:
     """One file found in the inbox (收件), and what became of it."""
@@ -304,56 +416,55 @@ class Collection:
 
 
 def find_files(inbox: Path) -> list[Path]:
-    """Every candidate file below ``inbox``: sub-folders walked; lock, hidden and system files skipped."""
-    found = []
-    for folder, dirs, files in os.walk(inbox):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _hidden(Path(folder) / d))
-        for name in sorted(files):
-            path = Path(folder) / name
-            if name.startswith(("~$", ".")) or name.lower() in _SYSTEM_FILES or _hidden(path):
-                continue
-            found.append(path)
-    return found
+    """The regular files below ``inbox`` that consolidation would read."""
+    return [entry.path for entry in scan(inbox) if not entry.refusal]
 
 
-def _hidden(path: Path) -> bool:
-    attributes = getattr(os.stat(path), "st_file_attributes", 0)  # Windows only
-    return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
-
-
-def collect_inbox(inbox: Path, register: Register, period: Period,
-                  stages: tuple[tuple[str, Decimal], ...], progress=iter) -> Collection:
-    """Read every file of the inbox; one bad file never stops the others."""
+def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stages,
+                  progress: Callable[[Iterable], Iterable] = iter) -> Collection:
+    """Read every file of the inbox; nothing one file does stops or changes the others."""
+    entries = scan(inbox)
+    readable = [entry for entry in entries if not entry.refusal]
+    results = read_all(readable, register, period, stages, progress)
     received: list[Received] = []
     problems: list[Problem] = []
-    for path in progress(find_files(inbox)):
-        name = str(path.relative_to(inbox))
-        try:
-            data = path.read_bytes()
-            modified = path.stat().st_mtime
-        except OSError as exc:
-            problems.append(Problem(name, f"无法打开该文件（{exc.strerror}），可能正被其他程序占用；请关闭后重试"))
-            received.append(Received(path, name, "", "拒收"))
+    for entry in entries:
+        if entry.refusal:
+            problems.append(Problem(entry.name, entry.refusal))
+            received.append(Received(entry.path, entry.name, "", "拒收"))
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        sub, found = read_submission(path, register, period, stages, data, name)
-        problems += found
-        outcome = "采用" if sub is not None else "拒收"
-        received.append(Received(path, name, digest, outcome, sub.unit if sub else "", sub, modified))
+        result = next(results)
+        sub = result.submission
+        problems += result.problems
+        received.append(Received(entry.path, entry.name, result.sha256, "采用" if sub else "拒收",
+                                 sub.unit if sub else "", sub, result.modified))
+    submissions, problems = _choose(received, problems)
+    return Collection(received, submissions, problems)
 
-    submissions: dict[str, Submission] = {}
+
+def _choose(received: list[Received], problems: list[Problem]) -> tuple[dict[str, Submission], list[Problem]]:
+    """One file per unit. A file whose ``_meta`` names another unit comes last; then the newer
+    file wins, by 填报日期 and then by modification time. The others are listed."""
     by_unit: dict[str, list[Received]] = {}
     for item in received:
         if item.submission is not None:
             by_unit.setdefault(item.unit, []).append(item)
+    submissions: dict[str, Submission] = {}
     for unit, items in by_unit.items():
-        # The newer file wins: by 填报日期, then by the file's modification time.
-        items.sort(key=lambda i: (i.submission.filled_on or dt.date.min, i.modified), reverse=True)
+        items.sort(key=lambda i: (not i.submission.claimed_unit, i.submission.filled_on or dt.date.min,
+                                  i.modified), reverse=True)
         kept = items[0]
         submissions[unit] = kept.submission
         for other in items[1:]:
             other.outcome = "重复未采用"
             problems = [p for p in problems if p.file != other.name]
-            problems.append(Problem(other.name, f"{unit} 报送了多个文件，已采用较新的“{kept.name}”"
-                                                f"（按填报日期、再按修改时间），本文件未汇总；如有误请删除多余的文件"))
-    return Collection(received, submissions, problems)
+            claimed = other.submission.claimed_unit
+            if claimed:
+                problems.append(Problem(other.name, f"模板信息标明是“{claimed}”的报表，但表中的指标属于“{unit}”；"
+                                                    f"已采用“{unit}”的报表“{kept.name}”，本文件未汇总，"
+                                                    f"也没有顶替“{claimed}”的报表；请核对是否发错了文件"))
+            else:
+                problems.append(Problem(other.name, f"{unit} 报送了多个文件，已采用较新的“{kept.name}”"
+                                                    f"（按填报日期、再按修改时间），本文件未汇总；如有误请删除多余的文件",
+                                        severity=Severity.NOTICE))
+    return submissions, problems

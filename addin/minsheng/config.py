@@ -15,13 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from .cells import as_date
+from .errors import ConfigError
 from .model import Period
 
 CONFIG_NAME = "config.ini"
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message is one Chinese line for the user."""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Consolidation:
     problems: list[Problem]
     counts: RunCounts
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    notes: list[str] = field(default_factory=list)  # what the clerk must know about this run (Chinese)
 
     @property
     def attention(self) -> list[Assessment]:

@@ -76,6 +76,8 @@ def assess(indicator: Indicator, reported: Reported | None, submitted: bool, per
     base = dict(indicator=indicator, schedule=due, previous=previous, reported=reported, source=source)
     if not submitted:
         return Assessment(status=Status.NOT_SUBMITTED, **base)
+    if reported is not None and reported.error:
+        return Assessment(status=Status.DATA_ERROR, **base)
     kind = indicator.type
     if kind is IndicatorType.MILESTONE:
         stage = reported.stage if reported else ""
@@ -221,7 +223,7 @@ class Programme:
             parts = [f"{self.tasks_on_schedule}项序时推进", f"{self.tasks_lagging}项滞后"]
             unknown = rest - self.tasks_on_schedule - self.tasks_lagging
             if unknown:
-                parts.append(f"{unknown}项未报送或数据未填")
+                parts.append(f"{unknown}项因未报送、未填或数据有误无法判断")
             text += f"，其余{rest}项中" + "、".join(parts)
         return text + "。"
 
@@ -295,7 +297,7 @@ def summarize_programme(period: Period, tasks: list[TaskSummary], assessments: l
 def progress_sentence(a: Assessment) -> str:
     """A computed sentence for the circular: ``完成任务77.8%`` / ``参保率96.4%,达到年度目标``."""
     ind = a.indicator
-    if a.status in (Status.NOT_SUBMITTED, Status.NOT_FILLED):
+    if a.status in (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.DATA_ERROR):
         return f"{ind.name}{a.status.value}"
     if ind.type is IndicatorType.MILESTONE:
         return f"{ind.name}处于“{a.stage}”阶段"

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 from typing import Iterator
+
+import xlsxwriter
+
+from .errors import MinshengError, OutputLockedError, write_failure
 
 _FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 MAX_NAME = 60  # characters of a unit name kept in a file name; Windows paths stay well under 260
-
-
-class OutputLockedError(Exception):
-    """The target file is open in another program (usually Excel) and cannot be replaced."""
 
 
 def safe_name(text: str, fallback: str = "未命名单位") -> str:
@@ -46,24 +48,105 @@ def unique_names(names: list[str]) -> dict[str, str]:
     return result
 
 
+TEMP_PREFIX = ".~tmp_"
+_STARTED = time.time()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+# Files we write get the mode any other program would give them, so colleagues on a shared folder
+# can open them (mkstemp alone would make them 0600).
+FILE_MODE = 0o666 & ~_current_umask()
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The ``OSError`` behind an exception: itself, or the one a library wrapped (xlsxwriter does)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError):
+            return exc
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files that an earlier, interrupted run left behind in ``folder``."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if (entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < _STARTED):
+                os.unlink(entry.path)
+        except OSError:
+            continue  # someone else's file, or already gone
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step.
 
     Nothing is left half-written: on any error the temporary file is removed and ``target`` is
-    untouched. If ``target`` is open in Excel (locked on Windows), ``OutputLockedError`` says so.
+    untouched. A disk that is full or read-only becomes an ``OutputError`` in Chinese; a target
+    open in Excel (locked on Windows) an ``OutputLockedError``.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~tmp_", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise write_failure(target, exc) from exc
     tmp = Path(tmp_name)
+    replacing = False
     try:
         yield tmp
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            raise OutputLockedError(
-                f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，无法覆盖；请关闭该文件后重试") from exc
+        os.chmod(tmp, FILE_MODE)
+        replacing = True
+        os.replace(tmp, target)
+    except MinshengError:
+        raise
+    except Exception as exc:
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
+        if replacing and isinstance(cause, PermissionError):
+            raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，无法覆盖；"
+                                    f"请关闭该文件后重试") from exc
+        raise write_failure(target, cause) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def new_workbook() -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook built in memory. Text is never turned into a formula, a link or a
+    number: what a register or a department wrote stays text."""
+    return xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "strings_to_numbers": False})
+
+
+def save_workbook(book: xlsxwriter.Workbook, path: Path) -> None:
+    """Finish a ``new_workbook`` and write it to ``path`` with one write of our own, so that a full
+    disk is an ordinary ``OSError`` (xlsxwriter's own zip file would leave a half-closed object)."""
+    try:
+        book.close()
+    finally:
+        book.fileclosed = True  # a failed close is not retried by the destructor
+    path.write_bytes(book.filename.getvalue())
+
+
+def display_name(path_text: str) -> str:
+    """A file name as it can be shown and stored: bytes that are not valid in the file system's
+    encoding (possible on Linux) become ``�`` instead of breaking the workbook, CSV or ledger."""
+    return path_text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

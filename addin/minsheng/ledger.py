@@ -3,11 +3,16 @@
 The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[i]`` takes a file from version i
 to i + 1, so an old ledger is brought up to date when it is opened. Values are stored as text to
 keep ``Decimal`` exact.
+
+A damaged ledger never loses a run: the file is kept aside under a new name (never deleted), a
+fresh ledger is started, and a note says what was lost. Notes are Chinese sentences appended to
+the ``notes`` list the caller passes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from contextlib import closing
 from decimal import Decimal
@@ -15,6 +20,8 @@ from pathlib import Path
 
 from .consolidation import Consolidation
 from .engine import Previous
+from .errors import LedgerError, os_error_text
+from .files import FILE_MODE
 from .model import Period
 
 MIGRATIONS = [
@@ -46,41 +53,130 @@ MIGRATIONS = [
 ]
 
 
-class LedgerError(Exception):
-    """The ledger cannot be used by this version of the tool."""
-
-
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the ledger."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
     conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA foreign_keys = ON")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建（版本 {version}），请升级 minsheng")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with conn:
+                conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    except BaseException:
         conn.close()
-        raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建（版本 {version}），请升级 minsheng")
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        with conn:
-            conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        raise
+    if created:
+        os.chmod(path, FILE_MODE)  # SQLite makes it 0644 whatever the umask allows
     return conn
 
 
-def previous_values(path: Path, period: Period) -> dict[str, Previous]:
-    """The latest earlier period's accepted values (上期), by indicator id."""
+def _damaged(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+_SQLITE_TEXT = {"SQLITE_FULL": "磁盘空间已满", "SQLITE_READONLY": "文件或文件夹是只读的",
+                "SQLITE_BUSY": "正被另一次汇总使用，请稍后重试", "SQLITE_LOCKED": "正被另一次汇总使用，请稍后重试",
+                "SQLITE_CANTOPEN": "无法打开（文件夹不存在或没有权限）", "SQLITE_IOERR": "磁盘读写出错",
+                "SQLITE_PERM": "没有访问权限"}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return os_error_text(exc)
+    name = getattr(exc, "sqlite_errorname", "")
+    return next((text for code, text in _SQLITE_TEXT.items() if name.startswith(code)), "数据库出错")
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged ledger (and its journal) with a timestamp; returns the new name."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.stem}.损坏-{stamp}{path.suffix}")
+    n = 2
+    while kept.exists():
+        kept = path.with_name(f"{path.stem}.损坏-{stamp}-{n}{path.suffix}")
+        n += 1
+    os.replace(path, kept)
+    for suffix in ("-journal", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.replace(companion, kept.with_name(kept.name + suffix))
+    return kept
+
+
+def _set_aside_noting(path: Path, notes: list[str]) -> None:
+    try:
+        kept = set_aside(path)
+    except OSError as exc:
+        raise LedgerError(f"历史数据库 {path} 已损坏，且无法改名另存（{os_error_text(exc)}）；"
+                          f"请把它移到别处后重试") from exc
+    notes.append(f"历史数据库 {path.name} 已损坏，已改名保存为 {kept.name}（未删除），并新建了历史数据库；"
+                 f"本次无法与上期对比（上期累计、环比、较上期减少为空）")
+
+
+def previous_values(path: Path, period: Period, notes: list[str] | None = None) -> dict[str, Previous]:
+    """The latest earlier period's accepted values (上期), by indicator id.
+
+    A ledger that can't be read gives no previous values and a note; it never stops the run.
+    """
+    notes = [] if notes is None else notes
     if not path.is_file():
         return {}
-    with closing(connect(path)) as conn:
-        row = conn.execute("SELECT MAX(period) FROM accepted_values WHERE period < ?", (str(period),)).fetchone()
-        if not row or row[0] is None:
-            return {}
+    try:
+        with closing(connect(path)) as conn:
+            return _previous(conn, period)
+    except sqlite3.DatabaseError as exc:
+        if _damaged(exc):
+            _set_aside_noting(path, notes)
+        else:
+            notes.append(f"历史数据库 {path} 无法读取（{_reason(exc)}），本次不与上期对比")
+    except (LedgerError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, LedgerError) else f"历史数据库 {path} 无法读取（{_reason(exc)}）"
+        notes.append(f"{reason}；本次不与上期对比")
+    return {}
+
+
+def _previous(conn: sqlite3.Connection, period: Period) -> dict[str, Previous]:
+    row = conn.execute("SELECT MAX(period) FROM accepted_values WHERE period < ?", (str(period),)).fetchone()
+    if not row or row[0] is None:
+        return {}
+    try:
         before = Period.parse(row[0])
-        return {indicator_id: Previous(before, Decimal(value)) for indicator_id, value in conn.execute(
-            "SELECT indicator_id, value FROM accepted_values WHERE period = ? AND value IS NOT NULL",
-            (row[0],))}
+    except ValueError as exc:
+        raise sqlite3.DatabaseError("unexpected period") from exc
+    values = {}
+    for indicator_id, value in conn.execute(
+            "SELECT indicator_id, value FROM accepted_values WHERE period = ? AND value IS NOT NULL", (row[0],)):
+        try:
+            values[indicator_id] = Previous(before, Decimal(value))
+        except (ArithmeticError, TypeError, ValueError):
+            continue  # a value we did not write; the ledger is ours, the edit is not
+    return values
 
 
-def record_run(path: Path, result: Consolidation) -> int:
-    """Replace the period's snapshot with this run's, and append to the audit log; returns the run id."""
+def record_run(path: Path, result: Consolidation, notes: list[str] | None = None) -> int:
+    """Replace the period's snapshot with this run's, and append to the audit log; returns the run id.
+
+    A damaged ledger is set aside and a fresh one written (with a note); a ledger that cannot be
+    written at all (disk full, read-only) is a ``LedgerError``.
+    """
+    notes = [] if notes is None else notes
+    try:
+        try:
+            return _record(path, result)
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise
+            _set_aside_noting(path, notes)
+            return _record(path, result)
+    except (sqlite3.Error, OSError) as exc:
+        raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
+
+
+def _record(path: Path, result: Consolidation) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems

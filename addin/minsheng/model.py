@@ -203,12 +203,13 @@ class Reported:
     """填报值: one indicator's row as the department filled it."""
 
     indicator_id: str
-    value: Decimal | None  # 本期累计完成 in the register's unit; None when 未填
+    value: Decimal | None  # 本期累计完成 in the register's unit; None when 未填 or unreadable
     stage: str = ""  # the chosen stage of a 里程碑 indicator
     progress: str = ""  # 进展情况
     issues: str = ""  # 存在问题
     next_steps: str = ""  # 下步措施
     cell: str = ""  # where the value sits, e.g. "J7"
+    error: str = ""  # why the filled value could not be read (数据有误); the texts are still kept
 
 
 @dataclass
@@ -226,6 +227,7 @@ class Submission:
     fingerprint: str = ""
     filled_on: dt.date | None = None  # 填报日期
     name: str = ""  # how messages name the file: its path relative to the inbox
+    claimed_unit: str = ""  # the other unit its _meta names, when its rows are this unit's
 
 
 class Status(str, enum.Enum):
@@ -238,6 +240,7 @@ class Status(str, enum.Enum):
     NOT_STARTED = "未启动"
     MET = "达标"
     NOT_MET = "未达标"
+    DATA_ERROR = "数据有误"  # filled, but the value cannot be read (十二, #DIV/0!, a date…)
     NOT_FILLED = "未填"
     NOT_SUBMITTED = "未报送"
 
@@ -249,7 +252,7 @@ class Status(str, enum.Enum):
     @property
     def light(self) -> str:
         """红黄绿灯: ``red``, ``yellow`` or ``green``."""
-        if self in (Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_SUBMITTED):
+        if self in (Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_SUBMITTED, Status.DATA_ERROR):
             return "red"
         if self in (Status.LAGGING, Status.NOT_STARTED, Status.NOT_FILLED):
             return "yellow"
@@ -257,8 +260,8 @@ class Status(str, enum.Enum):
 
 
 # Worst first: a task's status is the worst of its indicators'.
-STATUS_ORDER = (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.NOT_STARTED, Status.SEVERELY_LAGGING,
-                Status.LAGGING, Status.NOT_MET, Status.ON_SCHEDULE, Status.MET, Status.COMPLETE)
+STATUS_ORDER = (Status.NOT_SUBMITTED, Status.DATA_ERROR, Status.NOT_FILLED, Status.NOT_STARTED,
+                Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_MET, Status.ON_SCHEDULE, Status.MET, Status.COMPLETE)
 
 
 class Flag(str, enum.Enum):

@@ -7,11 +7,14 @@ read comes back with ``error`` set and no value. It never raises for user input.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+
+from .cells import cell_text
 
 # Cells that mean "nothing reported" rather than zero.
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "暂无", "空", "n/a", "na", "null"}
@@ -57,22 +60,35 @@ def _unit_scale(unit_of_measure: str) -> tuple[Decimal, str]:
     return Decimal(1), unit_of_measure
 
 
+# Excel keeps 15 significant digits; anything this large is a typing accident (or hostile), and
+# would overflow a float on its way into the consolidated workbook.
+TOO_LARGE = Decimal(10) ** 15
+
+
 def parse_value(raw: object, unit_of_measure: str = "") -> Parsed:
     """Read one cell's content as a non-negative number in the register's unit of measure."""
     if raw is None or raw == "":
         return Parsed()
     if isinstance(raw, bool):
-        return Parsed(error=f"“{raw}” 不是数字，请填写数字")
+        return Parsed(error=f"“{cell_text(raw)}”是逻辑值（是/否），不是数字，请填写数字")
+    if isinstance(raw, (dt.date, dt.time, dt.timedelta)):
+        return Parsed(error=f"“{cell_text(raw)}”是日期或时间，不是数字；可能是 Excel 把输入识别成了日期，"
+                            f"请把单元格格式改为“常规”后重新填写数字")
     if isinstance(raw, (int, float)):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            return Parsed(error="不是有效数字，请填写数字")
-        value = to_decimal(raw)
-        if value < 0:
-            return Parsed(error=f"“{raw}” 是负数，累计完成数不能为负，请改正")
-        return Parsed(value)
+            return Parsed(error="单元格中是无穷大或无效的数值，请重新填写数字")
+        return _checked(to_decimal(raw), cell_text(raw))
     if not isinstance(raw, str):
-        return Parsed(error=f"“{raw}” 不是数字，请填写数字")
+        return Parsed(error=f"“{cell_text(raw)}”不是数字，请填写数字")
     return _parse_text(raw, unit_of_measure)
+
+
+def _checked(value: Decimal, shown: str, notice: str = "") -> Parsed:
+    if value < 0:
+        return Parsed(error=f"“{shown}”是负数，累计完成数不能为负，请改正")
+    if value >= TOO_LARGE:
+        return Parsed(error=f"“{shown}”数值过大（超过 15 位数字），请核对后重新填写")
+    return Parsed(value, notice=notice)
 
 
 def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
@@ -106,7 +122,7 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     if "," in number_part:
         changes.append("千位分隔符")
     if value < 0:
-        return Parsed(error=f"“{raw}” 是负数，累计完成数不能为负，请改正")
+        return _checked(value, raw.strip())
 
     if suffix:
         scaled = _apply_suffix(value, suffix, unit_of_measure, unit_factor, unit_base)
@@ -120,7 +136,7 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     notice = ""
     if changes:
         notice = f"“{raw}” 已按 {value} 读取（去掉了{'、'.join(changes)}），请核对"
-    return Parsed(value, notice=notice)
+    return _checked(value, raw.strip(), notice)
 
 
 def _split_suffix(text: str) -> tuple[str, str]:

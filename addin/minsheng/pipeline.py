@@ -12,9 +12,12 @@ from typing import Callable, Iterable
 
 from . import circular, ledger
 from .circular import Rendered
-from .collect import collect_inbox, read_submission
+from .collect import collect_inbox, read_all
 from .config import Config, load_config
 from .consolidation import Consolidation, consolidate
+from .errors import ConsolidationError, LedgerError
+from .files import display_name
+from .inbox import Entry
 from .model import IndicatorType, Period, Problem, Register, Severity, Submission
 from .register import load_register
 from .simulate import Simulated, write_submissions
@@ -30,16 +33,19 @@ class TemplatesResult:
     register: Register
     period: Period
     paths: list[Path]
+    notes: list[str] = field(default_factory=list)
 
 
 def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult:
     """Register → one template per 牵头单位 in 下发/P/, with 上期累计 from the ledger."""
     register = load_register(config.register)
     milestones = {ind.id for ind in register.indicators if ind.type is IndicatorType.MILESTONE}
+    notes: list[str] = []
     previous = {indicator_id: before.value for indicator_id, before
-                in ledger.previous_values(config.ledger, config.period).items() if indicator_id not in milestones}
+                in ledger.previous_values(config.ledger, config.period, notes).items()
+                if indicator_id not in milestones}
     paths = generate_templates(register, config, previous=previous, progress=progress)
-    return TemplatesResult(register, config.period, paths)
+    return TemplatesResult(register, config.period, paths, notes)
 
 
 @dataclass
@@ -47,6 +53,7 @@ class ConsolidateResult:
     result: Consolidation
     outputs: list[Path]
     inbox: Path
+    ledger_error: str = ""  # the outputs were written but the ledger was not (Chinese reason)
 
 
 def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
@@ -55,16 +62,23 @@ def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     inbox = config.inbox()
     if not inbox.is_dir():
         raise ConsolidationError(f"收件文件夹 {inbox} 不存在；请把各单位报回的填报表放到这里后再汇总")
+    notes: list[str] = []
+    previous = ledger.previous_values(config.ledger, config.period, notes)
     collection = collect_inbox(inbox, register, config.period, config.stages, progress)
-    previous = ledger.previous_values(config.ledger, config.period)
-    return consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+    result.notes += notes
+    return result
 
 
 def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
-    """收集/P/ → 汇总/P/ outputs and the ledger."""
+    """收集/P/ → 汇总/P/ outputs and the ledger. Outputs that could not be written are an error;
+    a ledger that could not be written is reported in ``ledger_error``, the outputs stand."""
     result = consolidated(config, progress)
     outputs = write_outputs(result, config.output())
-    ledger.record_run(config.ledger, result)
+    try:
+        ledger.record_run(config.ledger, result, result.notes)
+    except LedgerError as exc:
+        return ConsolidateResult(result, outputs, config.inbox(), f"汇总表已生成，但{exc}")
     return ConsolidateResult(result, outputs, config.inbox())
 
 
@@ -79,10 +93,6 @@ def check_circular_template(config: Config) -> tuple[Path, list[str]]:
     """The template the circular would use, and what is wrong with it."""
     path = circular.template_path(config)
     return path, circular.check_template(path)
-
-
-class ConsolidationError(Exception):
-    """Consolidation could not run at all (as opposed to problems found in submissions)."""
 
 
 @dataclass
@@ -100,17 +110,16 @@ class Checked:
 
 def validate_files(config: Config, files: list[Path], progress: Progress = iter) -> list[Checked]:
     """Check filled templates without consolidating: right register and period, cells filled,
-    numbers that are numbers. Unfilled cells are reported as notices."""
+    numbers that are numbers. Unfilled cells are reported as notices. Each file is read in
+    isolation, as consolidation reads it."""
     register = load_register(config.register)
+    entries = [Entry(path, display_name(path.name)) for path in files]
     results = []
-    for path in progress(files):
-        if not path.is_file():
-            results.append(Checked(path, None, [Problem(path.name, "文件不存在，请检查文件名和路径")]))
-            continue
-        submission, problems = read_submission(path, register, config.period, config.stages)
-        if submission is not None:
-            problems += _unfilled(submission, register)
-        results.append(Checked(path, submission, problems))
+    for entry, read in zip(entries, read_all(entries, register, config.period, config.stages, progress)):
+        problems = read.problems
+        if read.submission is not None:
+            problems += _unfilled(read.submission, register)
+        results.append(Checked(entry.path, read.submission, problems))
     return results
 
 
@@ -119,7 +128,7 @@ def _unfilled(sub: Submission, register: Register) -> list[Problem]:
     for reported in sub.values.values():
         ind = register.indicator[reported.indicator_id]
         empty = not reported.stage if ind.type is IndicatorType.MILESTONE else reported.value is None
-        if empty:
+        if empty and not reported.error:
             problems.append(Problem(sub.name, f"指标 {ind.id}“{ind.name}”的本期累计完成未填写",
                                     sub.sheet, reported.cell, Severity.NOTICE))
     for label in ("填报人", "联系电话", "填报日期"):

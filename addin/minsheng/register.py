@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import python_calamine
-import xlsxwriter
 
 from .cells import as_date, cell_ref, cell_text, header_key
-from .files import atomic_path
+from .errors import RegisterError
+from .files import atomic_path, new_workbook, save_workbook
 from .model import Indicator, IndicatorType, Problem, Register, Task
 from .numbers import parse_value
 
@@ -44,16 +44,6 @@ REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位"
 # common in hand-made registers, so their value is carried down over the merged area.
 _TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
 _UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
-
-
-class RegisterError(Exception):
-    """The register cannot be used as it is; ``problems`` says where and why."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        first = problems[0] if problems else None
-        more = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""
-        super().__init__(f"{first}{more}" if first else "任务台账有误")
 
 
 def load_register(path: Path | str) -> Register:
@@ -252,8 +242,7 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
               "协同单位": 30, "指标编号": 9, "指标名称": 26, "计量单位": 8, "指标类型": 8,
               "年度目标值": 11, "年度计划资金(万元)": 12, "完成时限": 12}
     with atomic_path(Path(path)) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                              "strings_to_urls": False, "strings_to_numbers": False})
+        book = new_workbook()
         book.set_properties({"title": "任务台账", "created": created or dt.datetime.now()})
         head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
                                 "align": "center", "valign": "vcenter", "font_name": "宋体"})
@@ -278,4 +267,4 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
                 else:
                     ws.write_string(r, c, str(value), body)
         ws.autofilter(0, 0, max(len(rows), 1), len(COLUMNS) - 1)
-        book.close()
+        save_workbook(book, tmp)

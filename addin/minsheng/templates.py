@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from .config import Config
 from .cells import row_height
-from .files import atomic_path, unique_names
+from .files import atomic_path, new_workbook, save_workbook, unique_names
 from .model import Indicator, IndicatorType, Period, Register, Task
 from .numbers import chinese_number, format_percent
 
@@ -121,11 +121,7 @@ def write_template(target: Path, register: Register, unit: str, tasks: list[Task
                    filled: Filling | None = None) -> None:
     """One unit's workbook; ``tasks`` is the unit's view of the register (``Register.tasks_of``)."""
     with atomic_path(target) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {
-            "in_memory": True,
-            # Text from the register is never turned into formulas, links or numbers.
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-        })
+        book = new_workbook()
         book.set_properties({"title": f"{period.label}民生工程进展情况填报表（{unit}）",
                              "author": config.issuer or "minsheng", "created": generated_at,
                              "comments": f"minsheng {__version__}"})
@@ -138,7 +134,7 @@ def write_template(target: Path, register: Register, unit: str, tasks: list[Task
         _write_meta(meta, register, unit, period, generated_at, rows)
         form.activate()
         meta.very_hidden()
-        book.close()
+        save_workbook(book, tmp)
 
 
 def _has_funds(tasks: list[Task]) -> bool:

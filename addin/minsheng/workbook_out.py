@@ -7,6 +7,7 @@ open in Excel) leaves the previous outputs as they were.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,22 +15,23 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .cells import row_height
 from .consolidation import Consolidation
 from .engine import Assessment
-from .files import OutputLockedError, atomic_path
+from .errors import OutputLockedError
+from .files import atomic_path, new_workbook, save_workbook
 from .model import IndicatorType, Period, Status
 from .numbers import format_percent, percent
 
 LIGHTS = {"red": "#F8CBAD", "yellow": "#FFE699", "green": "#C6E0B4"}
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
                  Status.NOT_STARTED: "#FFD966", Status.LAGGING: "#F4B183", Status.SEVERELY_LAGGING: "#C00000",
-                 Status.NOT_MET: "#FF7C80", Status.NOT_FILLED: "#BFBFBF", Status.NOT_SUBMITTED: "#7F7F7F"}
+                 Status.NOT_MET: "#FF7C80", Status.DATA_ERROR: "#FF0000", Status.NOT_FILLED: "#BFBFBF",
+                 Status.NOT_SUBMITTED: "#7F7F7F"}
 COUNT_ORDER = (Status.COMPLETE, Status.MET, Status.ON_SCHEDULE, Status.NOT_STARTED, Status.LAGGING,
-               Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_FILLED, Status.NOT_SUBMITTED)
+               Status.SEVERELY_LAGGING, Status.NOT_MET, Status.DATA_ERROR, Status.NOT_FILLED, Status.NOT_SUBMITTED)
 
 
 def output_names(period: Period) -> tuple[str, str]:
@@ -184,9 +186,7 @@ class _Styles:
 
 
 def write_workbook(result: Consolidation, path: Path) -> None:
-    book = xlsxwriter.Workbook(str(path), {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False})
+    book = new_workbook()
     book.set_properties({"title": f"{result.period.label}民生工程进展情况汇总", "author": "minsheng",
                          "created": result.generated_at})
     st = _Styles(book)
@@ -198,7 +198,7 @@ def write_workbook(result: Consolidation, path: Path) -> None:
     _problems_sheet(book.add_worksheet("问题清单"), st, result)
     _overview_sheet(book, overview, st, result)
     overview.activate()
-    book.close()
+    save_workbook(book, path)
 
 
 def _print_setup(ws, columns: int, rows: int, header_row: int = 0) -> None:
@@ -219,17 +219,26 @@ def _write(ws, row: int, col: int, value: object, kind: str, st: _Styles, text_f
         ws.write_blank(row, col, None, text_format or st.text)
     elif kind == "percent":
         # The rounded value, so Excel's 0.0% shows exactly the half-up figure the office reads.
-        ws.write_number(row, col, float(percent(value) / 100), st.percent)
+        _number(ws, row, col, percent(value) / 100, st.percent, format_percent(value))
     elif kind == "points":
-        ws.write_number(row, col, float(percent(Fraction(value) / 100)), st.points)
+        _number(ws, row, col, percent(Fraction(value) / 100), st.points)
     elif kind == "count":
         ws.write_number(row, col, value, st.count)
     elif kind == "number" and isinstance(value, (int, Decimal, Fraction)):
-        ws.write_number(row, col, float(value), st.number)
+        _number(ws, row, col, value, st.number)
     elif kind == "wrap":
         ws.write_string(row, col, str(value), st.wrap)
     else:
         ws.write_string(row, col, str(value), text_format or st.text)
+
+
+def _number(ws, row: int, col: int, value, cell_format, shown: str = "") -> None:
+    """A number Excel can hold; one beyond a float's range is written as its text instead of failing."""
+    number = float(value)
+    if math.isfinite(number):
+        ws.write_number(row, col, number, cell_format)
+    else:
+        ws.write_string(row, col, shown or str(value), cell_format)
 
 
 def _table(ws, st: _Styles, header: list[str], widths: list[float], rows: list[list[tuple[object, str]]],
@@ -365,6 +374,9 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
         row += 1
         ws.write_string(row, 0, label, st.text)
         ws.write_number(row, 1, value, st.number)
+    for note in result.notes:  # e.g. a damaged history ledger that was set aside
+        row += 1
+        ws.write_string(row, 0, f"注意：{note}", st.subtitle)
 
     _unit_chart(book, ws, st, result, first_col=4)
     ws.set_landscape()

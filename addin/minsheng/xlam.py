@@ -18,6 +18,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
+from .errors import AddinError
 from .files import atomic_path
 
 ADDIN_NAME = "minsheng.xlam"
@@ -27,10 +28,6 @@ BASE_RIBBON_MODULE = "RibbonMyAddin"
 RIBBON_PART = "customUI/customUI14.xml"
 RIBBON_RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
-
-
-class AddinError(Exception):
-    """The add-in could not be built or installed; the message is one Chinese line."""
 
 
 def base_xlam() -> Path:

@@ -1,0 +1,217 @@
+"""Reading untrusted files in worker processes that may crash, hang or run out of memory (隔离).
+
+python-calamine is Rust: on some hostile workbooks it does not raise, it aborts the whole process
+(a sheet claiming a cell at XFD1048576 makes it allocate 512 GB), or panics with an exception
+that is not an ``Exception``. Python code around it can't catch that. So each file is read in a
+worker process: a crash, a hang past ``timeout`` or a blow-up past ``memory`` costs that one file
+(its problem entry says why) and a fresh worker takes over; the run goes on.
+
+``Pool.map`` keeps the order of the jobs, so results do not depend on which worker was faster.
+Where processes cannot be started at all, jobs run in this process, still isolated by
+``try/except BaseException`` (everything but a crash is then still caught).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any, Callable, Iterable, Iterator
+
+DEFAULT_TIMEOUT = 60.0  # seconds for one file; a department's workbook takes milliseconds
+DEFAULT_MEMORY = 1024 * 1024 * 1024  # bytes a worker may add to what it started with
+
+CRASHED = "crashed"
+TIMED_OUT = "timed_out"
+OUT_OF_MEMORY = "out_of_memory"
+FAILED = "failed"  # an exception; ``detail`` names its type
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job: its result, or why there is none."""
+
+    result: Any = None
+    failure: str = ""  # one of CRASHED, TIMED_OUT, OUT_OF_MEMORY, FAILED; empty on success
+    detail: str = ""
+
+
+def _run(function: Callable, job: Any, setup: tuple) -> Outcome:
+    try:
+        return Outcome(function(job, *setup))
+    except MemoryError:
+        return Outcome(failure=OUT_OF_MEMORY)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
+        return Outcome(failure=FAILED, detail=type(exc).__name__)
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at what it uses now plus ``extra`` (Linux)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = used + extra
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass  # Windows and macOS: the time limit still applies
+
+
+def _worker(conn, function: Callable, setup: tuple, memory: int) -> None:
+    # A dying reader prints a Rust backtrace; the user sees our problem entry instead.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+    _limit_memory(memory)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        outcome = _run(function, job, setup)
+        try:
+            conn.send(outcome)
+        except Exception:  # noqa: BLE001 - a result that cannot be pickled
+            conn.send(Outcome(failure=FAILED, detail="unpicklable"))
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    # fork is the quickest to start and shares the register without pickling; Windows spawns.
+    return multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
+
+
+class _Worker:
+    def __init__(self, ctx, function: Callable, setup: tuple, memory: int):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child, function, setup, memory), daemon=True)
+        self.process.start()
+        child.close()
+        self.job: tuple[int, Any] | None = None
+        self.started = 0.0
+
+    def give(self, index: int, job: Any) -> None:
+        self.conn.send(job)
+        self.job = (index, job)
+        self.started = time.monotonic()
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if kill:
+                self.process.kill()
+            else:
+                self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+class Pool:
+    """Run ``function(job, *setup)`` for every job in up to ``processes`` isolated workers."""
+
+    def __init__(self, function: Callable, setup: tuple = (), processes: int | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY):
+        self.function, self.setup = function, setup
+        self.processes = max(1, processes or min(os.cpu_count() or 1, 4))
+        self.timeout, self.memory = timeout, memory
+
+    def map(self, jobs: Iterable[Any]) -> Iterator[Outcome]:
+        """Outcomes in the order of ``jobs``; never raises for what a job does."""
+        try:
+            ctx = _context()
+            workers = [_Worker(ctx, self.function, self.setup, self.memory)]
+        except Exception:  # noqa: BLE001 - no processes here (an embedded or restricted Python)
+            for job in jobs:
+                yield _run(self.function, job, self.setup)
+            return
+        try:
+            yield from self._map(ctx, workers, jobs)
+        finally:
+            for worker in workers:
+                worker.stop(kill=worker.job is not None)
+
+    def _map(self, ctx, workers: list[_Worker], jobs: Iterable[Any]) -> Iterator[Outcome]:
+        queue = iter(enumerate(jobs))
+        retry: deque[tuple[int, Any]] = deque()
+        retried: set[int] = set()
+        done: dict[int, Outcome] = {}
+        next_out = 0
+        exhausted = False
+
+        def replace(worker: _Worker) -> None:
+            worker.stop(kill=True)
+            workers[workers.index(worker)] = _Worker(ctx, self.function, self.setup, self.memory)
+
+        def hand_out() -> None:
+            nonlocal exhausted
+            for worker in list(workers):
+                if worker.job is not None:
+                    continue
+                item = retry.popleft() if retry else next(queue, None)
+                if item is None:
+                    exhausted = True
+                    return
+                try:
+                    worker.give(*item)
+                except (OSError, ValueError):  # died between jobs: start another, try once more
+                    replace(worker)
+                    if item[0] in retried:
+                        done[item[0]] = Outcome(failure=CRASHED)
+                    else:
+                        retried.add(item[0])
+                        retry.append(item)
+            # Start the other workers only when there is work for them.
+            while not exhausted and len(workers) < self.processes:
+                item = retry.popleft() if retry else next(queue, None)
+                if item is None:
+                    exhausted = True
+                    return
+                worker = _Worker(ctx, self.function, self.setup, self.memory)
+                workers.append(worker)
+                retry.appendleft(item)
+                hand_out()
+                return
+
+        while True:
+            hand_out()
+            busy = [w for w in workers if w.job is not None]
+            if busy:
+                wait_for = max(0.0, min(w.started + self.timeout for w in busy) - time.monotonic())
+                ready = wait([w.conn for w in busy], timeout=wait_for)
+                for worker in busy:
+                    index = worker.job[0]
+                    if worker.conn in ready:
+                        try:
+                            done[index] = worker.conn.recv()
+                            worker.job = None
+                            continue
+                        except (EOFError, OSError):
+                            done[index] = Outcome(failure=CRASHED)
+                    elif time.monotonic() - worker.started >= self.timeout:
+                        done[index] = Outcome(failure=TIMED_OUT)
+                    else:
+                        continue
+                    replace(worker)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if not busy and exhausted and not retry:
+                return
