@@ -49,6 +49,21 @@ def write_register_xlsx(path: Path, rows=ROWS, headers=HEADERS, sheet="任务台
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def register_cache(tmp_path_factory):
+    """Register caches of the test run go to a folder of their own, not the user's cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("register-cache")
+    old = os.environ.get("MINSHENG_CACHE")
+    os.environ["MINSHENG_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("MINSHENG_CACHE", None)
+    else:
+        os.environ["MINSHENG_CACHE"] = old
+
+
 @pytest.fixture
 def workfolder(tmp_path: Path) -> Path:
     """A working folder from ``init`` holding the small register above."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from minsheng import ledger
 from minsheng.config import load_config
 from minsheng.model import Flag, Period, Severity, Status
 from minsheng.pipeline import make_templates, run_consolidation, run_demo
@@ -87,13 +88,14 @@ def test_consolidation_matches_hand_computed_values(june, config):
         (str(Path("医保") / "医保局.xlsx"), "J5", Severity.NOTICE),  # “0.35万元”
         (str(Path("旧") / "教育局初稿.xlsx"), "", Severity.NOTICE),  # older duplicate, not used
         ("说明.docx", "", Severity.ERROR),  # not a spreadsheet
+        (".隐藏.xlsx", "", Severity.NOTICE),  # hidden: named, not read
     ])
     duplicate = next(p for p in result.problems if "初稿" in p.file)
     assert "2020-06_市教育局_填报表.xlsx" in duplicate.message
 
     counts = result.counts
-    assert (counts.files_read, counts.files_accepted, counts.files_rejected) == (4, 2, 2)
-    assert (counts.indicators_accepted, counts.problems, counts.errors, counts.units_missing) == (5, 4, 1, 1)
+    assert (counts.files_read, counts.files_accepted, counts.files_rejected) == (5, 2, 3)
+    assert (counts.indicators_accepted, counts.problems, counts.errors, counts.units_missing) == (5, 5, 1, 1)
     assert [u.name for u in result.missing_units] == ["市民政局"]
     tasks = {t.task.id: t for t in result.tasks}
     assert tasks["7"].complete and tasks["7"].funds_paid == Decimal(900)
@@ -115,7 +117,7 @@ def test_every_indicator_is_accounted_for(tmp_path):
             continue
         for ind in (i for i in result.register.indicators if i.lead_unit == item.unit):
             listed = any(p.indicator == ind.id and p.severity is Severity.ERROR for p in by_file.get(item.name, []))
-            reported = item.submission.values.get(ind.id)
+            reported = result.collection.submission(item.unit).values.get(ind.id)
             assert (reported is not None and not reported.error) != listed, (item.name, ind.id)
     reported = 0
     for a in result.assessments:
@@ -146,7 +148,7 @@ def test_outputs_read_back(june, config):
     assert detail.conditional_formatting
     # Text that looks like a formula stays text in the output.
     with zipfile.ZipFile(xlsx) as z:
-        assert "HYPERLINK" not in z.read("xl/worksheets/sheet2.xml").decode("utf-8")
+        assert "<f>" not in z.read("xl/worksheets/sheet2.xml").decode("utf-8")  # text, never a formula
     assert detail.cell(rows["7-2"], col["进展情况"]).value.startswith("=HYPERLINK")
     assert book["总览"]._charts
     missing = book["未报送单位"]
@@ -154,7 +156,7 @@ def test_outputs_read_back(june, config):
     lagging = [c.value for c in book["滞后任务"]["D"]][1:]
     assert lagging == ["22-2"]
     issues = book["问题清单"]
-    assert issues.max_row == 5
+    assert issues.max_row == 6  # header and five problems
 
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -190,8 +192,8 @@ def test_rerunning_a_period_replaces_its_snapshot_and_keeps_the_audit(june, conf
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
         actions = [r[0] for r in db.execute("SELECT action FROM audit ORDER BY id")]
         assert actions == ["汇总", "重新汇总"]
-        assert db.execute("SELECT COUNT(*) FROM problems WHERE period='2020-06'").fetchone()[0] == 4
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT COUNT(*) FROM problems WHERE period='2020-06'").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(ledger.MIGRATIONS)
         row = db.execute("SELECT source_file, sheet, cell, length(sha256) FROM accepted_values "
                          "WHERE indicator_id='7-1'").fetchone()
         assert row == ("2020-06_市教育局_填报表.xlsx", "填报", "J4", 64)

@@ -8,10 +8,9 @@ from fractions import Fraction
 import pytest
 
 from minsheng.config import Thresholds
-from minsheng.engine import (Previous, assess, assess_all, progress_sentence, schedule, summarize_categories,
-                             summarize_programme, summarize_tasks, summarize_units)
-from minsheng.model import (Flag, Indicator, IndicatorType, Period, Register, Reported, Status, Submission,
-                            Task)
+from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, progress_sentence, schedule
+from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
+from minsheng.registerdb import Register
 
 JUNE = Period(2020, 6)
 RULES = Thresholds()
@@ -136,7 +135,15 @@ def small_register():
         Task("3", "二、教育", "幼儿园", "建园", (), Decimal(50), None,
              [indicator("里程碑", None, "阶段", id="3-1", lead="市住建局")]),
     ]
-    return Register("r.xlsx", tasks, "f" * 16)
+    return Register.from_tasks(tasks, "f" * 16)
+
+
+def judged(register, subs):
+    summaries = list(assess_tasks(register, subs.get, JUNE, Rules.of(RULES, STAGES), lambda unit: {}))
+    roll = RollUp(register.units, JUNE)
+    for summary in summaries:
+        roll.add(summary)
+    return summaries, roll
 
 
 def test_roll_ups_for_task_unit_category_programme_and_funds():
@@ -145,21 +152,21 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
         "1-1": Reported("1-1", Decimal(100)), "1-2": Reported("1-2", Decimal(90)),
         "2-1": Reported("2-1", Decimal(6))}, funds_paid={"1": (Decimal(60), "P4")})
     subs = {"市教育局": sub}
-    assessments = assess_all(register, subs, JUNE, RULES, tuple(STAGES.items()))
-    assert [a.status for a in assessments] == [Status.COMPLETE, Status.NOT_MET, Status.ON_SCHEDULE,
-                                               Status.NOT_SUBMITTED]
-    tasks = summarize_tasks(register, assessments, subs)
+    tasks, roll = judged(register, subs)
+    assert [a.status for t in tasks for a in t.assessments] == [Status.COMPLETE, Status.NOT_MET, Status.ON_SCHEDULE,
+                                                                Status.NOT_SUBMITTED]
     assert [(t.status, t.complete, t.funds_paid) for t in tasks] == [
         (Status.NOT_MET, False, Decimal(60)), (Status.ON_SCHEDULE, False, None),
         (Status.NOT_SUBMITTED, False, None)]
-    units = summarize_units(register, assessments, tasks, subs)
+    units = roll.units(subs)
     assert [(u.name, u.rank, u.submitted) for u in units] == [("市教育局", 1, True), ("市住建局", 2, False)]
     # (1 + 90/95 + 0.6) / 3, each capped at 100%
     assert units[0].mean == (1 + Fraction(90, 95) + Fraction(6, 10)) / 3
+    assert (units[0].indicators, units[0].tasks) == (3, 2)
     assert (units[0].funds_planned, units[0].funds_paid) == (Decimal(100), Decimal(60))
-    categories = summarize_categories(register, assessments)
-    assert [(c.name, sum(c.counts.values())) for c in categories] == [("一、就业", 3), ("二、教育", 1)]
-    programme = summarize_programme(JUNE, tasks, assessments, units)
+    categories = roll.categories()
+    assert [(c.name, sum(c.counts.values()), c.tasks) for c in categories] == [("一、就业", 3, 2), ("二、教育", 1, 1)]
+    programme = roll.programme(units)
     assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule,
             programme.tasks_lagging, programme.units_missing) == (3, 0, 1, 1, 1)
     assert programme.funds_rate == Fraction(60, 150)
@@ -169,14 +176,21 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
 
 
 def test_tied_departments_share_a_rank():
-    register = Register("r", [Task(str(i), "", f"t{i}", "", (), None, None,
-                                   [indicator("累计", "10", id=f"{i}-1", lead=f"单位{i}")]) for i in range(4)], "f")
+    register = Register.from_tasks([Task(str(i), "", f"t{i}", "", (), None, None,
+                                         [indicator("累计", "10", id=f"{i}-1", lead=f"单位{i}")]) for i in range(4)])
     values = {"单位0": 5, "单位1": 8, "单位2": 8, "单位3": 2}
     subs = {u: Submission(u, u, JUNE, "填报", values={f"{u[-1]}-1": Reported(f"{u[-1]}-1", Decimal(v))})
             for u, v in values.items()}
-    assessments = assess_all(register, subs, JUNE, RULES, tuple(STAGES.items()))
-    units = summarize_units(register, assessments, summarize_tasks(register, assessments, subs), subs)
-    assert [(u.name, u.rank) for u in units] == [("单位1", 1), ("单位2", 1), ("单位0", 3), ("单位3", 4)]
+    _, roll = judged(register, subs)
+    assert [(u.name, u.rank) for u in roll.units(subs)] == [("单位1", 1), ("单位2", 1), ("单位0", 3), ("单位3", 4)]
+
+
+def test_exact_values_are_there_for_whoever_asks():
+    result = judge("累计", "3", "0.7", Period(2020, 4))
+    assert result.rate == Fraction(7, 30) and result.schedule == Fraction(1, 3)
+    assert result.gap == 10 and result.gap_points == Decimal("10.0")
+    before = judge("累计", "9", "7", previous=Previous(Period(2020, 5), Decimal(8)))
+    assert before.change == Fraction(-100, 9) and before.change_points == Decimal("-11.1")
 
 
 @pytest.mark.parametrize("kind, target, unit, value, sentence", [

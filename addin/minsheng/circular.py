@@ -92,16 +92,15 @@ def _units_text(groups) -> str:
 
 def build_context(result: Consolidation, config: Config, today: dt.date | None = None) -> dict:
     prog = result.programme
-    done = sum(1 for a in result.assessments if a.status.done)
+    done = prog.counts[Status.COMPLETE] + prog.counts[Status.MET]
     unknown = prog.tasks - prog.tasks_complete - prog.tasks_on_schedule - prog.tasks_lagging
     submitted = [u for u in result.units if u.submitted]
     top_n = min(config.top_units, max(len(submitted) // 2, 1))
     categories = []
     for i, group in enumerate(result.categories, start=1):
         counts = group.counts
-        tasks = {a.indicator.task_id for a in group.assessments}
         lag = counts[Status.LAGGING] + counts[Status.SEVERELY_LAGGING] + counts[Status.NOT_STARTED]
-        summary = (f"该类共{len(tasks)}项任务、{len(group.assessments)}个指标，已完成或达标"
+        summary = (f"该类共{group.tasks}项任务、{group.indicators}个指标，已完成或达标"
                    f"{counts[Status.COMPLETE] + counts[Status.MET]}个，序时推进{counts[Status.ON_SCHEDULE]}个，"
                    f"滞后{lag}个")
         if counts[Status.NOT_MET]:
@@ -109,11 +108,11 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         if counts[Status.NOT_SUBMITTED] + counts[Status.NOT_FILLED]:
             summary += f"，未报送或未填{counts[Status.NOT_SUBMITTED] + counts[Status.NOT_FILLED]}个"
         summary += f"；平均完成率{format_percent(group.mean)}。"
-        categories.append({"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", group.name),
+        categories.append({"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", group.name or "（未分类）"),
                            "summary": summary})
-    lagging = result.attention
+    lagging = list(result.iter_attention())
     by_project: dict[tuple[str, str], list[Assessment]] = {}
-    for a in result.assessments:
+    for a in result.iter_assessments():
         by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)
     units = []
     for serial, unit in enumerate(result.register.units, start=1):
@@ -138,9 +137,9 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "funds_paid": format_amount(prog.funds_paid, "万元"),
         "funds_rate": format_percent(prog.funds_rate) if prog.funds_rate is not None else "",
         "categories": categories,
-        "lagging": [{"number": str(i), "unit": a.indicator.lead_unit,
-                     "task": result.register.task(a.indicator.task_id).name, "text": _lagging_text(a)}
-                    for i, a in enumerate(lagging, start=1)],
+        "lagging": [{"number": str(i), "unit": item.assessment.indicator.lead_unit,
+                     "task": item.task_name, "text": _lagging_text(item.assessment)}
+                    for i, item in enumerate(lagging, start=1)],
         "lagging_count": str(len(lagging)),
         "missing_units": "、".join(u.name for u in result.missing_units),
         "top_units": _units_text(submitted[:top_n]),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -27,14 +27,14 @@ from .cells import as_date, cell_ref, cell_text, header_key
 from .files import display_name
 from .guard import MAX_FILE_BYTES, inspect
 from .inbox import Entry, Unreadable, read_regular, scan
-from .model import IndicatorType, Period, Problem, Register, Reported, Severity, Submission
+from .layout import (COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_LABELS,
+                     SIGN_OFF_VALUE_COLUMN, TEXTS, VALUE, Meta, read_meta)
+from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity, Submission
 from .numbers import parse_value, tidy
+from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
 from .sheetxml import ERROR, hidden_contents
-from .templates import COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF
-
-_TEXT_FIELDS = {"进展情况": "progress", "存在问题": "issues", "下步措施": "next_steps"}
-_SIGN_OFF_LABELS = {label for label, _ in SIGN_OFF}
+from .spool import Slot, Spool
 _RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
 UNREADABLE = f"无法读取该文件（内容已损坏，或不是 Excel/WPS 能打开的表格），未汇总；{_RESEND}"
 FAILURES = {
@@ -127,56 +127,64 @@ class _Reader:
         sheet_name, rows, top, left = self._form()
         if rows is None:
             return None, self.problems
-        header = next((i for i, row in enumerate(rows) if any(header_key(v) == "指标编号" for v in row)),
-                      None)
+        trusted = bool(meta.get("台账指纹")) and meta.get("台账指纹") == self.register.fingerprint
+        found = self._layout(meta if trusted else Meta(), rows, top, left, sheet_name)
+        if found is None:
+            return None, self.problems
+        header, columns = found
+        c_id = columns["指标编号"]
+        ids = [cell_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)]
+        known = self.register.lookup(i for i in ids if i)
+        unit, claimed = self._unit(meta, known)
+        if unit is None or not self._period_ok(meta):
+            return None, self.problems
+
+        sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号"),
+                         fingerprint=meta.get("台账指纹"), name=self.name, claimed_unit=claimed)
+        if sub.fingerprint and not trusted:
+            self.problem("该表是按旧版任务台账生成的（台账已修改），已按指标编号逐项对应；"
+                         "如有指标增减，请下发新模板", META_SHEET, severity=Severity.NOTICE)
+        self._values(sub, known, rows, header, columns, top, left)
+        self._sign_off(sub, meta if trusted else Meta(), rows, top, left)
+        return sub, self.problems
+
+    def _meta(self) -> Meta:
+        if META_SHEET not in self.book.sheet_names:
+            return Meta()
+        try:
+            return read_meta(self.book.get_sheet_by_name(META_SHEET).to_python())
+        except Exception:
+            self.problem("模板信息（_meta 工作表）已损坏，无法读取，已按表中的指标编号判断填报单位", META_SHEET,
+                         severity=Severity.NOTICE)
+            return Meta()
+
+    def _layout(self, meta: Meta, rows, top: int, left: int, sheet_name: str) -> tuple[int, dict[str, int]] | None:
+        """The header row and the column of each header: from ``_meta`` when the sheet agrees with
+        it, else by finding the headers (columns moved, or a form from another register)."""
+        if meta.header_row is not None and "指标编号" in meta.columns and VALUE in meta.columns:
+            header = meta.header_row - top
+            columns = {h: c - left for h, c in meta.columns.items()}
+            if 0 <= header < len(rows) and all(
+                    0 <= columns[h] < len(rows[header]) and cell_text(rows[header][columns[h]]) == h
+                    for h in ("指标编号", VALUE)):
+                return header, columns
+        header = next((i for i, row in enumerate(rows) if any(header_key(v) == "指标编号" for v in row)), None)
         if header is None:
             self.problem("找不到表头（含“指标编号”的行），请使用下发的填报模板，不要删除表头", sheet_name)
-            return None, self.problems
+            return None
         columns: dict[str, int] = {}
         for c, v in enumerate(rows[header]):
             columns.setdefault(header_key(v), c)
         columns.pop("", None)
-        if "本期累计完成" not in columns:
+        if VALUE not in columns:
             self.problem("表头中没有“本期累计完成”列，请使用下发的填报模板，不要删除或改名列",
                          sheet_name, cell_ref(top + header, left))
-            return None, self.problems
-
+            return None
         expected_order = [c.header for c in COLUMNS if c.header in columns]
         if sorted(expected_order, key=columns.get) != expected_order:
             self.problem("列的顺序与下发模板不同，已按表头名称识别各列；请以后不要移动列",
                          sheet_name, cell_ref(top + header, left), severity=Severity.NOTICE)
-        c_id = columns["指标编号"]
-        ids = [cell_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)]
-        unit, claimed = self._unit(meta, [i for i in ids if i])
-        if unit is None or not self._period_ok(meta):
-            return None, self.problems
-
-        sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号", ""),
-                         fingerprint=meta.get("台账指纹", ""), name=self.name, claimed_unit=claimed)
-        if sub.fingerprint and sub.fingerprint != self.register.fingerprint:
-            self.problem("该表是按旧版任务台账生成的（台账已修改），已按指标编号逐项对应；"
-                         "如有指标增减，请下发新模板", META_SHEET, severity=Severity.NOTICE)
-        self._values(sub, rows, header, columns, top, left)
-        self._sign_off(sub, rows, top, left)
-        return sub, self.problems
-
-    def _meta(self) -> dict[str, str]:
-        if META_SHEET not in self.book.sheet_names:
-            return {}
-        try:
-            rows = self.book.get_sheet_by_name(META_SHEET).to_python()
-        except Exception:
-            self.problem("模板信息（_meta 工作表）已损坏，无法读取，已按表中的指标编号判断填报单位", META_SHEET,
-                         severity=Severity.NOTICE)
-            return {}
-        meta = {}
-        for row in rows:
-            key = cell_text(row[0]) if row else ""
-            if key == "指标编号":
-                break
-            if len(row) >= 2 and key:
-                meta.setdefault(key, cell_text(row[1]))
-        return meta
+        return header, columns
 
     def _form(self):
         names = self.book.sheet_names
@@ -192,18 +200,17 @@ class _Reader:
                     self.problem(f"工作表“{sheet_name}”已损坏，无法读取，未汇总；{_RESEND}", sheet_name)
                     return sheet_name, None, 0, 0
                 continue
-            if any(header_key(v) == "指标编号" for row in rows for v in row):
+            if sheet_name in preferred or any(header_key(v) == "指标编号" for row in rows for v in row):
                 top, left = sheet.start if rows else (0, 0)
                 return sheet_name, rows, top, left
         self.problem(f"文件中没有“{FORM_SHEET}”工作表，也没有含“指标编号”表头的工作表；"
                      f"请使用下发的填报模板填写")
         return "", None, 0, 0
 
-    def _unit(self, meta: dict[str, str], ids: list[str]) -> tuple[str | None, str]:
+    def _unit(self, meta: Meta, known: dict[str, Indicator]) -> tuple[str | None, str]:
         """The unit whose indicators the rows are, and the other unit ``_meta`` claims, if any."""
-        known = self.register.indicator
-        owners = Counter(known[i].lead_unit for i in set(ids) if i in known)
-        claimed = meta.get("填报单位", "")
+        owners = Counter(ind.lead_unit for ind in known.values())
+        claimed = meta.get("填报单位")
         if not owners:
             if claimed:
                 self.problem(f"模板信息标明是“{claimed}”的报表，但表中没有任务台账里的指标编号（可能删除了行或用错了模板），"
@@ -218,48 +225,45 @@ class _Reader:
             self.problem(f"文件缺少模板信息（_meta），已按指标编号判断为“{unit}”的报表；"
                          f"请以后使用下发的模板填写", severity=Severity.NOTICE)
             return unit, ""
-        stranger = "" if claimed in self.register.indicators_of else "（不是任务台账中的牵头单位）"
+        stranger = "" if claimed in self.register.units else "（不是任务台账中的牵头单位）"
         self.problem(f"模板信息标明是“{claimed}”{stranger}的报表，但表中的指标属于“{unit}”，已按“{unit}”的报表读取，"
                      f"不会顶替“{claimed}”的报表；“{unit}”另有报表时以那份为准。请核对是否发错了文件",
                      META_SHEET, severity=Severity.NOTICE)
         return unit, claimed
 
-    def _period_ok(self, meta: dict[str, str]) -> bool:
-        stated = meta.get("统计期", "")
+    def _period_ok(self, meta: Meta) -> bool:
+        stated = meta.get("统计期")
         if stated and stated != str(self.period):
             self.problem(f"这是统计期 {stated} 的报表，不是本期 {self.period} 的，未汇总；"
                          f"请报送单位用本期模板重新填报", META_SHEET)
             return False
         return True
 
-    def _values(self, sub: Submission, rows, header: int, columns: dict[str, int], top: int, left: int) -> None:
-        by_id = self.register.indicator
-        c_id, c_value = columns["指标编号"], columns["本期累计完成"]
-        c_funds = columns.get(header_key(FUNDS_PAID))
-        text_columns = {field: columns.get(h) for h, field in _TEXT_FIELDS.items()}
-        inputs = [c for c in (c_value, *text_columns.values(), c_funds) if c is not None]
+    def _values(self, sub: Submission, known: dict[str, Indicator], rows, header: int,
+                columns: dict[str, int], top: int, left: int) -> None:
+        c_id, c_value = columns["指标编号"], columns[VALUE]
+        c_target, c_funds = columns.get("年度目标值"), columns.get(header_key(FUNDS_PAID))
+        text_columns = [(field, columns.get(h)) for h, field in TEXTS.items()]
+        inputs = [c for c in (c_value, *(c for _, c in text_columns), c_funds) if c is not None]
         sheet = sub.sheet
         task_rows: dict[str, list[int]] = {}
         empty_values: dict[str, str] = {}  # cell → 指标编号, for value cells that came back empty
         seen: set[str] = set()
         for r in range(header + 1, len(rows)):
             row = rows[r]
-
-            def get(col: int | None) -> object:
-                return row[col] if col is not None and col < len(row) else ""
-
-            indicator_id = cell_text(get(c_id))
-            if indicator_id in _SIGN_OFF_LABELS:
+            width = len(row)
+            indicator_id = cell_text(row[c_id]) if c_id < width else ""
+            if indicator_id in SIGN_OFF_LABELS:
                 continue
             if not indicator_id:
-                typed = "、".join(f"“{cell_text(get(c))[:20]}”" for c in inputs if cell_text(get(c)))
+                typed = "、".join(f"“{cell_text(row[c])[:20]}”" for c in inputs if c < width and cell_text(row[c]))
                 if typed:
                     self.problem(f"该行没有指标编号，其中填写的{typed}未汇总；请勿自行插入行，如需说明请写在“进展情况”中",
                                  sheet, cell_ref(top + r, left + c_id))
                 continue
             seen.add(indicator_id)
             ref = cell_ref(top + r, left + c_value)
-            ind = by_id.get(indicator_id)
+            ind = known.get(indicator_id)
             if ind is None:
                 self.problem(f"指标编号“{indicator_id}”不在任务台账中，该行未汇总；请勿自行增加行",
                              sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
@@ -272,18 +276,18 @@ class _Reader:
                 self.problem(f"指标 {indicator_id} 在表中出现了两次，只采用了第一次（单元格 "
                              f"{sub.values[indicator_id].cell}）", sheet, ref, indicator_id, indicator=indicator_id)
                 continue
-            if "年度目标值" in columns:
-                self._target_untouched(ind, get(columns["年度目标值"]), sheet,
-                                       cell_ref(top + r, left + columns["年度目标值"]))
-            texts = {name: cell_text(get(c)) for name, c in text_columns.items()}
-            raw = get(c_value)
+            if c_target is not None and c_target < width:
+                self._target_untouched(ind, row[c_target], sheet, cell_ref(top + r, left + c_target))
+            texts = {field: cell_text(row[c]) if c is not None and c < width else "" for field, c in text_columns}
+            raw = row[c_value] if c_value < width else ""
             sub.values[indicator_id] = self._reported(ind, raw, ref, sheet, texts)
             if raw is None or raw == "":
                 empty_values[ref] = indicator_id
             task_rows.setdefault(ind.task_id, []).append(r)
-        empty_funds = self._funds(sub, rows, c_funds, top, left, task_rows)
+        view = self.register.tasks_of(sub.unit)
+        empty_funds = self._funds(sub, view, rows, c_funds, top, left, task_rows)
         self._hidden_contents(sub, empty_values, empty_funds)
-        for missing in (ind.id for ind in self.register.indicators_of[sub.unit] if ind.id not in seen):
+        for missing in (ind.id for task in view for ind in task.indicators if ind.id not in seen):
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
 
@@ -319,13 +323,13 @@ class _Reader:
             self.problem(f"年度目标值被改成了“{cell_text(raw)}”，已按任务台账的 {ind.target} 计算",
                          sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
 
-    def _funds(self, sub: Submission, rows, col: int | None, top: int, left: int,
+    def _funds(self, sub: Submission, view, rows, col: int | None, top: int, left: int,
                task_rows: dict[str, list[int]]) -> dict[str, str]:
         """累计拨付资金 from the first row of each task; returns the empty funds cells (cell → task)."""
         if col is None:
             return {}
         empty: dict[str, str] = {}
-        funded = {t.id for t in self.register.tasks_of(sub.unit) if t.planned_funds is not None}
+        funded = {t.id for t in view if t.planned_funds is not None}
         for task_id, task_row_numbers in task_rows.items():
             reports_funds = task_id in funded
             for position, r in enumerate(task_row_numbers):
@@ -365,23 +369,37 @@ class _Reader:
             else:
                 self.problem(f"任务 {funds[ref]} 的累计拨付资金：{message}", sub.sheet, ref, text)
 
-    def _sign_off(self, sub: Submission, rows, top: int, left: int) -> None:
+    def _sign_off(self, sub: Submission, meta: Meta, rows, top: int, left: int) -> None:
+        """填报人, 联系电话, 审核人, 填报日期: where ``_meta`` says, else wherever their labels are."""
+        places = {}
+        for label, r in meta.sign_off.items():
+            r, c = r - top, SIGN_OFF_LABEL_COLUMN - left
+            if 0 <= r < len(rows) and 0 <= c < len(rows[r]) and cell_text(rows[r][c]) == label:
+                places[label] = (r, SIGN_OFF_VALUE_COLUMN - left)
+        if len(places) < len(SIGN_OFF_LABELS):
+            places = self._find_sign_off(rows)
+        for label, (r, c) in places.items():
+            row = rows[r]
+            filled = next(((cc, v) for cc, v in enumerate(row[c:], start=c) if cell_text(v)), None)
+            if filled is None:
+                continue
+            sub.sign_off[label] = cell_text(filled[1])
+            if label == "填报日期":
+                sub.filled_on = as_date(filled[1])
+                if sub.filled_on is None:
+                    self.problem(f"填报日期“{cell_text(filled[1])}”不是日期，请填写如 2020-07-05 的日期",
+                                 sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
+                                 Severity.NOTICE)
+
+    @staticmethod
+    def _find_sign_off(rows) -> dict[str, tuple[int, int]]:
+        places: dict[str, tuple[int, int]] = {}
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 label = header_key(value)
-                if label not in _SIGN_OFF_LABELS or label in sub.sign_off:
-                    continue
-                filled = next(((cc, v) for cc, v in enumerate(row[c + 1:], start=c + 1)
-                               if cell_text(v)), None)
-                if filled is None:
-                    continue
-                sub.sign_off[label] = cell_text(filled[1])
-                if label == "填报日期":
-                    sub.filled_on = as_date(filled[1])
-                    if sub.filled_on is None:
-                        self.problem(f"填报日期“{cell_text(filled[1])}”不是日期，请填写如 2020-07-05 的日期",
-                                     sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
-                                     Severity.NOTICE)
+                if label in SIGN_OFF_LABELS and label not in places:
+                    places[label] = (r, c + 1)
+        return places
 
 
 def _typed_as_percent(ind, raw: object, value: Decimal | None) -> bool:
@@ -395,24 +413,56 @@ def _typed_as_percent(ind, raw: object, value: Decimal | None) -> bool:
 
 @dataclass
 class Received:
-    """One file found in the inbox (收件), and what became of it."""
+    """One file found in the inbox (收件), and what became of it. Its submission waits in the spool."""
 
     path: Path
     name: str  # relative to the inbox, as problems name it
     sha256: str
     outcome: str  # 采用 / 拒收 / 重复未采用
     unit: str = ""
-    submission: Submission | None = None
     modified: float = 0.0
+    filled_on: dt.date | None = None
+    claimed_unit: str = ""  # the other unit its _meta names
+    from_template: bool = False  # it carries our _meta
+    slot: Slot | None = None
 
 
-@dataclass
+_KEPT_SUBMISSIONS = 256  # units whose submission is kept at hand while consolidating
+
+
 class Collection:
-    """Everything read from one period's inbox."""
+    """Everything read from one period's inbox. Submissions wait in a spool on disk; the unit
+    being consolidated is read back when needed, so thousands of files cost little memory."""
 
-    received: list[Received]
-    submissions: dict[str, Submission]  # the accepted file of each unit
-    problems: list[Problem]
+    def __init__(self, received: list[Received], problems: list[Problem], spool: Spool):
+        self.received = received
+        self.problems = problems
+        self._spool = spool
+        self.chosen: dict[str, Received] = {}  # the accepted file of each unit
+        self._kept: OrderedDict[str, Submission] = OrderedDict()
+
+    def submission(self, unit: str) -> Submission | None:
+        """The accepted submission of ``unit``, or None when it sent nothing usable."""
+        sub = self._kept.get(unit)
+        if sub is not None:
+            self._kept.move_to_end(unit)
+            return sub
+        item = self.chosen.get(unit)
+        if item is None:
+            return None
+        sub = self._spool.get(item.slot)
+        self._kept[unit] = sub
+        if len(self._kept) > _KEPT_SUBMISSIONS:
+            self._kept.popitem(last=False)
+        return sub
+
+    @property
+    def submissions(self) -> dict[str, Submission]:
+        """Every accepted submission by unit (reads them all; for small inboxes and tests)."""
+        return {unit: self.submission(unit) for unit in self.chosen}
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 def find_files(inbox: Path) -> list[Path]:
@@ -428,43 +478,54 @@ def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stage
     results = read_all(readable, register, period, stages, progress)
     received: list[Received] = []
     problems: list[Problem] = []
+    spool = Spool()
     for entry in entries:
         if entry.refusal:
-            problems.append(Problem(entry.name, entry.refusal))
+            problems.append(Problem(entry.name, entry.refusal, severity=entry.severity))
             received.append(Received(entry.path, entry.name, "", "拒收"))
             continue
         result = next(results)
         sub = result.submission
         problems += result.problems
-        received.append(Received(entry.path, entry.name, result.sha256, "采用" if sub else "拒收",
-                                 sub.unit if sub else "", sub, result.modified))
-    submissions, problems = _choose(received, problems)
-    return Collection(received, submissions, problems)
+        if sub is None:
+            received.append(Received(entry.path, entry.name, result.sha256, "拒收", modified=result.modified))
+            continue
+        received.append(Received(entry.path, entry.name, result.sha256, "采用", sub.unit, result.modified,
+                                 sub.filled_on, sub.claimed_unit, bool(sub.template_id), spool.add(sub)))
+    collection = Collection(received, problems, spool)
+    _choose(collection)
+    return collection
 
 
-def _choose(received: list[Received], problems: list[Problem]) -> tuple[dict[str, Submission], list[Problem]]:
-    """One file per unit. A file whose ``_meta`` names another unit comes last; then the newer
-    file wins, by 填报日期 and then by modification time. The others are listed."""
+def _choose(collection: Collection) -> None:
+    """One file per unit: a file whose rows match its ``_meta`` first, then one made from our
+    template, then the newer by 填报日期 and by modification time. The others are listed."""
     by_unit: dict[str, list[Received]] = {}
-    for item in received:
-        if item.submission is not None:
+    for item in collection.received:
+        if item.slot is not None:
             by_unit.setdefault(item.unit, []).append(item)
-    submissions: dict[str, Submission] = {}
     for unit, items in by_unit.items():
-        items.sort(key=lambda i: (not i.submission.claimed_unit, i.submission.filled_on or dt.date.min,
-                                  i.modified), reverse=True)
-        kept = items[0]
-        submissions[unit] = kept.submission
+        items.sort(key=_rank, reverse=True)
+        kept = collection.chosen[unit] = items[0]
         for other in items[1:]:
             other.outcome = "重复未采用"
-            problems = [p for p in problems if p.file != other.name]
-            claimed = other.submission.claimed_unit
-            if claimed:
-                problems.append(Problem(other.name, f"模板信息标明是“{claimed}”的报表，但表中的指标属于“{unit}”；"
-                                                    f"已采用“{unit}”的报表“{kept.name}”，本文件未汇总，"
-                                                    f"也没有顶替“{claimed}”的报表；请核对是否发错了文件"))
-            else:
-                problems.append(Problem(other.name, f"{unit} 报送了多个文件，已采用较新的“{kept.name}”"
-                                                    f"（按填报日期、再按修改时间），本文件未汇总；如有误请删除多余的文件",
-                                        severity=Severity.NOTICE))
-    return submissions, problems
+            collection.problems = [p for p in collection.problems if p.file != other.name]
+            collection.problems.append(_duplicate(unit, kept, other))
+
+
+def _rank(item: Received) -> tuple:
+    return (not item.claimed_unit, item.from_template, item.filled_on or dt.date.min, item.modified)
+
+
+def _duplicate(unit: str, kept: Received, other: Received) -> Problem:
+    claimed = other.claimed_unit
+    if claimed:
+        return Problem(other.name, f"模板信息标明是“{claimed}”的报表，但表中的指标属于“{unit}”；"
+                                   f"已采用“{unit}”的报表“{kept.name}”，本文件未汇总，"
+                                   f"也没有顶替“{claimed}”的报表；请核对是否发错了文件")
+    if _rank(kept) == _rank(other):
+        why = "两个文件的填报日期和修改时间相同，无法判断哪份较新，已按文件名采用"
+    else:
+        why = "已采用较新的（按填报日期、再按修改时间）"
+    return Problem(other.name, f"{unit} 报送了多个文件，{why}“{kept.name}”，本文件未汇总；"
+                               f"如有误请删除多余的文件", severity=Severity.NOTICE)

@@ -1,7 +1,12 @@
 """The completion engine (SPEC §5): 完成率, 状态, 标记 and roll-ups. Pure functions, no files.
 
-Every comparison is made on exact ``Fraction``s; only what is shown is rounded (half-up, one
-decimal). 25088 of 25100 shows as 100.0% and is still not 已完成.
+Every comparison is exact, on integers: a value and a target are ratios of integers (a ``Decimal``
+is one), the schedule is m/12, and ``gap ≤ 10`` is decided by cross-multiplying. Only what is
+shown is rounded (half-up, one decimal). 25088 of 25100 shows as 100.0% and is still not 已完成.
+The exact values are there as ``Fraction``s too (``rate``, ``gap``, ``change``) for whoever asks.
+
+Roll-ups (task, unit, category, programme) are accumulated one task at a time (``RollUp``), so a
+province's register is judged without holding every assessment.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator, Mapping
 
 from .config import Thresholds
-from .model import (STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Register, Reported, Status,
-                    Submission, Task)
-from .numbers import format_amount, format_percent, percent
+from .model import (STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission,
+                    Task)
+from .numbers import format_amount, format_percent, percent_of
 
 _TEXT_PERCENT = re.compile(r"完成[^,，。;；]*?(\d+(?:\.\d+)?)\s*[%％]")
+Stages = Mapping[str, Decimal]
 
 
 @dataclass(frozen=True)
@@ -29,26 +37,78 @@ class Previous:
     value: Decimal  # for 里程碑 the stage's percent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assessment:
-    """指标评估: one indicator's value judged against its target and the schedule."""
+    """指标评估: one indicator's value judged against its target and the schedule.
+
+    Ratios are kept as integer pairs (numerator, denominator); a denominator of 0 means "none".
+    """
 
     indicator: Indicator
     status: Status
     value: Decimal | None = None  # 本期累计完成; for 里程碑 the chosen stage's percent
-    rate: Fraction | None = None  # 完成率, exact; None for 上限 and when nothing was reported
-    schedule: Fraction = Fraction(0)  # 时序进度 for this indicator
-    gap: Fraction | None = None  # 时序进度 − 完成率, in percentage points (累计, 里程碑)
+    rate_ratio: tuple[int, int] = (0, 0)  # 完成率; none for 上限 and when nothing was reported
+    due: tuple[int, int] = (0, 1)  # 时序进度 for this indicator
+    has_gap: bool = False  # 累计 and 里程碑 with a rate are compared with the schedule
     flags: tuple[Flag, ...] = ()
     previous: Previous | None = None
-    change: Fraction | None = None  # 环比: 完成率 − 上期完成率, in percentage points
+    before: tuple[int, int] = (0, 0)  # 上期完成率, for 环比
     reported: Reported | None = None
     source: str = ""  # the file the value came from
 
     @property
+    def rate(self) -> Fraction | None:
+        """完成率, exact."""
+        n, d = self.rate_ratio
+        return Fraction(n, d) if d else None
+
+    @property
     def rate_percent(self) -> Decimal | None:
         """完成率 as shown: a percentage rounded half-up to one decimal."""
-        return None if self.rate is None else percent(self.rate)
+        n, d = self.rate_ratio
+        return percent_of(n, d) if d else None
+
+    @property
+    def schedule(self) -> Fraction:
+        """时序进度 for this indicator."""
+        return Fraction(*self.due)
+
+    @property
+    def gap(self) -> Fraction | None:
+        """时序进度 − 完成率, in percentage points."""
+        n, d = self._gap
+        return Fraction(100 * n, d) if d else None
+
+    @property
+    def gap_points(self) -> Decimal | None:
+        """The gap as shown: percentage points, one decimal, half-up."""
+        n, d = self._gap
+        return percent_of(n, d) if d else None
+
+    @property
+    def _gap(self) -> tuple[int, int]:
+        if not self.has_gap:
+            return 0, 0
+        (dn, dd), (rn, rd) = self.due, self.rate_ratio
+        return dn * rd - rn * dd, dd * rd
+
+    @property
+    def change(self) -> Fraction | None:
+        """环比: 完成率 − 上期完成率, in percentage points."""
+        n, d = self._change
+        return Fraction(100 * n, d) if d else None
+
+    @property
+    def change_points(self) -> Decimal | None:
+        n, d = self._change
+        return percent_of(n, d) if d else None
+
+    @property
+    def _change(self) -> tuple[int, int]:
+        (rn, rd), (bn, bd) = self.rate_ratio, self.before
+        if not (rd and bd):
+            return 0, 0
+        return rn * bd - bn * rd, rd * bd
 
     @property
     def stage(self) -> str:
@@ -60,106 +120,126 @@ def schedule(period: Period, deadline: dt.date | None) -> Fraction:
 
     A task due before year-end (完成时限 2020-10-31) is due in full by October: m/10, capped at 1.
     """
-    months = 12
-    if deadline is not None and deadline.year == period.year:
-        months = deadline.month
-    elif deadline is not None and deadline.year < period.year:
-        return Fraction(1)
-    return min(Fraction(1), Fraction(period.month, months))
+    return Fraction(*_due(period, deadline))
+
+
+def _due(period: Period, deadline: dt.date | None) -> tuple[int, int]:
+    if deadline is not None and deadline.year < period.year:
+        return 1, 1
+    months = deadline.month if deadline is not None and deadline.year == period.year else 12
+    return (1, 1) if period.month >= months else (period.month, months)
+
+
+@lru_cache(maxsize=256)
+def _ratio(number: Decimal) -> tuple[int, int]:
+    return number.as_integer_ratio()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds and stages in the form the hot path uses, made once per consolidation."""
+
+    lag: tuple[int, int]
+    severe: tuple[int, int]
+    outlier: tuple[int, int]
+    stages: Mapping[str, Decimal]
+
+    @classmethod
+    def of(cls, thresholds: Thresholds, stages: Stages | Iterable[tuple[str, Decimal]]) -> "Rules":
+        return cls(_ratio(thresholds.lag_points), _ratio(thresholds.severe_lag_points),
+                   _ratio(thresholds.outlier_percent), dict(stages))
 
 
 def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period,
-           thresholds: Thresholds, stages: dict[str, Decimal], deadline: dt.date | None = None,
+           thresholds: Thresholds | Rules, stages: Stages | None = None, deadline: dt.date | None = None,
            previous: Previous | None = None, source: str = "") -> Assessment:
     """Judge one indicator (SPEC §5)."""
-    due = schedule(period, deadline)
-    base = dict(indicator=indicator, schedule=due, previous=previous, reported=reported, source=source)
+    rules = thresholds if isinstance(thresholds, Rules) else Rules.of(thresholds, stages or {})
+    due = _due(period, deadline)
     if not submitted:
-        return Assessment(status=Status.NOT_SUBMITTED, **base)
+        return Assessment(indicator, Status.NOT_SUBMITTED, due=due, previous=previous, reported=reported,
+                          source=source)
     if reported is not None and reported.error:
-        return Assessment(status=Status.DATA_ERROR, **base)
+        return Assessment(indicator, Status.DATA_ERROR, due=due, previous=previous, reported=reported,
+                          source=source)
     kind = indicator.type
     if kind is IndicatorType.MILESTONE:
         stage = reported.stage if reported else ""
-        if not stage or stage not in stages:
-            return Assessment(status=Status.NOT_FILLED, **base)
-        value = stages[stage]
-        rate = Fraction(value) / 100
+        value = rules.stages.get(stage) if stage else None
+        if value is None:
+            return Assessment(indicator, Status.NOT_FILLED, due=due, previous=previous, reported=reported,
+                              source=source)
+        vn, vd = _ratio(value)
+        rate = (vn, vd * 100)
     else:
         value = reported.value if reported else None
         if value is None:
-            return Assessment(status=Status.NOT_FILLED, **base)
-        target = indicator.target
-        rate = Fraction(value) / Fraction(target) if target else None
+            return Assessment(indicator, Status.NOT_FILLED, due=due, previous=previous, reported=reported,
+                              source=source)
+        vn, vd = _ratio(value)
+        tn, td = _ratio(indicator.target)
+        rate = (vn * td, vd * tn) if tn else (0, 0)
 
-    gap = None
+    has_gap = False
     if kind is IndicatorType.RATE:
         status = Status.MET if value >= indicator.target else Status.NOT_MET
     elif kind is IndicatorType.CEILING:
         status = Status.MET if value <= indicator.target else Status.NOT_MET
-        rate = None  # "at most" has no completion share
+        rate = (0, 0)  # "at most" has no completion share
     else:
-        done = value >= (indicator.target if kind is IndicatorType.CUMULATIVE else 100)
-        gap = (due - rate) * 100
-        if done:
+        has_gap = True
+        rn, rd = rate
+        if value >= (indicator.target if kind is IndicatorType.CUMULATIVE else 100):
             status = Status.COMPLETE
         elif value == 0:
             status = Status.NOT_STARTED
-        elif gap <= Fraction(thresholds.lag_points):
-            status = Status.ON_SCHEDULE
-        elif gap <= Fraction(thresholds.severe_lag_points):
-            status = Status.LAGGING
         else:
-            status = Status.SEVERELY_LAGGING
+            # gap = 100 (due − rate), compared with a threshold L = ln/ld by cross-multiplying.
+            dn, dd = due
+            gap_n, gap_d = 100 * (dn * rd - rn * dd), dd * rd
+            if gap_n * rules.lag[1] <= rules.lag[0] * gap_d:
+                status = Status.ON_SCHEDULE
+            elif gap_n * rules.severe[1] <= rules.severe[0] * gap_d:
+                status = Status.LAGGING
+            else:
+                status = Status.SEVERELY_LAGGING
 
     flags = []
-    if rate is not None and rate * 100 > Fraction(thresholds.outlier_percent):
+    rn, rd = rate
+    if rd and 100 * rn * rules.outlier[1] > rules.outlier[0] * rd:
         flags.append(Flag.DOUBTFUL)
-    change = None
+    before = (0, 0)
     if previous is not None:
         if kind in (IndicatorType.CUMULATIVE, IndicatorType.MILESTONE) and value < previous.value:
             flags.append(Flag.DECREASED)
-        if rate is not None:
-            before = (Fraction(previous.value) / 100 if kind is IndicatorType.MILESTONE
-                      else Fraction(previous.value) / Fraction(indicator.target))
-            change = (rate - before) * 100
-    if rate is not None and reported is not None and _text_disagrees(reported.progress, rate):
+        if rd:
+            pn, pd = _ratio(previous.value)
+            if kind is IndicatorType.MILESTONE:
+                before = (pn, pd * 100)
+            else:
+                tn, td = _ratio(indicator.target)
+                before = (pn * td, pd * tn)
+    if rd and reported is not None and reported.progress and _text_disagrees(reported.progress, percent_of(rn, rd)):
         flags.append(Flag.TEXT_MISMATCH)
-    return Assessment(status=status, value=value, rate=rate, gap=gap, flags=tuple(flags), change=change,
-                      **base)
+    return Assessment(indicator, status, value, rate, due, has_gap, tuple(flags), previous, before, reported, source)
 
 
-def _text_disagrees(text: str, rate: Fraction) -> bool:
+def _text_disagrees(text: str, shown: Decimal) -> bool:
     """A 完成…N% in the department's own words that is more than one point off the computed rate."""
     stated = [Decimal(m) for m in _TEXT_PERCENT.findall(text)]
-    return bool(stated) and all(abs(s - percent(rate)) > 1 for s in stated)
+    return bool(stated) and all(abs(s - shown) > 1 for s in stated)
 
 
-def assess_all(register: Register, submissions: dict[str, Submission], period: Period,
-               thresholds: Thresholds, stages: tuple[tuple[str, Decimal], ...],
-               previous: dict[str, Previous] | None = None) -> list[Assessment]:
-    """Every register indicator, in register order, judged from the accepted submission of its unit."""
-    stage_map = dict(stages)
-    previous = previous or {}
-    results = []
-    for task in register.tasks:
-        for ind in task.indicators:
-            sub = submissions.get(ind.lead_unit)
-            reported = sub.values.get(ind.id) if sub else None
-            results.append(assess(ind, reported, sub is not None, period, thresholds, stage_map,
-                                  task.deadline, previous.get(ind.id), sub.name if sub else ""))
-    return results
-
-
-def worst(statuses) -> Status:
+def worst(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=STATUS_ORDER.index)
 
 
-def capped(rate: Fraction | None, status: Status) -> Fraction:
+def capped(a: Assessment) -> Fraction:
     """An indicator's share in a mean: its rate capped at 100%; 上限 达标 counts 100%, nothing 0%."""
-    if rate is None:
-        return Fraction(1) if status is Status.MET else Fraction(0)
-    return min(rate, Fraction(1))
+    n, d = a.rate_ratio
+    if not d:
+        return Fraction(1) if a.status is Status.MET else Fraction(0)
+    return Fraction(1) if n >= d else Fraction(n, d)
 
 
 @dataclass
@@ -176,22 +256,64 @@ class TaskSummary:
         return all(a.status.done for a in self.assessments)
 
 
+def assess_tasks(register, submission_of: Callable[[str], Submission | None], period: Period,
+                 rules: Rules, previous_of: Callable[[str], Mapping[str, Previous]]) -> Iterator[TaskSummary]:
+    """Every task of the register, in order, judged from the accepted submission of each unit.
+
+    ``submission_of(unit)`` and ``previous_of(unit)`` are asked for each indicator's unit; they
+    keep at hand what they like (the collection reads submissions back from its spool).
+    """
+    for task in register.iter_tasks():
+        items = []
+        for ind in task.indicators:
+            sub = submission_of(ind.lead_unit)
+            reported = sub.values.get(ind.id) if sub else None
+            items.append(assess(ind, reported, sub is not None, period, rules, None, task.deadline,
+                                previous_of(ind.lead_unit).get(ind.id), sub.name if sub else ""))
+        paid = None
+        if task.planned_funds is not None:  # reported by the task's first lead unit
+            sub = submission_of(task.lead_units[0])
+            if sub is not None and task.id in sub.funds_paid:
+                paid = sub.funds_paid[task.id][0]
+        yield TaskSummary(task, items, worst(a.status for a in items), paid)
+
+
+def assess_all(register, submissions: Mapping[str, Submission], period: Period, thresholds: Thresholds,
+               stages: Iterable[tuple[str, Decimal]],
+               previous: Mapping[str, Previous] | None = None) -> list[Assessment]:
+    """Every register indicator, in register order (for small registers and tests)."""
+    previous = previous or {}
+    return [a for summary in assess_tasks(register, submissions.get, period, Rules.of(thresholds, stages),
+                                          lambda unit: previous) for a in summary.assessments]
+
+
 @dataclass
 class GroupSummary:
     """A department's (单位) or a category's (类别) roll-up."""
 
     name: str
-    assessments: list[Assessment]
     counts: Counter = field(default_factory=Counter)
-    mean: Fraction = Fraction(0)  # mean completion, each indicator capped at 100%
+    indicators: int = 0
+    tasks: int = 0
+    share: Fraction = Fraction(0)  # sum of the indicators' capped rates
     rank: int = 0
     submitted: bool = True
     funds_planned: Decimal = Decimal(0)
     funds_paid: Decimal = Decimal(0)
 
     @property
+    def mean(self) -> Fraction:
+        """Mean completion, each indicator capped at 100%."""
+        return self.share / self.indicators if self.indicators else Fraction(0)
+
+    @property
     def lagging(self) -> int:
         return self.counts[Status.LAGGING] + self.counts[Status.SEVERELY_LAGGING]
+
+    def add(self, a: Assessment) -> None:
+        self.counts[a.status] += 1
+        self.indicators += 1
+        self.share += capped(a)
 
 
 @dataclass
@@ -228,70 +350,63 @@ class Programme:
         return text + "。"
 
 
-def summarize_tasks(register: Register, assessments: list[Assessment],
-                    submissions: dict[str, Submission]) -> list[TaskSummary]:
-    by_id = {a.indicator.id: a for a in assessments}
-    result = []
-    for task in register.tasks:
-        items = [by_id[ind.id] for ind in task.indicators]
-        paid = None
-        if task.planned_funds is not None:
-            sub = submissions.get(task.lead_units[0])
-            if sub is not None and task.id in sub.funds_paid:
-                paid = sub.funds_paid[task.id][0]
-        result.append(TaskSummary(task, items, worst(a.status for a in items), paid))
-    return result
+_BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.NOT_MET}
 
 
-def _group(name: str, items: list[Assessment]) -> GroupSummary:
-    counts = Counter(a.status for a in items)
-    mean = sum((capped(a.rate, a.status) for a in items), Fraction(0)) / len(items) if items else Fraction(0)
-    return GroupSummary(name, items, counts, mean)
+class RollUp:
+    """Units, categories and the programme, accumulated one ``TaskSummary`` at a time."""
 
+    def __init__(self, units: Iterable[str], period: Period):
+        self.period = period
+        self._units = {unit: GroupSummary(unit) for unit in units}
+        self._categories: dict[str, GroupSummary] = {}
+        self._counts: Counter = Counter()
+        self._tasks = self._complete = self._on_schedule = self._lagging = 0
+        self._planned = self._paid = Decimal(0)
 
-def summarize_units(register: Register, assessments: list[Assessment], tasks: list[TaskSummary],
-                    submissions: dict[str, Submission]) -> list[GroupSummary]:
-    """Departments ranked by mean completion (1, 2, 2, 4 for ties), best first."""
-    by_unit: dict[str, list[Assessment]] = {unit: [] for unit in register.units}
-    for a in assessments:
-        by_unit[a.indicator.lead_unit].append(a)
-    groups = {unit: _group(unit, items) for unit, items in by_unit.items()}
-    for unit, group in groups.items():
-        group.submitted = unit in submissions
-    for summary in tasks:  # funds are reported by a task's first lead unit
-        if summary.task.planned_funds is not None:
-            group = groups[summary.task.lead_units[0]]
-            group.funds_planned += summary.task.planned_funds
+    def add(self, summary: TaskSummary) -> None:
+        task = summary.task
+        category = self._categories.setdefault(task.category, GroupSummary(task.category))
+        category.tasks += 1
+        for a in summary.assessments:
+            self._units[a.indicator.lead_unit].add(a)
+            category.add(a)
+            self._counts[a.status] += 1
+        for unit in dict.fromkeys(a.indicator.lead_unit for a in summary.assessments):
+            self._units[unit].tasks += 1
+        self._tasks += 1
+        if summary.complete:
+            self._complete += 1
+        elif summary.status in (Status.ON_SCHEDULE, Status.MET):
+            self._on_schedule += 1
+        elif summary.status in _BEHIND:
+            self._lagging += 1
+        if task.planned_funds is not None:  # funds are reported by a task's first lead unit
+            group = self._units[task.lead_units[0]]
+            group.funds_planned += task.planned_funds
             group.funds_paid += summary.funds_paid or 0
-    groups = list(groups.values())
-    ordered = sorted(groups, key=lambda g: -g.mean)
-    for i, group in enumerate(ordered):
-        group.rank = ordered[i - 1].rank if i and group.mean == ordered[i - 1].mean else i + 1
-    return ordered
+            self._planned += task.planned_funds
+            self._paid += summary.funds_paid or 0
 
+    def units(self, submitted: Iterable[str]) -> list[GroupSummary]:
+        """Departments ranked by mean completion (1, 2, 2, 4 for ties), best first."""
+        sent = set(submitted)
+        groups = list(self._units.values())
+        for group in groups:
+            group.submitted = group.name in sent
+        ordered = sorted(groups, key=lambda g: -g.mean)
+        for i, group in enumerate(ordered):
+            group.rank = ordered[i - 1].rank if i and group.mean == ordered[i - 1].mean else i + 1
+        return ordered
 
-def summarize_categories(register: Register, assessments: list[Assessment]) -> list[GroupSummary]:
-    category_of = {ind.id: task.category for task in register.tasks for ind in task.indicators}
-    by_category: dict[str, list[Assessment]] = {task.category: [] for task in register.tasks}
-    for a in assessments:
-        by_category[category_of[a.indicator.id]].append(a)
-    return [_group(cat or "（未分类）", items) for cat, items in by_category.items()]
+    def categories(self) -> list[GroupSummary]:
+        """类别 in register order; a register without categories has one, named ""."""
+        return list(self._categories.values())
 
-
-def summarize_programme(period: Period, tasks: list[TaskSummary], assessments: list[Assessment],
-                        units: list[GroupSummary]) -> Programme:
-    lagging = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.NOT_MET}
-    complete = sum(1 for t in tasks if t.complete)
-    lag = sum(1 for t in tasks if not t.complete and t.status in lagging)
-    planned = sum((t.task.planned_funds for t in tasks if t.task.planned_funds is not None), Decimal(0))
-    paid = sum((t.funds_paid for t in tasks if t.funds_paid is not None), Decimal(0))
-    return Programme(
-        period=period, tasks=len(tasks), tasks_complete=complete,
-        tasks_on_schedule=sum(1 for t in tasks if not t.complete and t.status in
-                              (Status.ON_SCHEDULE, Status.MET)),
-        tasks_lagging=lag, indicators=len(assessments),
-        counts=Counter(a.status for a in assessments), funds_planned=planned, funds_paid=paid,
-        units=len(units), units_missing=sum(1 for u in units if not u.submitted))
+    def programme(self, units: list[GroupSummary]) -> Programme:
+        return Programme(self.period, self._tasks, self._complete, self._on_schedule, self._lagging,
+                         sum(self._counts.values()), self._counts, self._planned, self._paid, len(units),
+                         sum(1 for u in units if not u.submitted))
 
 
 def progress_sentence(a: Assessment) -> str:

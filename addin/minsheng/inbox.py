@@ -16,10 +16,13 @@ from pathlib import Path
 
 from .errors import os_error_text
 from .files import TEMP_PREFIX, display_name
+from .model import Severity
 
-# Files no department sends: Windows and macOS folder litter.
+# Files no department sends: Windows and macOS folder litter, and our own temporaries.
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+OWNER_FILE_BYTES = 1024  # Excel's and WPS's ~$ owner files are about 165 bytes
 MAX_DEPTH = 16  # sub-folder levels walked below the inbox
+HIDDEN = "是隐藏{kind}，未读取；如是填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总"
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,15 @@ class Entry:
     path: Path
     name: str  # relative to the inbox, as problems and outputs name it
     refusal: str = ""  # why it is not read; empty for a regular file
+    severity: Severity = Severity.ERROR
 
 
-def _skipped(name: str) -> bool:
-    """Excel's ``~$`` owner files, hidden and system files, our own temporaries: not submissions."""
-    return (name.startswith(("~$", ".", TEMP_PREFIX)) or name.lower() in _SYSTEM_FILES)
+def _litter(name: str, st: os.stat_result) -> bool:
+    """Folder litter that is never a submission and is passed over without a word: system files,
+    macOS resource forks, our own temporaries, and Excel's small ``~$`` owner files (a ``~$`` file
+    the size of a workbook is read like any other)."""
+    return (name.lower() in _SYSTEM_FILES or name.startswith(("._", TEMP_PREFIX))
+            or (name.startswith("~$") and stat.S_ISREG(st.st_mode) and st.st_size < OWNER_FILE_BYTES))
 
 
 def _hidden(st: os.stat_result) -> bool:
@@ -78,17 +85,19 @@ def _scan(folder: Path, inbox: Path, depth: int, found: list[Entry]) -> None:
                            f"无法打开该文件夹（{os_error_text(exc)}），其中的文件未读取；请检查文件夹权限"))
         return
     for entry in entries:
-        if _skipped(entry.name):
-            continue
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             found.append(Entry(Path(entry.path), relative(entry.path), f"无法读取（{os_error_text(exc)}）"))
             continue
-        if _hidden(st):
+        if _litter(entry.name, st):
             continue
         name = relative(entry.path)
-        if _is_link(st):
+        if entry.name.startswith(".") or _hidden(st):
+            kind = "文件夹，其中的文件" if stat.S_ISDIR(st.st_mode) else "文件"
+            found.append(Entry(Path(entry.path), name + (os.sep if stat.S_ISDIR(st.st_mode) else ""),
+                               HIDDEN.format(kind=kind), Severity.NOTICE))
+        elif _is_link(st):
             found.append(Entry(Path(entry.path), name, _link_refusal(entry.path)))
         elif stat.S_ISDIR(st.st_mode):
             if depth >= MAX_DEPTH:

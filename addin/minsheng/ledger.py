@@ -14,15 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+from collections import OrderedDict
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
 from .consolidation import Consolidation
-from .engine import Previous
+from .engine import Previous, TaskSummary
 from .errors import LedgerError, os_error_text
 from .files import FILE_MODE
 from .model import Period
+from .spool import Spool
 
 MIGRATIONS = [
     """
@@ -49,6 +51,9 @@ MIGRATIONS = [
     """,
     """
     ALTER TABLE problems ADD COLUMN indicator_id TEXT;
+    """,
+    """
+    CREATE INDEX accepted_by_unit ON accepted_values (period, unit);
     """,
 ]
 
@@ -118,46 +123,115 @@ def _set_aside_noting(path: Path, notes: list[str]) -> None:
 
 
 def previous_values(path: Path, period: Period, notes: list[str] | None = None) -> dict[str, Previous]:
-    """The latest earlier period's accepted values (上期), by indicator id.
+    """The latest earlier period's accepted values (上期) of every indicator, by indicator id."""
+    lookup = PreviousValues(path, period, notes)
+    try:
+        return lookup.all()
+    finally:
+        lookup.close()
 
-    A ledger that can't be read gives no previous values and a note; it never stops the run.
+
+class PreviousValues:
+    """上期: the latest earlier period's accepted values, read from the ledger one unit at a time.
+
+    A ledger that can't be read gives no previous values and a note; it never stops the run. A
+    damaged one is set aside at once, so that this run's record starts a fresh ledger.
     """
-    notes = [] if notes is None else notes
-    if not path.is_file():
-        return {}
-    try:
-        with closing(connect(path)) as conn:
-            return _previous(conn, period)
-    except sqlite3.DatabaseError as exc:
-        if _damaged(exc):
-            _set_aside_noting(path, notes)
-        else:
-            notes.append(f"历史数据库 {path} 无法读取（{_reason(exc)}），本次不与上期对比")
-    except (LedgerError, OSError) as exc:
-        reason = str(exc) if isinstance(exc, LedgerError) else f"历史数据库 {path} 无法读取（{_reason(exc)}）"
-        notes.append(f"{reason}；本次不与上期对比")
-    return {}
 
-
-def _previous(conn: sqlite3.Connection, period: Period) -> dict[str, Previous]:
-    row = conn.execute("SELECT MAX(period) FROM accepted_values WHERE period < ?", (str(period),)).fetchone()
-    if not row or row[0] is None:
-        return {}
-    try:
-        before = Period.parse(row[0])
-    except ValueError as exc:
-        raise sqlite3.DatabaseError("unexpected period") from exc
-    values = {}
-    for indicator_id, value in conn.execute(
-            "SELECT indicator_id, value FROM accepted_values WHERE period = ? AND value IS NOT NULL", (row[0],)):
+    def __init__(self, path: Path, period: Period, notes: list[str] | None = None):
+        self.path, self.notes = path, ([] if notes is None else notes)
+        self._conn: sqlite3.Connection | None = None
+        self._before: Period | None = None
+        self._cache: OrderedDict[str, dict[str, Previous]] = OrderedDict()
+        if not path.is_file():
+            return
         try:
-            values[indicator_id] = Previous(before, Decimal(value))
-        except (ArithmeticError, TypeError, ValueError):
-            continue  # a value we did not write; the ledger is ours, the edit is not
-    return values
+            self._conn = connect(path)
+            row = self._conn.execute("SELECT MAX(period) FROM accepted_values WHERE period < ?",
+                                     (str(period),)).fetchone()
+            self._before = Period.parse(row[0]) if row and row[0] else None
+        except (sqlite3.Error, LedgerError, OSError, ValueError) as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        self.close()
+        self._before = None
+        if isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
+            _set_aside_noting(self.path, self.notes)
+        elif isinstance(exc, LedgerError):
+            self.notes.append(f"{exc}；本次不与上期对比")
+        else:
+            self.notes.append(f"历史数据库 {self.path} 无法读取（{_reason(exc)}），本次不与上期对比")
+
+    def __call__(self, unit: str) -> dict[str, Previous]:
+        """The unit's previous values by indicator id."""
+        if self._before is None:
+            return {}
+        found = self._cache.get(unit)
+        if found is None:
+            found = self._read("AND unit = ?", (unit,))
+            self._cache[unit] = found
+            if len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return found
+
+    def all(self) -> dict[str, Previous]:
+        return self._read("", ()) if self._before is not None else {}
+
+    def _read(self, where: str, params: tuple) -> dict[str, Previous]:
+        values: dict[str, Previous] = {}
+        try:
+            if self._conn is None:  # closed while the ledger was written; open it again
+                self._conn = connect(self.path)
+            rows = self._conn.execute(f"SELECT indicator_id, value FROM accepted_values WHERE period = ? "
+                                      f"AND value IS NOT NULL {where}", (str(self._before), *params)).fetchall()
+        except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+            return values
+        for indicator_id, value in rows:
+            try:
+                values[indicator_id] = Previous(self._before, Decimal(value))
+            except (ArithmeticError, TypeError, ValueError):
+                continue  # a value we did not write; the ledger is ours, the edit is not
+        return values
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
-def record_run(path: Path, result: Consolidation, notes: list[str] | None = None) -> int:
+def value_rows(summary: TaskSummary, sha: dict[str, str] | None = None) -> list[tuple]:
+    """The ledger's record of one task's accepted values (without period and run)."""
+    sha = sha or {}
+    # For 里程碑 the value is the stage's percent, so the next period can compare with it.
+    return [(a.indicator.id, a.indicator.lead_unit, str(a.value), a.stage, a.status.value, a.source,
+             "填报" if a.reported else "", a.reported.cell if a.reported else "", sha.get(a.source, ""))
+            for a in summary.assessments if a.reported is not None and a.value is not None]
+
+
+class Recorder:
+    """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``."""
+
+    def __init__(self, received) -> None:
+        self._sha = {item.name: item.sha256 for item in received}
+        self._spool = Spool()
+
+    def add(self, summary: TaskSummary) -> None:
+        rows = value_rows(summary, self._sha)
+        if rows:
+            self._spool.add(rows)
+
+    def rows(self):
+        for batch in self._spool:
+            yield from batch
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def record_run(path: Path, result: Consolidation, notes: list[str] | None = None,
+               recorder: Recorder | None = None) -> int:
     """Replace the period's snapshot with this run's, and append to the audit log; returns the run id.
 
     A damaged ledger is set aside and a fresh one written (with a note); a ledger that cannot be
@@ -166,22 +240,24 @@ def record_run(path: Path, result: Consolidation, notes: list[str] | None = None
     notes = [] if notes is None else notes
     try:
         try:
-            return _record(path, result)
+            return _record(path, result, recorder)
         except sqlite3.DatabaseError as exc:
             if not _damaged(exc):
                 raise
             _set_aside_noting(path, notes)
-            return _record(path, result)
+            return _record(path, result, recorder)
     except (sqlite3.Error, OSError) as exc:
         raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
 
 
-def _record(path: Path, result: Consolidation) -> int:
+def _record(path: Path, result: Consolidation, recorder: Recorder | None) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems
-    fingerprint, assessments = result.register.fingerprint, result.assessments
+    fingerprint = result.register.fingerprint
     sha = {item.name: item.sha256 for item in received}
+    values = (recorder.rows() if recorder is not None
+              else (row for summary in result.iter_tasks() for row in value_rows(summary, sha)))
     with closing(connect(path)) as conn, conn:
         before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
@@ -197,10 +273,7 @@ def _record(path: Path, result: Consolidation) -> int:
         conn.executemany(
             "INSERT INTO accepted_values (period, indicator_id, unit, value, stage, status, source_file,"
             " sheet, cell, sha256, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            # For 里程碑 the value is the stage's percent, so the next period can compare with it.
-            [(p, a.indicator.id, a.indicator.lead_unit, str(a.value), a.stage, a.status.value, a.source,
-              "填报" if a.reported else "", a.reported.cell if a.reported else "", sha.get(a.source, ""), run_id)
-             for a in assessments if a.reported is not None and a.value is not None])
+            ((p, *row, run_id) for row in values))
         conn.executemany(
             "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw, indicator_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
 
 
@@ -74,7 +73,7 @@ class Period:
         return Period(self.year, self.month - 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Indicator:
     """指标: one measurable target of a task, reported by exactly one lead unit."""
 
@@ -89,7 +88,7 @@ class Indicator:
     extra: tuple[tuple[str, str], ...] = ()  # unknown register columns, kept in order
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     """任务: one numbered item of the annual plan, with one or more indicators."""
 
@@ -106,72 +105,6 @@ class Task:
     def lead_units(self) -> list[str]:
         """Lead units in order of first appearance among the task's indicators."""
         return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
-
-
-@dataclass
-class Register:
-    """任务台账: the year's tasks and indicators, as loaded and validated."""
-
-    path: str
-    tasks: list[Task]
-    fingerprint: str
-    extra_columns: tuple[str, ...] = ()
-
-    # A register is not changed after it is loaded, so what is derived from it is computed once.
-    @cached_property
-    def indicators(self) -> list[Indicator]:
-        return [ind for task in self.tasks for ind in task.indicators]
-
-    @cached_property
-    def indicator(self) -> dict[str, Indicator]:
-        """Indicators by 指标编号."""
-        return {ind.id: ind for ind in self.indicators}
-
-    @cached_property
-    def units(self) -> list[str]:
-        """Lead units in register order."""
-        return list(dict.fromkeys(ind.lead_unit for ind in self.indicators))
-
-    @cached_property
-    def indicators_of(self) -> dict[str, list[Indicator]]:
-        """Each lead unit's indicators, in register order."""
-        result: dict[str, list[Indicator]] = {}
-        for ind in self.indicators:
-            result.setdefault(ind.lead_unit, []).append(ind)
-        return result
-
-    def tasks_of(self, unit: str) -> list[Task]:
-        """The unit's tasks, each holding only the indicators that unit leads.
-
-        A task led by several units keeps its planned funds only in its first lead unit's view:
-        that unit reports the funds paid, so they are counted once.
-        """
-        return self._views.get(unit, [])
-
-    def by_unit(self) -> dict[str, list[Task]]:
-        """Every lead unit's view of the register (see ``tasks_of``)."""
-        return self._views
-
-    @cached_property
-    def _views(self) -> dict[str, list[Task]]:
-        # Built in one pass over the tasks.
-        views: dict[str, list[Task]] = {}
-        for task in self.tasks:
-            leads = task.lead_units
-            for unit in leads:
-                mine = [ind for ind in task.indicators if ind.lead_unit == unit]
-                funds = task.planned_funds if unit == leads[0] else None
-                views.setdefault(unit, []).append(
-                    Task(task.id, task.category, task.name, task.annual_target,
-                         task.partner_units, funds, task.deadline, mine))
-        return views
-
-    def task(self, task_id: str) -> Task:
-        return self._tasks_by_id[task_id]
-
-    @cached_property
-    def _tasks_by_id(self) -> dict[str, Task]:
-        return {task.id: task for task in self.tasks}
 
 
 @dataclass(frozen=True)

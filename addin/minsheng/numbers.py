@@ -164,16 +164,21 @@ def _apply_suffix(value: Decimal, suffix: str, unit: str, unit_factor: Decimal,
     return value * factor / unit_factor
 
 
+def percent_of(numerator: int, denominator: int) -> Decimal:
+    """numerator/denominator as a percentage rounded half-up (away from zero) to one decimal,
+    in integers only: percent_of(7, 9) → 77.8. ``denominator`` must be positive."""
+    magnitude = (2000 * abs(numerator) + denominator) // (2 * denominator)  # floor(x + 1/2): half-up
+    return Decimal(magnitude if numerator >= 0 else -magnitude).scaleb(-1)
+
+
 def percent(fraction: Decimal | Fraction) -> Decimal:
     """A fraction as a percentage rounded half-up (away from zero) to one decimal: 7/9 → 77.8.
 
     Works on the exact value (a ``Fraction`` or ``Decimal``), so no binary rounding can tip a
     boundary: 0.0005 → 0.1, 0.7775 → 77.8.
     """
-    exact = fraction if isinstance(fraction, Fraction) else Fraction(fraction)
-    n, d = abs(exact.numerator) * 1000, exact.denominator
-    magnitude = (2 * n + d) // (2 * d)  # floor(n/d + 1/2) in integers: half-up
-    return Decimal(magnitude if exact >= 0 else -magnitude).scaleb(-1)
+    n, d = fraction.as_integer_ratio()
+    return percent_of(n, d)
 
 
 def format_percent(fraction: Decimal | Fraction) -> str:

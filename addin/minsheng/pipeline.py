@@ -18,11 +18,12 @@ from .consolidation import Consolidation, consolidate
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .inbox import Entry
-from .model import IndicatorType, Period, Problem, Register, Severity, Submission
+from .model import IndicatorType, Period, Problem, Severity, Submission
+from .registerdb import Register
 from .register import load_register
 from .simulate import Simulated, write_submissions
-from .templates import generate_templates
-from .workbook_out import write_outputs
+from .forms import write_forms
+from .workbook_out import Outputs
 from .workfolder import init_workfolder, sample_register
 
 Progress = Callable[[Iterable], Iterable]
@@ -44,7 +45,7 @@ def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult
     previous = {indicator_id: before.value for indicator_id, before
                 in ledger.previous_values(config.ledger, config.period, notes).items()
                 if indicator_id not in milestones}
-    paths = generate_templates(register, config, previous=previous, progress=progress)
+    paths = write_forms(register, config, previous=previous, progress=progress)
     return TemplatesResult(register, config.period, paths, notes)
 
 
@@ -58,28 +59,45 @@ class ConsolidateResult:
 
 def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     """Read 收集/P/ and apply the engine, writing nothing. Input files are only ever read."""
-    register = load_register(config.register)
-    inbox = config.inbox()
-    if not inbox.is_dir():
-        raise ConsolidationError(f"收件文件夹 {inbox} 不存在；请把各单位报回的填报表放到这里后再汇总")
-    notes: list[str] = []
-    previous = ledger.previous_values(config.ledger, config.period, notes)
-    collection = collect_inbox(inbox, register, config.period, config.stages, progress)
+    register, collection, previous, notes = _collected(config, progress)
     result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
     result.notes += notes
     return result
 
 
+def _collected(config: Config, progress: Progress):
+    register = load_register(config.register)
+    inbox = config.inbox()
+    if not inbox.is_dir():
+        reason = "不是文件夹" if inbox.exists() else "不存在"
+        raise ConsolidationError(f"收件文件夹 {inbox} {reason}；请把各单位报回的填报表放到这里后再汇总")
+    notes: list[str] = []
+    previous = ledger.PreviousValues(config.ledger, config.period, notes)
+    collection = collect_inbox(inbox, register, config.period, config.stages, progress)
+    return register, collection, previous, notes
+
+
 def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
-    """收集/P/ → 汇总/P/ outputs and the ledger. Outputs that could not be written are an error;
-    a ledger that could not be written is reported in ``ledger_error``, the outputs stand."""
-    result = consolidated(config, progress)
-    outputs = write_outputs(result, config.output())
+    """收集/P/ → 汇总/P/ outputs and the ledger, in one pass over the register.
+
+    Outputs that could not be written are an error; a ledger that could not be written is
+    reported in ``ledger_error``, and the outputs stand."""
+    register, collection, previous, notes = _collected(config, progress)
+    recorder = ledger.Recorder(collection.received)
     try:
-        ledger.record_run(config.ledger, result, result.notes)
-    except LedgerError as exc:
-        return ConsolidateResult(result, outputs, config.inbox(), f"汇总表已生成，但{exc}")
-    return ConsolidateResult(result, outputs, config.inbox())
+        with Outputs(config.output(), config.period, register) as out:
+            result = consolidate(register, collection, config.period, config.thresholds, config.stages,
+                                 previous, sinks=(out, recorder))
+            result.notes += notes
+            out.finish(result)
+        previous.close()  # reopened if asked again; the ledger is written next
+        try:
+            ledger.record_run(config.ledger, result, result.notes, recorder)
+        except LedgerError as exc:
+            return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{exc}")
+    finally:
+        recorder.close()
+    return ConsolidateResult(result, out.targets, config.inbox())
 
 
 def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,

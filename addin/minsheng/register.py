@@ -1,25 +1,38 @@
 """Loading and checking the task register (任务台账.xlsx, SPEC §3).
 
 The header row is the first row holding ``指标编号``; columns are found by their header text in any
-order, unknown columns are kept. Every problem found is collected (with file, sheet and cell) and
-raised together in one ``RegisterError`` so the office can fix them all in one pass.
+order, unknown columns are kept. The sheet is checked column by column; every problem found is
+collected (with file, sheet and cell) and raised together in one ``RegisterError`` so the office
+can fix them all in one pass.
+
+A register that passes is stored once per content in the cache (``registerdb``); the next command
+with the same workbook opens the cache instead. Parsing runs in a worker process: a damaged
+workbook can't take the command down, and a province-sized register's parse does not weigh on the
+process that consolidates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import python_calamine
 
 from .cells import as_date, cell_ref, cell_text, header_key
-from .errors import RegisterError
-from .files import atomic_path, new_workbook, save_workbook
-from .model import Indicator, IndicatorType, Problem, Register, Task
+from .errors import RegisterError, os_error_text, write_failure
+from .files import atomic_path, display_name, new_workbook, save_workbook
+from .guard import ENCRYPTED, MAX_FILE_BYTES, inspect
+from .inbox import Unreadable, read_regular
+from .model import Indicator, IndicatorType, Problem, Task
 from .numbers import parse_value
+from .registerdb import Register, find_store, write_store
+from .sandbox import Pool
 
 SHEET = "任务台账"
 # Header text → field name. The order is the order of a new register's columns.
@@ -44,174 +57,266 @@ REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位"
 # common in hand-made registers, so their value is carried down over the merged area.
 _TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
 _UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
+FUNDS, DEADLINE = "年度计划资金(万元)", "完成时限"
 
 
 def load_register(path: Path | str) -> Register:
     """Read and validate the register; raises ``RegisterError`` listing every problem."""
     path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise RegisterError([Problem(name, f"找不到任务台账 {path}，请把任务台账放到工作文件夹，"
-                                           f"或在 config.ini 的 [paths] register 中写明位置")])
+    name = display_name(path.name)
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        data, _ = read_regular(path, MAX_FILE_BYTES)
+    except Unreadable as exc:
+        if not path.exists():
+            raise RegisterError([Problem(name, f"找不到任务台账 {path}，请把任务台账放到工作文件夹，"
+                                               f"或在 config.ini 的 [paths] register 中写明位置")]) from None
+        raise RegisterError([Problem(name, f"任务台账{exc}")]) from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    store = find_store(sha256)
+    if store is None:
+        outcome = next(Pool(_parse_and_store, processes=1).map([(name, data, sha256)]))
+        if outcome.failure:
+            raise RegisterError([Problem(name, "无法读取任务台账（文件结构异常，读取程序异常退出），"
+                                               "请用 Excel 打开后另存为新的 .xlsx 文件再试")])
+        problems, store, error = outcome.result
+        if problems:
+            raise RegisterError(problems)
+        if error:
+            raise write_failure(Path(error[0]), OSError(error[1], error[2]))
+    return Register(str(path), store)
+
+
+def _parse_and_store(job: tuple[str, bytes, str]):
+    """In a worker: parse, validate, write the cache. Returns (problems, store, OS error)."""
+    name, data, sha256 = job
+    try:
+        tasks, fingerprint, extra = parse_register(name, data)
+    except RegisterError as exc:
+        return exc.problems, None, None
+    try:
+        return [], write_store(sha256, tasks, fingerprint, extra), None
+    except OSError as exc:
+        return [], None, (str(exc.filename or "台账缓存"), exc.errno, os_error_text(exc))
+
+
+def parse_register(name: str, data: bytes) -> tuple[list[Task], str, tuple[str, ...]]:
+    """The tasks, fingerprint and extra columns of a register workbook's bytes."""
+    verdict = inspect(data)
+    if verdict.refusal == ENCRYPTED:
+        raise RegisterError([Problem(name, "任务台账设置了打开密码，请取消密码后另存再试")])
+    if verdict.refusal:
+        reason = re.split("[，；]", verdict.refusal)[0]
+        raise RegisterError([Problem(name, f"无法读取任务台账（{reason}），请确认它是 Excel 文件且未损坏")])
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         raise RegisterError([Problem(name, "任务台账设置了打开密码，请取消密码后另存再试")]) from None
-    except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        raise RegisterError([Problem(name, f"无法读取任务台账（{exc}），请确认它是 Excel 文件且未损坏")]) from None
+    except Exception:  # calamine raises several unrelated types for unreadable files
+        raise RegisterError([Problem(name, "无法读取任务台账（文件已损坏或不是 Excel 文件），"
+                                           "请确认它是 Excel 文件且未损坏")]) from None
     if SHEET not in book.sheet_names:
         raise RegisterError([Problem(name, f"任务台账中没有名为“{SHEET}”的工作表（现有："
                                            f"{'、'.join(book.sheet_names)}），请把台账所在工作表改名为“{SHEET}”")])
-    sheet = book.get_sheet_by_name(SHEET)
-    rows = sheet.to_python()
+    try:
+        sheet = book.get_sheet_by_name(SHEET)
+        rows = sheet.to_python()
+    except Exception:
+        raise RegisterError([Problem(name, f"任务台账的“{SHEET}”工作表已损坏，无法读取；"
+                                           f"请用 Excel 打开后另存为新的 .xlsx 文件再试", SHEET)]) from None
     top, left = sheet.start if rows else (0, 0)
-    merged = sheet.merged_cell_ranges or []
-    return _build(name, str(path), rows, top, left, merged)
+    return _Sheet(name, rows, top, left, sheet.merged_cell_ranges or []).build()
 
 
-def _build(name: str, path: str, rows: list[list], top: int, left: int, merged: list) -> Register:
-    problems: list[Problem] = []
+@dataclass
+class _Sheet:
+    """The register sheet, checked column by column, then turned into tasks row by row."""
 
-    def problem(row: int, col: int, message: str, raw: str = "") -> None:
-        problems.append(Problem(name, message, SHEET, cell_ref(top + row, left + col), raw=raw))
+    name: str
+    rows: list[list]
+    top: int
+    left: int
+    merged: list
+    problems: list[tuple[int, int, Problem]] = field(default_factory=list)  # (row, order, problem)
 
-    header_row = next((i for i, row in enumerate(rows)
-                       if any(header_key(v) == "指标编号" for v in row)), None)
-    if header_row is None:
-        raise RegisterError([Problem(name, "没有找到表头：表头行须包含“指标编号”单元格，"
-                                           "请用 minsheng init 生成的空台账作为格式参考", SHEET)])
-    columns: dict[str, int] = {}
-    extra: dict[str, int] = {}
-    for col, value in enumerate(rows[header_row]):
-        key = header_key(value)
-        if not key:
-            continue
-        if key in columns or key in extra:
-            problem(header_row, col, f"表头“{key}”重复出现，请删除或改名其中一列")
-        elif key in COLUMNS:
-            columns[key] = col
-        else:
-            extra[cell_text(value)] = col
-    missing = [h for h in REQUIRED if h not in columns]
-    if missing:
-        problems.append(Problem(name, f"表头缺少必填列：{'、'.join(missing)}，请在第 {top + header_row + 1} "
-                                      f"行补上这些列名", SHEET, f"第{top + header_row + 1}行"))
-        raise RegisterError(problems)
+    def problem(self, r: int, col: int, message: str, raw: str = "") -> None:
+        cell = cell_ref(self.top + r, self.left + col)
+        self.problems.append((r, len(self.problems), Problem(self.name, message, SHEET, cell, raw=raw)))
 
-    _fill_merged(rows, merged, top, left, [columns[h] for h in _TASK_COLUMNS if h in columns])
+    def fail(self) -> RegisterError:
+        return RegisterError([p for _, _, p in sorted(self.problems, key=lambda x: x[:2])])
 
-    tasks: dict[str, Task] = {}
-    task_rows: dict[str, int] = {}
-    seen_ids: dict[str, int] = {}
-    canonical: list[list[str]] = []
-    for r in range(header_row + 1, len(rows)):
-        row = rows[r]
+    def build(self) -> tuple[list[Task], str, tuple[str, ...]]:
+        header, columns, extra = self._header()
+        _fill_merged(self.rows, self.merged, self.top, self.left,
+                     [columns[h] for h in _TASK_COLUMNS if h in columns])
+        body = [r for r in range(header + 1, len(self.rows)) if _filled(self.rows[r])]
 
-        def raw(header: str) -> object:
-            col = columns.get(header)
-            return row[col] if col is not None and col < len(row) else ""
+        def raw(h: str) -> list:
+            c = columns.get(h)
+            return [self.rows[r][c] if c is not None and c < len(self.rows[r]) else "" for r in body]
 
-        def text(header: str) -> str:
-            return cell_text(raw(header))
+        cells = {h: raw(h) for h in COLUMNS}
+        texts = {h: [cell_text(v) for v in values] for h, values in cells.items()}
+        self._check(body, columns, cells, texts)
+        kinds = [IndicatorType.from_text(t) if t else None for t in texts["指标类型"]]
+        targets = [self._target(r, columns, kind, value, measure) for r, kind, value, measure
+                   in zip(body, kinds, cells["年度目标值"], texts["计量单位"])]
+        funds = self._funds(body, columns, cells[FUNDS], texts[FUNDS])
+        deadlines = self._deadlines(body, columns, cells[DEADLINE], texts[DEADLINE])
+        tasks = self._tasks(body, columns, extra, texts, kinds, targets, funds, deadlines)
+        if not self.problems and not any(t.indicators for t in tasks):
+            raise RegisterError([Problem(self.name, "任务台账中没有任何指标行，请在表头下方逐行填写指标", SHEET)])
+        if self.problems:
+            raise self.fail()
+        fingerprint = _fingerprint([h for h in COLUMNS if h in columns] + list(extra),
+                                   ([texts[h][i] for h in COLUMNS if h in columns]
+                                    + [cell_text(self.rows[r][c]) if c < len(self.rows[r]) else "" for c in extra.values()]
+                                    for i, r in enumerate(body)))
+        return [t for t in tasks if t.indicators], fingerprint, tuple(extra)
 
-        def at(header: str) -> int:
-            return columns[header]
+    def _header(self) -> tuple[int, dict[str, int], dict[str, int]]:
+        header = next((i for i, row in enumerate(self.rows) if any(header_key(v) == "指标编号" for v in row)), None)
+        if header is None:
+            raise RegisterError([Problem(self.name, "没有找到表头：表头行须包含“指标编号”单元格，"
+                                                    "请用 minsheng init 生成的空台账作为格式参考", SHEET)])
+        columns: dict[str, int] = {}
+        extra: dict[str, int] = {}
+        for col, value in enumerate(self.rows[header]):
+            key = header_key(value)
+            if not key:
+                continue
+            if key in columns or key in extra:
+                self.problem(header, col, f"表头“{key}”重复出现，请删除或改名其中一列")
+            elif key in COLUMNS:
+                columns[key] = col
+            else:
+                extra[cell_text(value)] = col
+        missing = [h for h in REQUIRED if h not in columns]
+        if missing:
+            line = self.top + header + 1
+            problems = [p for _, _, p in self.problems]
+            problems.append(Problem(self.name, f"表头缺少必填列：{'、'.join(missing)}，请在第 {line} "
+                                               f"行补上这些列名", SHEET, f"第{line}行"))
+            raise RegisterError(problems)
+        return header, columns, extra
 
-        if all(cell_text(v) == "" for v in row):
-            continue
-        canonical.append([text(h) for h in COLUMNS if h in columns]
-                         + [cell_text(row[c]) if c < len(row) else "" for c in extra.values()])
-        before = len(problems)
-        for header in REQUIRED:
-            if header != "年度目标值" and not text(header):
-                problem(r, at(header), f"“{header}”为必填项，此处是空的，请补上")
+    def _check(self, body: list[int], columns: dict[str, int], cells: dict[str, list],
+               texts: dict[str, list[str]]) -> None:
+        """Checks of one column at a time: required cells, ids, types, lead units."""
+        for h in REQUIRED:
+            if h != "年度目标值":
+                for r, text in zip(body, texts[h]):
+                    if not text:
+                        self.problem(r, columns[h], f"“{h}”为必填项，此处是空的，请补上")
+        seen: dict[str, int] = {}
+        for r, value, text in zip(body, cells["指标编号"], texts["指标编号"]):
+            if isinstance(value, (dt.date, dt.datetime)):
+                self.problem(r, columns["指标编号"], f"指标编号被 Excel 识别成了日期（{text}），请把该列设为"
+                                                     f"“文本”格式后重新输入（如 7-1）", text)
+            elif text in seen:
+                self.problem(r, columns["指标编号"], f"指标编号“{text}”重复（第 {seen[text]} 行已有），"
+                                                     f"每个指标编号只能出现一次", text)
+            elif text:
+                seen[text] = self.top + r + 1
+        allowed = "、".join(t.value for t in IndicatorType)
+        for r, text in zip(body, texts["指标类型"]):
+            if text and IndicatorType.from_text(text) is None:
+                self.problem(r, columns["指标类型"], f"指标类型“{text}”无法识别，只能填 {allowed} 之一", text)
+        for r, text in zip(body, texts["牵头单位"]):
+            if any(sep in text for sep in _UNIT_SEPARATORS):
+                self.problem(r, columns["牵头单位"], f"牵头单位“{text}”含多个单位；每个指标只能有一个牵头单位，"
+                                                     f"多个单位分别负责时请拆成多个指标", text)
 
-        indicator_id = text("指标编号")
-        if isinstance(raw("指标编号"), (dt.date, dt.datetime)):
-            problem(r, at("指标编号"), f"指标编号被 Excel 识别成了日期（{indicator_id}），请把该列设为"
-                                       f"“文本”格式后重新输入（如 7-1）", indicator_id)
-        elif indicator_id in seen_ids:
-            problem(r, at("指标编号"), f"指标编号“{indicator_id}”重复（第 {seen_ids[indicator_id]} 行已有），"
-                                       f"每个指标编号只能出现一次", indicator_id)
-        elif indicator_id:
-            seen_ids[indicator_id] = top + r + 1
+    def _target(self, r: int, columns: dict[str, int], kind: IndicatorType | None, raw: object,
+                unit: str) -> Decimal | None:
+        shown = cell_text(raw)
+        col = columns["年度目标值"]
+        if kind is IndicatorType.MILESTONE:
+            return None
+        if shown == "":
+            if kind is not None:
+                self.problem(r, col, f"{kind.value}类指标必须填写年度目标值（数字）")
+            return None
+        parsed = parse_value(raw, unit)
+        if parsed.value is None or parsed.notice:
+            self.problem(r, col, f"年度目标值“{shown}”不是数字，请只填写数字（百分比类指标填 95 表示 95%）", shown)
+            return None
+        if kind in (IndicatorType.CUMULATIVE, IndicatorType.RATE) and parsed.value <= 0:
+            self.problem(r, col, f"{kind.value}类指标的年度目标值须大于 0，现为 {shown}", shown)
+        return parsed.value
 
-        type_text = text("指标类型")
-        kind = IndicatorType.from_text(type_text) if type_text else None
-        if type_text and kind is None:
-            allowed = "、".join(t.value for t in IndicatorType)
-            problem(r, at("指标类型"), f"指标类型“{type_text}”无法识别，只能填 {allowed} 之一", type_text)
+    def _funds(self, body: list[int], columns: dict[str, int], cells: list, texts: list[str]) -> list:
+        result = []
+        for r, raw, text in zip(body, cells, texts):
+            value = None
+            if FUNDS in columns and text:
+                parsed = parse_value(raw, "万元")
+                if parsed.value is None or parsed.notice:
+                    self.problem(r, columns[FUNDS], f"年度计划资金“{text}”不是数字，请只填写以万元为单位的数字", text)
+                value = parsed.value
+            result.append(value)
+        return result
 
-        unit_text = text("牵头单位")
-        if any(sep in unit_text for sep in _UNIT_SEPARATORS):
-            problem(r, at("牵头单位"), f"牵头单位“{unit_text}”含多个单位；每个指标只能有一个牵头单位，"
-                                       f"多个单位分别负责时请拆成多个指标", unit_text)
+    def _deadlines(self, body: list[int], columns: dict[str, int], cells: list, texts: list[str]) -> list:
+        result = []
+        for r, raw, text in zip(body, cells, texts):
+            value = None
+            if DEADLINE in columns and text:
+                value = as_date(raw)
+                if value is None:
+                    self.problem(r, columns[DEADLINE], f"完成时限“{text}”不是日期，请填写如 2020-12-31 的日期", text)
+            result.append(value)
+        return result
 
-        target = _target(kind, raw("年度目标值"), text("计量单位"),
-                         lambda msg, rawtext: problem(r, at("年度目标值"), msg, rawtext))
-        funds = None
-        if "年度计划资金(万元)" in columns and text("年度计划资金(万元)"):
-            parsed = parse_value(raw("年度计划资金(万元)"), "万元")
-            if parsed.value is None or parsed.notice:
-                problem(r, at("年度计划资金(万元)"), f"年度计划资金“{text('年度计划资金(万元)')}”不是数字，"
-                                                   f"请只填写以万元为单位的数字", text("年度计划资金(万元)"))
-            funds = parsed.value
-        deadline = None
-        if "完成时限" in columns and text("完成时限"):
-            deadline = as_date(raw("完成时限"))
-            if deadline is None:
-                problem(r, at("完成时限"), f"完成时限“{text('完成时限')}”不是日期，请填写如 2020-12-31 的日期",
-                        text("完成时限"))
-
-        task_id = text("任务编号")
-        if task_id in tasks:
-            task = tasks[task_id]
-            if text("项目名称") and text("项目名称") != task.name:
-                problem(r, at("项目名称"), f"任务编号 {task_id} 的项目名称“{text('项目名称')}”与第 "
-                                          f"{task_rows[task_id]} 行的“{task.name}”不同；同一任务的项目名称须一致，"
-                                          f"或改用不同的任务编号", text("项目名称"))
-            if funds is not None and task.planned_funds is not None and funds != task.planned_funds:
-                problem(r, at("年度计划资金(万元)"), f"任务编号 {task_id} 的年度计划资金与第 {task_rows[task_id]}"
-                                                   f" 行不同（{funds} 与 {task.planned_funds}），请统一为一个数")
-            if funds is not None and task.planned_funds is None:
-                task.planned_funds = funds
-        elif task_id:
-            partners = tuple(p for p in _split_units(text("协同单位")) if p)
-            tasks[task_id] = Task(task_id, text("类别"), text("项目名称"), text("年度目标任务"),
-                                  partners, funds, deadline)
-            task_rows[task_id] = top + r + 1
-
-        if len(problems) == before and task_id:
+    def _tasks(self, body, columns, extra, texts, kinds, targets, funds, deadlines) -> list[Task]:
+        """Rows → tasks, in order of first appearance. (With any problem the register is refused
+        as a whole, so what a bad row becomes does not matter.)"""
+        tasks: dict[str, Task] = {}
+        first_line: dict[str, int] = {}
+        interned: dict[str, str] = {}  # one string object per unit name, type and unit of measure
+        for i, r in enumerate(body):
+            task_id = texts["任务编号"][i]
+            if not task_id:
+                continue
+            name, money = texts["项目名称"][i], funds[i]
+            task = tasks.get(task_id)
+            if task is None:
+                task = tasks[task_id] = Task(task_id, texts["类别"][i], name, texts["年度目标任务"][i],
+                                             tuple(p for p in _split_units(texts["协同单位"][i]) if p), money,
+                                             deadlines[i])
+                first_line[task_id] = self.top + r + 1
+            else:
+                if name and name != task.name:
+                    self.problem(r, columns["项目名称"], f"任务编号 {task_id} 的项目名称“{name}”与第 "
+                                                         f"{first_line[task_id]} 行的“{task.name}”不同；同一任务的项目名称须一致，"
+                                                         f"或改用不同的任务编号", name)
+                if money is not None and task.planned_funds is not None and money != task.planned_funds:
+                    self.problem(r, columns[FUNDS], f"任务编号 {task_id} 的年度计划资金与第 {first_line[task_id]}"
+                                                    f" 行不同（{money} 与 {task.planned_funds}），请统一为一个数")
+                if money is not None and task.planned_funds is None:
+                    task.planned_funds = money
+            row = self.rows[r]
             extras = tuple((h, cell_text(row[c]) if c < len(row) else "") for h, c in extra.items())
-            tasks[task_id].indicators.append(Indicator(
-                indicator_id, task_id, text("指标名称"), text("计量单位"), kind, target,
-                unit_text, top + r + 1, extras))
-
-    if not problems and not seen_ids:
-        problems.append(Problem(name, "任务台账中没有任何指标行，请在表头下方逐行填写指标", SHEET))
-    if problems:
-        raise RegisterError(problems)
-    digest = hashlib.sha256(json.dumps(
-        {"columns": [h for h in COLUMNS if h in columns] + list(extra), "rows": canonical},
-        ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
-    return Register(path, list(tasks.values()), digest[:16], tuple(extra))
+            unit = interned.setdefault(texts["牵头单位"][i], texts["牵头单位"][i])
+            measure = interned.setdefault(texts["计量单位"][i], texts["计量单位"][i])
+            task.indicators.append(Indicator(texts["指标编号"][i], task_id, texts["指标名称"][i], measure,
+                                             kinds[i], targets[i], unit, self.top + r + 1, extras))
+        return list(tasks.values())
 
 
-def _target(kind: IndicatorType | None, raw: object, unit: str, report) -> Decimal | None:
-    shown = cell_text(raw)
-    if kind is IndicatorType.MILESTONE:
-        return None
-    if shown == "":
-        if kind is not None:
-            report(f"{kind.value}类指标必须填写年度目标值（数字）", "")
-        return None
-    parsed = parse_value(raw, unit)
-    if parsed.value is None or parsed.notice:
-        report(f"年度目标值“{shown}”不是数字，请只填写数字（百分比类指标填 95 表示 95%）", shown)
-        return None
-    if kind in (IndicatorType.CUMULATIVE, IndicatorType.RATE) and parsed.value <= 0:
-        report(f"{kind.value}类指标的年度目标值须大于 0，现为 {shown}", shown)
-    return parsed.value
+def _fingerprint(headers: list[str], rows) -> str:
+    """16 hex of the SHA-256 of the register's text, as ``{"columns": […], "rows": [[…], …]}``."""
+    digest = hashlib.sha256()
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    digest.update(f'{{"columns":{dump(headers)},"rows":['.encode("utf-8"))
+    for n, row in enumerate(rows):
+        digest.update(((b"," if n else b"") + dump(row).encode("utf-8")))
+    digest.update(b"]}")
+    return digest.hexdigest()[:16]
+
+
+def _filled(row: list) -> bool:
+    return any((v.strip() if type(v) is str else cell_text(v)) for v in row)
 
 
 def _split_units(text: str) -> list[str]:

@@ -33,7 +33,7 @@ def _unescape(text: bytes) -> str:
             .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
-def _sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
     """The zip member holding the sheet called ``sheet``."""
     workbook = package.read("xl/workbook.xml")
     rel_id = None
@@ -63,7 +63,7 @@ def hidden_contents(data: bytes, sheet: str, refs: set[str]) -> dict[str, tuple[
         return {}
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-        part = _sheet_part(package, sheet)
+        part = sheet_part(package, sheet)
         if part is None:
             return {}
         with package.open(part) as stream:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .files import unique_names
-from .model import Indicator, IndicatorType, Period, Register, Task
+from .model import Indicator, IndicatorType, Period, Task
+from .registerdb import Register
 from .register import load_register, write_register
-from .templates import Filling, template_name, write_template
+from .forms import Filling, write_form
+from .layout import template_name
 from .workfolder import init_workfolder, sample_register
 
 _NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊")
@@ -121,7 +123,7 @@ def write_submissions(register: Register, config: Config, inbox: Path, period: P
         if unit == missing:
             continue
         target = inbox / template_name(period, names[unit])
-        write_template(target, register, unit, views[unit], config, period, {}, generated, fills[unit])
+        write_form(target, register, unit, views[unit], config, period, {}, generated, fills[unit])
         paths.append(target)
         if unit == twice:
             paths.append(_earlier_version(target, register, unit, views[unit], config, period, generated,
@@ -135,7 +137,7 @@ def _earlier_version(target: Path, register: Register, unit: str, tasks: list[Ta
                      for k, v in fill.values.items()}, fill.texts, fill.funds,
                     {**fill.sign_off, "填报日期": fill.sign_off["填报日期"] - dt.timedelta(days=2)})
     path = target.with_name(target.stem + "（初稿）.xlsx")
-    write_template(path, register, unit, tasks, config, period, {}, generated, early)
+    write_form(path, register, unit, tasks, config, period, {}, generated, early)
     return path
 
 

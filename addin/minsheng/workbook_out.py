@@ -1,13 +1,15 @@
 """The consolidated outputs (SPEC §6): ``汇总_P.xlsx`` and ``指标明细_P.csv``.
 
-Both are written to temporary files first and put in place together, so a failure (or a target
-open in Excel) leaves the previous outputs as they were.
+``Outputs`` is a consolidation sink: each judged task becomes its 指标明细 rows once, as final values,
+and those feed both the CSV (written as they come) and the workbook's table (laid out at the end,
+see ``tables``). Both files are written to temporary files first and put in place together, so a
+failure (or a target open in Excel) leaves the previous outputs as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import math
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,13 +19,14 @@ from typing import Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .cells import row_height
 from .consolidation import Consolidation
-from .engine import Assessment
+from .engine import Assessment, TaskSummary
 from .errors import OutputLockedError
-from .files import atomic_path, new_workbook, save_workbook
-from .model import IndicatorType, Period, Status
+from .files import atomic_path
+from .model import IndicatorType, Period, Status, Task
 from .numbers import format_percent, percent
+from .registerdb import Register
+from .tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Styles, Table
 
 LIGHTS = {"red": "#F8CBAD", "yellow": "#FFE699", "green": "#C6E0B4"}
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
@@ -39,43 +42,15 @@ def output_names(period: Period) -> tuple[str, str]:
     return f"汇总_{period}.xlsx", f"指标明细_{period}.csv"
 
 
-def write_outputs(result: Consolidation, folder: Path) -> list[Path]:
-    """Write the workbook and the CSV into ``folder``; both or neither are replaced."""
-    names = output_names(result.period)
-    targets = [folder / name for name in names]
-    for target in targets:
-        _refuse_if_open(target)
-    with atomic_path(targets[0]) as xlsx_tmp, atomic_path(targets[1]) as csv_tmp:
-        write_workbook(result, xlsx_tmp)
-        write_csv(result, csv_tmp)
-    return targets
-
-
-def _refuse_if_open(target: Path) -> None:
-    """Excel keeps ``~$name`` beside a workbook it has open; on Windows the file is also locked."""
-    if (target.parent / f"~${target.name}").exists():
-        raise OutputLockedError(f"{target} 正在 Excel 中打开，无法更新；请关闭该文件后重试")
-    if target.exists():
-        try:
-            fd = os.open(target, os.O_RDWR)
-        except PermissionError as exc:
-            raise OutputLockedError(f"{target} 正被其他程序打开，无法更新；请关闭该文件后重试") from exc
-        os.close(fd)
-
-
 # ---------------------------------------------------------------------------------------------
-# 指标明细: one row per indicator, shared by the workbook sheet and the CSV.
+# 指标明细: one row per indicator, built once, for the workbook and the CSV.
 
 @dataclass(frozen=True)
 class DetailColumn:
     header: str
     width: float
-    get: Callable[[Consolidation, Assessment], object]
-    kind: str = "text"  # text, number, percent, points
-
-
-def _task_of(result: Consolidation, a: Assessment):
-    return result.register.task(a.indicator.task_id)
+    get: Callable[[Task, Assessment], object]
+    kind: str = TEXT
 
 
 def _value(a: Assessment) -> object:
@@ -90,52 +65,50 @@ def _previous(a: Assessment) -> object:
     return f"{a.previous.value}%" if a.indicator.type is IndicatorType.MILESTONE else a.previous.value
 
 
+def _text(a: Assessment, field: str) -> str:
+    return getattr(a.reported, field) if a.reported else ""
+
+
 DETAIL = (
-    DetailColumn("任务编号", 7, lambda r, a: a.indicator.task_id),
-    DetailColumn("类别", 14, lambda r, a: _task_of(r, a).category),
-    DetailColumn("项目名称", 22, lambda r, a: _task_of(r, a).name),
-    DetailColumn("年度目标任务", 24, lambda r, a: _task_of(r, a).annual_target),
-    DetailColumn("牵头单位", 14, lambda r, a: a.indicator.lead_unit),
-    DetailColumn("协同单位", 14, lambda r, a: "、".join(_task_of(r, a).partner_units)),
-    DetailColumn("指标编号", 8, lambda r, a: a.indicator.id),
-    DetailColumn("指标名称", 24, lambda r, a: a.indicator.name),
-    DetailColumn("计量单位", 7, lambda r, a: a.indicator.unit_of_measure),
-    DetailColumn("指标类型", 7, lambda r, a: a.indicator.type.value),
-    DetailColumn("年度目标值", 10, lambda r, a: a.indicator.target, "number"),
-    DetailColumn("年度计划资金(万元)", 10, lambda r, a: _task_of(r, a).planned_funds, "number"),
-    DetailColumn("完成时限", 11, lambda r, a: str(_task_of(r, a).deadline or "")),
-    DetailColumn("上期累计", 10, lambda r, a: _previous(a), "number"),
-    DetailColumn("本期累计完成", 11, lambda r, a: _value(a), "number"),
-    DetailColumn("完成率", 9, lambda r, a: a.rate, "percent"),
-    DetailColumn("时序进度", 9, lambda r, a: a.schedule if a.gap is not None else None, "percent"),
-    DetailColumn("差距（个百分点）", 10, lambda r, a: a.gap, "points"),
-    DetailColumn("状态", 9, lambda r, a: a.status.value),
-    DetailColumn("标记", 14, lambda r, a: "、".join(f.value for f in a.flags)),
-    DetailColumn("环比（个百分点）", 10, lambda r, a: a.change, "points"),
-    DetailColumn("进展情况", 36, lambda r, a: a.reported.progress if a.reported else ""),
-    DetailColumn("存在问题", 24, lambda r, a: a.reported.issues if a.reported else ""),
-    DetailColumn("下步措施", 24, lambda r, a: a.reported.next_steps if a.reported else ""),
-    DetailColumn("来源文件", 30, lambda r, a: a.source),
-    DetailColumn("来源单元格", 9, lambda r, a: f"填报!{a.reported.cell}" if a.reported and a.reported.cell else ""),
+    DetailColumn("任务编号", 7, lambda t, a: a.indicator.task_id),
+    DetailColumn("类别", 14, lambda t, a: t.category),
+    DetailColumn("项目名称", 22, lambda t, a: t.name),
+    DetailColumn("年度目标任务", 24, lambda t, a: t.annual_target),
+    DetailColumn("牵头单位", 14, lambda t, a: a.indicator.lead_unit),
+    DetailColumn("协同单位", 14, lambda t, a: "、".join(t.partner_units)),
+    DetailColumn("指标编号", 8, lambda t, a: a.indicator.id),
+    DetailColumn("指标名称", 24, lambda t, a: a.indicator.name),
+    DetailColumn("计量单位", 7, lambda t, a: a.indicator.unit_of_measure),
+    DetailColumn("指标类型", 7, lambda t, a: a.indicator.type.value),
+    DetailColumn("年度目标值", 10, lambda t, a: a.indicator.target, NUMBER),
+    DetailColumn("年度计划资金(万元)", 10, lambda t, a: t.planned_funds, NUMBER),
+    DetailColumn("完成时限", 11, lambda t, a: str(t.deadline or "")),
+    DetailColumn("上期累计", 10, lambda t, a: _previous(a), NUMBER),
+    DetailColumn("本期累计完成", 11, lambda t, a: _value(a), NUMBER),
+    DetailColumn("完成率", 9, lambda t, a: a.rate_percent, PERCENT),
+    DetailColumn("时序进度", 9, lambda t, a: percent(a.schedule) if a.has_gap else None, PERCENT),
+    DetailColumn("差距（个百分点）", 10, lambda t, a: a.gap_points, POINTS),
+    DetailColumn("状态", 9, lambda t, a: a.status.value),
+    DetailColumn("标记", 14, lambda t, a: "、".join(f.value for f in a.flags)),
+    DetailColumn("环比（个百分点）", 10, lambda t, a: a.change_points, POINTS),
+    DetailColumn("进展情况", 36, lambda t, a: _text(a, "progress")),
+    DetailColumn("存在问题", 24, lambda t, a: _text(a, "issues")),
+    DetailColumn("下步措施", 24, lambda t, a: _text(a, "next_steps")),
+    DetailColumn("来源文件", 30, lambda t, a: a.source),
+    DetailColumn("来源单元格", 9, lambda t, a: f"填报!{a.reported.cell}" if a.reported and a.reported.cell else ""),
 )
 
 
-def _detail_header(result: Consolidation) -> list[str]:
-    return ["序号", *(c.header for c in DETAIL), *result.register.extra_columns]
-
-
-def _extras(a: Assessment) -> list[str]:
-    return [value for _, value in a.indicator.extra]
+def detail_header(register: Register) -> list[str]:
+    return ["序号", *(c.header for c in DETAIL), *register.extra_columns]
 
 
 def _shown(value: object, kind: str) -> str:
-    """The text a person reads for a value: percentages and points rounded half-up."""
+    """The text a person reads for a value in the CSV."""
     if value is None:
         return ""
-    if kind == "percent":
-        return format_percent(value)
-    if kind == "points":
-        return str(percent(Fraction(value) / 100))
+    if kind == PERCENT:
+        return f"{value}%"
     return str(value)
 
 
@@ -153,110 +126,99 @@ def _csv_safe(text: str) -> str:
     return text
 
 
-def write_csv(result: Consolidation, path: Path) -> None:
-    """指标明细 in UTF-8 with BOM, so Excel on Chinese Windows opens it without mojibake."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(_detail_header(result))
-        for i, a in enumerate(result.assessments, start=1):
-            row = [_csv_safe(_shown(c.get(result, a), c.kind)) for c in DETAIL]
-            writer.writerow([i, *row, *(_csv_safe(v) for v in _extras(a))])
+# ---------------------------------------------------------------------------------------------
+# The outputs of one run, written as the tasks are judged.
+
+class Outputs:
+    """A consolidation sink writing ``汇总_P.xlsx`` and ``指标明细_P.csv`` into ``folder``.
+
+    Use as a context manager: both files are put in place when the block ends without an error
+    (after ``finish``), and neither when it ends with one.
+    """
+
+    def __init__(self, folder: Path, period: Period, register: Register, fast: bool = True):
+        self.targets = [folder / name for name in output_names(period)]
+        self.register = register
+        self.fast = fast
+        self._stack = contextlib.ExitStack()
+        self._serial = 0
+        self._kinds = [NUMBER, *(c.kind for c in DETAIL), *[TEXT] * len(register.extra_columns)]
+        self.detail = Table("指标明细", detail_header(register),
+                            [5, *(c.width for c in DETAIL), *[12] * len(register.extra_columns)], self._kinds,
+                            decorate=_detail_lights)
+
+    def __enter__(self) -> "Outputs":
+        for target in self.targets:
+            _refuse_if_open(target)
+        try:
+            self._xlsx = self._stack.enter_context(atomic_path(self.targets[0]))
+            csv_path = self._stack.enter_context(atomic_path(self.targets[1]))
+            self._csv_file = self._stack.enter_context(open(csv_path, "w", encoding="utf-8-sig", newline=""))
+            self._csv = csv.writer(self._csv_file)
+            self._csv.writerow(detail_header(self.register))
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._stack.__exit__(*exc)
+        finally:
+            self.detail.close()
+
+    def add(self, summary: TaskSummary) -> None:
+        task = summary.task
+        for a in summary.assessments:
+            self._serial += 1
+            values = [self._serial, *(c.get(task, a) for c in DETAIL), *(v for _, v in a.indicator.extra)]
+            self.detail.add(values)
+            self._csv.writerow([_csv_safe(_shown(v, kind)) for v, kind in zip(values, self._kinds)])
+
+    def finish(self, result: Consolidation) -> None:
+        """Write the workbook; the CSV is complete. Files are put in place when the block ends."""
+        self._csv_file.close()
+        book = Book({"title": f"{result.period.label}民生工程进展情况汇总", "author": "minsheng",
+                     "created": result.generated_at}, LIGHTS, fast=self.fast)
+        overview = book.sheet("总览")
+        book.table(self.detail)
+        tables = [_ranking(result), _attention(result), _missing(result), _problems(result)]
+        for table in tables:
+            book.table(table)
+        _overview_sheet(book.book, overview, book.styles, result)
+        overview.activate()
+        try:
+            book.save(self._xlsx)
+        finally:
+            for table in tables:
+                table.close()
+
+
+def write_outputs(result: Consolidation, folder: Path, fast: bool = True) -> list[Path]:
+    """Write the workbook and the CSV of a consolidation already made; both or neither are replaced."""
+    with Outputs(folder, result.period, result.register, fast) as out:
+        for summary in result.iter_tasks():
+            out.add(summary)
+        out.finish(result)
+    return out.targets
+
+
+def _refuse_if_open(target: Path) -> None:
+    """Excel keeps ``~$name`` beside a workbook it has open; on Windows the file is also locked."""
+    if (target.parent / f"~${target.name}").exists():
+        raise OutputLockedError(f"{target} 正在 Excel 中打开，无法更新；请关闭该文件后重试")
+    if target.exists():
+        try:
+            fd = os.open(target, os.O_RDWR)
+        except PermissionError as exc:
+            raise OutputLockedError(f"{target} 正被其他程序打开，无法更新；请关闭该文件后重试") from exc
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
-# The workbook.
+# The other sheets.
 
-class _Styles:
-    def __init__(self, book):
-        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
-        self.title = book.add_format({"font_name": "宋体", "font_size": 16, "bold": True})
-        self.subtitle = book.add_format({"font_name": "宋体", "font_size": 10, "font_color": "#595959"})
-        self.section = book.add_format({"font_name": "宋体", "font_size": 12, "bold": True})
-        self.head = book.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "align": "center",
-                                     "text_wrap": True})
-        self.text = book.add_format(base)
-        self.wrap = book.add_format({**base, "text_wrap": True})
-        self.center = book.add_format({**base, "align": "center"})
-        self.number = book.add_format({**base, "num_format": "General"})
-        self.count = book.add_format({**base, "num_format": "0;-0;;@", "align": "center"})  # 0 shows empty
-        self.percent = book.add_format({**base, "num_format": "0.0%"})
-        self.points = book.add_format({**base, "num_format": "+0.0;-0.0;0.0"})
-        self.money = book.add_format({**base, "num_format": "#,##0.00"})
-        self.lights = {name: book.add_format({"bg_color": colour}) for name, colour in LIGHTS.items()}
-
-
-def write_workbook(result: Consolidation, path: Path) -> None:
-    book = new_workbook()
-    book.set_properties({"title": f"{result.period.label}民生工程进展情况汇总", "author": "minsheng",
-                         "created": result.generated_at})
-    st = _Styles(book)
-    overview = book.add_worksheet("总览")
-    _detail_sheet(book.add_worksheet("指标明细"), st, result)
-    _ranking_sheet(book.add_worksheet("单位排名"), st, result)
-    _attention_sheet(book.add_worksheet("滞后任务"), st, result)
-    _missing_sheet(book.add_worksheet("未报送单位"), st, result)
-    _problems_sheet(book.add_worksheet("问题清单"), st, result)
-    _overview_sheet(book, overview, st, result)
-    overview.activate()
-    save_workbook(book, path)
-
-
-def _print_setup(ws, columns: int, rows: int, header_row: int = 0) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.repeat_rows(header_row)
-    ws.set_footer("&C第 &P 页，共 &N 页")
-    ws.freeze_panes(header_row + 1, 0)
-    if rows:
-        ws.autofilter(header_row, 0, header_row + rows, columns - 1)
-
-
-def _write(ws, row: int, col: int, value: object, kind: str, st: _Styles, text_format=None) -> None:
-    """One cell: numbers as numbers (rounded as shown), text always as text, never as a formula."""
-    if value is None or value == "":
-        ws.write_blank(row, col, None, text_format or st.text)
-    elif kind == "percent":
-        # The rounded value, so Excel's 0.0% shows exactly the half-up figure the office reads.
-        _number(ws, row, col, percent(value) / 100, st.percent, format_percent(value))
-    elif kind == "points":
-        _number(ws, row, col, percent(Fraction(value) / 100), st.points)
-    elif kind == "count":
-        ws.write_number(row, col, value, st.count)
-    elif kind == "number" and isinstance(value, (int, Decimal, Fraction)):
-        _number(ws, row, col, value, st.number)
-    elif kind == "wrap":
-        ws.write_string(row, col, str(value), st.wrap)
-    else:
-        ws.write_string(row, col, str(value), text_format or st.text)
-
-
-def _number(ws, row: int, col: int, value, cell_format, shown: str = "") -> None:
-    """A number Excel can hold; one beyond a float's range is written as its text instead of failing."""
-    number = float(value)
-    if math.isfinite(number):
-        ws.write_number(row, col, number, cell_format)
-    else:
-        ws.write_string(row, col, shown or str(value), cell_format)
-
-
-def _table(ws, st: _Styles, header: list[str], widths: list[float], rows: list[list[tuple[object, str]]],
-           top: int = 0) -> None:
-    for c, (title, width) in enumerate(zip(header, widths)):
-        ws.set_column(c, c, width)
-        ws.write_string(top, c, title, st.head)
-    ws.set_row(top, 30)
-    for r, row in enumerate(rows, start=top + 1):
-        for c, (value, kind) in enumerate(row):
-            _write(ws, r, c, value, kind, st)
-        wrapped = [(str(value), widths[c]) for c, (value, kind) in enumerate(row) if kind == "wrap" and value]
-        if wrapped:  # LibreOffice and WPS do not grow rows by themselves
-            ws.set_row(r, row_height(wrapped, line=13.5, least=15))
-    _print_setup(ws, len(header), len(rows), top)
-
-
-def _status_lights(ws, st: _Styles, col: int, first: int, last: int) -> None:
+def _status_lights(ws, st: Styles, col: int, first: int, last: int) -> None:
     """红黄绿灯 on a status column, as conditional formats the office can see and change."""
     if last < first:
         return
@@ -266,68 +228,69 @@ def _status_lights(ws, st: _Styles, col: int, first: int, last: int) -> None:
             "format": st.lights[status.light]})
 
 
-def _detail_sheet(ws, st: _Styles, result: Consolidation) -> None:
-    header = _detail_header(result)
-    widths = [5, *(c.width for c in DETAIL), *[12] * len(result.register.extra_columns)]
-    rows = [[(i, "number"), *((c.get(result, a), c.kind) for c in DETAIL), *((v, "text") for v in _extras(a))]
-            for i, a in enumerate(result.assessments, start=1)]
-    _table(ws, st, header, widths, rows)
+def _detail_lights(ws, st: Styles, first: int, last: int) -> None:
     ws.set_paper(8)  # A3: the full table is wide; it stays one page wide
-    status_col = header.index("状态")
-    _status_lights(ws, st, status_col, 1, len(rows))
+    _status_lights(ws, st, 1 + [c.header for c in DETAIL].index("状态"), first, last)
 
 
-def _ranking_sheet(ws, st: _Styles, result: Consolidation) -> None:
+def _ranking(result: Consolidation) -> Table:
     header = ["排名", "牵头单位", "指标数", *(s.value for s in COUNT_ORDER), "平均完成率",
               "年度计划资金(万元)", "累计拨付资金(万元)", "拨付率", "是否报送"]
-    rows = []
+    kinds = [NUMBER, TEXT, NUMBER, *[COUNT] * len(COUNT_ORDER), PERCENT, NUMBER, NUMBER, PERCENT, TEXT]
+    table = Table("单位排名", header, [6, 18, 7] + [7] * len(COUNT_ORDER) + [10, 12, 12, 9, 9], kinds)
     for u in result.units:
-        funds = Fraction(u.funds_paid) / Fraction(u.funds_planned) if u.funds_planned else None
-        rows.append([(u.rank, "number"), (u.name, "text"), (len(u.assessments), "number"),
-                     *((u.counts[s], "count") for s in COUNT_ORDER), (u.mean, "percent"),
-                     (u.funds_planned or None, "number"), (u.funds_paid if u.funds_planned else None, "number"),
-                     (funds, "percent"), ("是" if u.submitted else "未报送", "text")])
-    _table(ws, st, header, [6, 18, 7] + [7] * len(COUNT_ORDER) + [10, 12, 12, 9, 9], rows)
+        funds = percent(Fraction(u.funds_paid) / Fraction(u.funds_planned)) if u.funds_planned else None
+        table.add([u.rank, u.name, u.indicators, *(u.counts[s] for s in COUNT_ORDER), percent(u.mean),
+                   u.funds_planned or None, u.funds_paid if u.funds_planned else None, funds,
+                   "是" if u.submitted else "未报送"])
+    return table
 
 
-def _attention_sheet(ws, st: _Styles, result: Consolidation) -> None:
+def _attention(result: Consolidation) -> Table:
     header = ["牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成", "完成率",
               "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施"]
-    rows = []
-    for a in result.attention:
-        task = result.register.task(a.indicator.task_id)
-        rows.append([(a.indicator.lead_unit, "text"), (task.id, "text"), (task.name, "text"),
-                     (a.indicator.id, "text"), (a.indicator.name, "text"), (a.indicator.target, "number"),
-                     (_value(a), "number"), (a.rate, "percent"),
-                     (a.schedule if a.gap is not None else None, "percent"), (a.gap, "points"),
-                     (a.status.value, "text"), (a.reported.progress if a.reported else "", "wrap"),
-                     (a.reported.issues if a.reported else "", "wrap"),
-                     (a.reported.next_steps if a.reported else "", "wrap")])
-    _table(ws, st, header, [14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24], rows)
-    _status_lights(ws, st, header.index("状态"), 1, len(rows))
+    kinds = [TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP]
+    table = Table("滞后任务", header, [14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24], kinds,
+                  decorate=lambda ws, st, first, last: _status_lights(ws, st, header.index("状态"), first, last))
+    for lagging in result.iter_attention():
+        a = lagging.assessment
+        table.add([a.indicator.lead_unit, a.indicator.task_id, lagging.task_name, a.indicator.id,
+                   a.indicator.name, a.indicator.target, _value(a), a.rate_percent,
+                   percent(a.schedule) if a.has_gap else None, a.gap_points, a.status.value,
+                   _text(a, "progress"), _text(a, "issues"), _text(a, "next_steps")])
+    return table
 
 
-def _missing_sheet(ws, st: _Styles, result: Consolidation) -> None:
-    header = ["牵头单位", "应报指标数", "涉及任务"]
-    rows = []
+def _missing(result: Consolidation) -> Table:
+    table = Table("未报送单位", ["牵头单位", "应报指标数", "涉及任务"], [18, 10, 90], [TEXT, NUMBER, WRAP])
     for u in result.missing_units:
-        tasks = list(dict.fromkeys(f"{a.indicator.task_id}.{result.register.task(a.indicator.task_id).name}"
-                                   for a in u.assessments))
-        rows.append([(u.name, "text"), (len(u.assessments), "number"), ("；".join(tasks), "wrap")])
-    _table(ws, st, header, [18, 10, 90], rows)
+        tasks = "；".join(f"{task.id}.{task.name}" for task in result.register.tasks_of(u.name))
+        table.add([u.name, u.indicators, tasks])
+    return table
 
 
-def _problems_sheet(ws, st: _Styles, result: Consolidation) -> None:
+def _problems(result: Consolidation) -> Table:
     header = ["序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"]
-    rows = [[(i, "number"), (p.file, "text"), (p.sheet, "text"), (p.cell, "text"), (p.indicator, "text"),
-             (p.severity.value, "text"), (p.message, "wrap"), (p.raw, "text")]
-            for i, p in enumerate(result.problems, start=1)]
-    _table(ws, st, header, [5, 30, 7, 7, 8, 6, 72, 16], rows)
-    ws.conditional_format(1, 5, max(len(rows), 1), 5, {
-        "type": "cell", "criteria": "==", "value": '"错误"', "format": st.lights["red"]})
+    table = Table("问题清单", header, [5, 30, 7, 7, 8, 6, 72, 16],
+                  [NUMBER, TEXT, TEXT, TEXT, TEXT, TEXT, WRAP, TEXT], decorate=_error_lights)
+    for i, p in enumerate(result.problems, start=1):
+        table.add([i, p.file, p.sheet, p.cell, p.indicator, p.severity.value, p.message, p.raw])
+    return table
 
 
-def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
+def _error_lights(ws, st: Styles, first: int, last: int) -> None:
+    ws.conditional_format(first, 5, last, 5, {"type": "cell", "criteria": "==", "value": '"错误"',
+                                               "format": st.lights["red"]})
+
+
+def _percent_cell(ws, row: int, col: int, value, st: Styles) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, st.text)
+    else:
+        ws.write_number(row, col, float(percent(value).scaleb(-2)), st.percent)
+
+
+def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
     prog, counts = result.programme, result.counts
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 12)
@@ -349,7 +312,10 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
     for label, value, kind in facts:
         row += 1
         ws.write_string(row, 0, label, st.text)
-        _write(ws, row, 1, value, kind, st)
+        if kind == "percent":
+            _percent_cell(ws, row, 1, value, st)
+        else:
+            ws.write_number(row, 1, float(value), st.number)
 
     row += 2
     ws.write_string(row, 0, "指标状态分布", st.section)
@@ -361,7 +327,7 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
         n = prog.counts[status]
         ws.write_string(row, 0, status.value, st.text)
         ws.write_number(row, 1, n, st.number)
-        _write(ws, row, 2, Fraction(n, prog.indicators) if prog.indicators else None, "percent", st)
+        _percent_cell(ws, row, 2, Fraction(n, prog.indicators) if prog.indicators else None, st)
     _status_lights(ws, st, 0, row - len(COUNT_ORDER) + 1, row)
 
     row += 2
@@ -384,9 +350,10 @@ def _overview_sheet(book, ws, st: _Styles, result: Consolidation) -> None:
     ws.fit_to_pages(1, 1)
 
 
-def _unit_chart(book, ws, st: _Styles, result: Consolidation, first_col: int) -> None:
+def _unit_chart(book, ws, st: Styles, result: Consolidation, first_col: int) -> None:
     """各单位指标状态分布: a table and a native stacked bar chart over it."""
-    units = sorted(result.units, key=lambda u: result.register.units.index(u.name))
+    order = {unit: i for i, unit in enumerate(result.register.units)}
+    units = sorted(result.units, key=lambda u: order[u.name])
     statuses = [s for s in COUNT_ORDER if any(u.counts[s] for u in units)]
     top = 3
     ws.write_string(top, first_col, "各单位指标状态分布", st.section)

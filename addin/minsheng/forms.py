@@ -1,14 +1,14 @@
-"""Department templates (填报表, SPEC §4): one locked, validated workbook per lead unit.
+"""Department forms (填报表, SPEC §4): one locked, validated workbook per lead unit.
 
 Written with xlsxwriter: it is the faster writer and gives full control over protection, data
 validation and very-hidden sheets. Formula results are stored explicitly (``value=``) because
-xlsxwriter would otherwise store 0, which a reader that does not recalculate would show.
+xlsxwriter would otherwise store 0, which a reader that does not recalculate would show. Where
+things go is ``layout``'s business; the reader uses the same module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,49 +24,15 @@ from . import __version__
 from .config import Config
 from .cells import row_height
 from .files import atomic_path, new_workbook, save_workbook, unique_names
-from .model import Indicator, IndicatorType, Period, Register, Task
+from .layout import (FIRST_DATA_ROW, FORM_SHEET, FUNDS_PAID, FUNDS_PLANNED, GUIDE_SHEET, HEADER_ROW,
+                     INFO_ROW, META_SHEET, SIGN_OFF, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_VALUE_COLUMN,
+                     TEXT_LIMITS, TITLE_ROW, columns_for, meta_rows, template_name)
+from .model import Indicator, IndicatorType, Period, Task
+from .registerdb import Register
 from .numbers import chinese_number, format_percent
 
-FORM_SHEET = "填报"
-GUIDE_SHEET = "填报说明"
-META_SHEET = "_meta"
-META_VERSION = "1"
-FUNDS_PLANNED = "年度计划资金(万元)"
-FUNDS_PAID = "累计拨付资金(万元)"
 
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float
-    wrap: bool = False
-
-
-COLUMNS = (
-    Column("序号", 5), Column("指标编号", 8), Column("项目名称", 16, True),
-    Column("年度目标任务", 30, True), Column("指标名称", 18, True), Column("计量单位", 7, True),
-    Column("指标类型", 7), Column("年度目标值", 10), Column("上期累计", 10),
-    Column("本期累计完成", 12), Column("完成率", 8), Column("进展情况", 28, True),
-    Column("存在问题", 18, True), Column("下步措施", 18, True),
-)
-FUNDS_COLUMNS = (Column(FUNDS_PLANNED, 11), Column(FUNDS_PAID, 11))
-# The sign-off block under the table: label → (max length, is a date).
-SIGN_OFF = (("填报人", 20), ("联系电话", 40), ("审核人", 20), ("填报日期", 0))
-TEXT_LIMITS = {"进展情况": 500, "存在问题": 300, "下步措施": 300}
-TITLE_ROW, INFO_ROW, HEADER_ROW = 0, 1, 2  # 0-based rows of the 填报 sheet
-FIRST_DATA_ROW = HEADER_ROW + 1
-
-
-def template_name(period: Period, safe_unit: str) -> str:
-    """``2020-06_市教育局_填报表.xlsx``."""
-    return f"{period}_{safe_unit}_填报表.xlsx"
-
-
-def template_id(fingerprint: str, unit: str, period: Period) -> str:
-    return hashlib.sha256(f"{fingerprint}|{unit}|{period}".encode("utf-8")).hexdigest()[:16]
-
-
-def generate_templates(register: Register, config: Config, period: Period | None = None,
+def write_forms(register: Register, config: Config, period: Period | None = None,
                        previous: dict[str, Decimal] | None = None,
                        progress: Callable[[Iterable], Iterable] = iter) -> list[Path]:
     """Write one template per lead unit into 下发/P/; returns the paths in register order."""
@@ -80,7 +46,7 @@ def generate_templates(register: Register, config: Config, period: Period | None
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_FROM or workers < 2:
         for target, unit, tasks in progress(jobs):
-            write_template(target, register, unit, tasks, config, period, previous or {}, generated_at)
+            write_form(target, register, unit, tasks, config, period, previous or {}, generated_at)
         return [target for target, _, _ in jobs]
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=shared) as pool:
         done = pool.map(_work, jobs, chunksize=16)
@@ -103,7 +69,7 @@ def _start_worker(*shared) -> None:
 def _work(job) -> None:
     target, unit, tasks = job
     register, config, period, previous, generated_at = _shared
-    write_template(target, register, unit, tasks, config, period, previous, generated_at)
+    write_form(target, register, unit, tasks, config, period, previous, generated_at)
 
 
 @dataclass
@@ -116,7 +82,7 @@ class Filling:
     sign_off: dict[str, object] = field(default_factory=dict)  # 填报人 … 填报日期
 
 
-def write_template(target: Path, register: Register, unit: str, tasks: list[Task], config: Config,
+def write_form(target: Path, register: Register, unit: str, tasks: list[Task], config: Config,
                    period: Period, previous: dict[str, Decimal], generated_at: dt.datetime,
                    filled: Filling | None = None) -> None:
     """One unit's workbook; ``tasks`` is the unit's view of the register (``Register.tasks_of``)."""
@@ -129,9 +95,10 @@ def write_template(target: Path, register: Register, unit: str, tasks: list[Task
         guide = book.add_worksheet(GUIDE_SHEET)
         form = book.add_worksheet(FORM_SHEET, worksheet_class=_FormSheet)
         meta = book.add_worksheet(META_SHEET)
-        rows = _write_form(form, styles, tasks, unit, config, period, previous, filled or Filling())
+        rows, sign_off = _write_form(form, styles, tasks, unit, config, period, previous, filled or Filling())
         _write_guide(guide, styles, unit, config, period, has_funds=_has_funds(tasks))
-        _write_meta(meta, register, unit, period, generated_at, rows)
+        _write_meta(meta, meta_rows(register.fingerprint, unit, period, generated_at.isoformat(),
+                                    f"minsheng {__version__}", columns_for(_has_funds(tasks)), rows, sign_off))
         form.activate()
         meta.very_hidden()
         save_workbook(book, tmp)
@@ -170,13 +137,10 @@ class _Styles:
         self.guide_head = book.add_format({"font_name": "宋体", "font_size": 12, "bold": True})
 
 
-def _columns_for(tasks: list[Task]) -> tuple[Column, ...]:
-    return COLUMNS + (FUNDS_COLUMNS if _has_funds(tasks) else ())
-
-
 def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, period: Period,
-                previous: dict[str, Decimal], filled: Filling) -> list[tuple[str, int]]:
-    columns = _columns_for(tasks)
+                previous: dict[str, Decimal], filled: Filling) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Write the 填报 sheet; returns the row of each indicator and of each sign-off field (0-based)."""
+    columns = columns_for(_has_funds(tasks))
     col = {c.header: i for i, c in enumerate(columns)}
     last_col = len(columns) - 1
     for i, column in enumerate(columns):
@@ -203,7 +167,7 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
     for task in tasks:
         for position, ind in enumerate(task.indicators):
             serial += 1
-            placed.append((ind.id, row + 1))
+            placed.append((ind.id, row))
             ws.write_number(row, col["序号"], serial, st.center)
             ws.write_string(row, col["指标编号"], ind.id, st.center)
             if position == 0:
@@ -242,21 +206,25 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
         pending += [xl_rowcol_to_cell(r, col[FUNDS_PAID]) for r in _funds_rows(tasks)]
 
     row += 1
+    signed: list[tuple[str, int]] = []
+    label_col, value_col = SIGN_OFF_LABEL_COLUMN, SIGN_OFF_VALUE_COLUMN
     for label, limit in SIGN_OFF:
+        signed.append((label, row))
         ws.set_row(row, 24)
-        ws.write_string(row, 1, label, st.label)
-        ws.merge_range(row, 2, row, 3, None, st.input_date if not limit else st.input_text)
-        _input(ws, row, 2, filled.sign_off.get(label), st.input_date if not limit else st.input_text)
+        ws.write_string(row, label_col, label, st.label)
+        ws.merge_range(row, value_col, row, value_col + 1, None, st.input_date if not limit else st.input_text)
+        _input(ws, row, value_col, filled.sign_off.get(label), st.input_date if not limit else st.input_text)
         if limit:
-            ws.data_validation(row, 2, row, 3, {"validate": "length", "criteria": "<=", "value": limit,
-                                                "error_message": f"{label}请控制在 {limit} 字以内。"})
+            ws.data_validation(row, value_col, row, value_col + 1, {
+                "validate": "length", "criteria": "<=", "value": limit,
+                "error_message": f"{label}请控制在 {limit} 字以内。"})
         else:
-            ws.data_validation(row, 2, row, 3, {
+            ws.data_validation(row, value_col, row, value_col + 1, {
                 "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
                 "maximum": dt.date(2100, 12, 31), "input_title": label,
                 "input_message": "填写日期，如 2020-07-05。",
                 "error_title": "日期有误", "error_message": "请填写日期，格式如 2020-07-05。"})
-        pending.append(xl_range(row, 2, row, 3))
+        pending.append(xl_range(row, value_col, row, value_col + 1))
         row += 1
     # One rule over every input area: a cell is tinted while it is empty.
     ws.conditional_format(FIRST_DATA_ROW, col["本期累计完成"], FIRST_DATA_ROW, col["本期累计完成"], {
@@ -273,7 +241,7 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
     ws.repeat_rows(HEADER_ROW)
     ws.print_area(0, 0, row - 1, last_col)
     ws.set_footer("&C第 &P 页，共 &N 页")
-    return placed
+    return placed, signed
 
 
 def _write_task_cells(ws, st: _Styles, row: int, col: dict[str, int], task: Task) -> None:
@@ -413,27 +381,12 @@ def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has
     ws.fit_to_pages(1, 0)
 
 
-def _write_meta(ws, register: Register, unit: str, period: Period, generated_at: dt.datetime,
-                rows: list[tuple[str, int]]) -> None:
-    """Very-hidden identity of the file, so consolidation knows whose and which period it is."""
-    pairs = [
-        ("格式版本", META_VERSION),
-        ("模板编号", template_id(register.fingerprint, unit, period)),
-        ("台账指纹", register.fingerprint),
-        ("填报单位", unit),
-        ("统计期", str(period)),
-        ("生成时间", generated_at.isoformat()),
-        ("生成软件", f"minsheng {__version__}"),
-        ("表头行", str(HEADER_ROW + 1)),
-    ]
-    for r, (key, value) in enumerate(pairs):
+def _write_meta(ws, rows: list[tuple[str, str | int]]) -> None:
+    """Very-hidden identity and layout of the file (``layout.meta_rows``), read back by ``collect``."""
+    for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
-        ws.write_string(r, 1, value)
-    r = len(pairs) + 1
-    ws.write_string(r, 0, "指标编号")
-    ws.write_string(r, 1, "行号")
-    for indicator_id, sheet_row in rows:
-        r += 1
-        ws.write_string(r, 0, indicator_id)
-        ws.write_number(r, 1, sheet_row)
+        if isinstance(value, int):
+            ws.write_number(r, 1, value)
+        else:
+            ws.write_string(r, 1, value)
     ws.protect("")

@@ -11,7 +11,8 @@ import python_calamine
 
 from minsheng.model import Period
 from minsheng.register import load_register, write_register
-from minsheng.templates import SIGN_OFF, generate_templates, template_id
+from minsheng.forms import write_forms
+from minsheng.layout import SIGN_OFF, template_id
 
 from conftest import HEADERS, ROWS, write_register_xlsx
 
@@ -22,7 +23,7 @@ SECTION4 = ["序号", "指标编号", "项目名称", "年度目标任务", "指
 @pytest.fixture
 def made(config):
     register = load_register(config.register)
-    paths = generate_templates(register, config)
+    paths = write_forms(register, config)
     return register, {p.name: p for p in paths}
 
 
@@ -150,13 +151,20 @@ def test_meta_identifies_register_unit_period_and_rows(made, config):
     assert pairs["填报单位"] == "市医保局"
     assert pairs["统计期"] == "2020-06"
     assert pairs["模板编号"] == template_id(register.fingerprint, "市医保局", Period(2020, 6))
-    listed = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(11, meta.max_row + 1)}
+    start = next(r for r in range(1, meta.max_row + 1) if meta.cell(r, 1).value == "指标编号")
+    listed = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(start + 1, meta.max_row + 1)}
     assert listed == {"17-1": rows["17-1"], "22-2": rows["22-2"]}
+    # The layout the reader trusts when the fingerprint matches: header row, columns, sign-off rows.
+    layout = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, start)}
+    assert layout["表头行"] == "3"
+    assert layout["列位置"].startswith("序号=A|指标编号=B|") and "本期累计完成=J" in layout["列位置"]
+    assert layout["签字行"] == "|".join(f"{label}={rows['17-1'] + 2 + 1 + i}"
+                                       for i, (label, _) in enumerate(SIGN_OFF))
 
 
 def test_previous_cumulative_is_filled_when_given(config):
     register = load_register(config.register)
-    paths = generate_templates(register, config, previous={"7-1": Decimal(5)})
+    paths = write_forms(register, config, previous={"7-1": Decimal(5)})
     _, ws, cols, rows = form(next(p for p in paths if "市教育局" in p.name))
     assert ws.cell(rows["7-1"], cols["上期累计"]).value == 5
     assert ws.cell(rows["7-2"], cols["上期累计"]).value is None
@@ -168,7 +176,7 @@ def test_register_text_never_becomes_a_formula(workfolder, config):
     rows[1][HEADERS.index("项目名称")] = '=HYPERLINK("http://x","点我")'
     # Written as text cells, as a register typed in Excel with a leading apostrophe would hold it.
     write_register(workfolder / "任务台账.xlsx", [dict(zip(HEADERS, r)) for r in rows])
-    paths = generate_templates(load_register(config.register), config)
+    paths = write_forms(load_register(config.register), config)
     path = next(p for p in paths if "市教育局" in p.name)
     with zipfile.ZipFile(path) as zf:
         sheet_xml = zf.read("xl/worksheets/sheet2.xml").decode("utf-8")
@@ -183,7 +191,7 @@ def test_unit_names_that_are_not_file_names_are_made_safe(workfolder, config):
         row[HEADERS.index("牵头单位")] = {"市教育局": "市教育局/体育局", "市医保局": "CON",
                                          "市民政局": "市民政局?"}[row[HEADERS.index("牵头单位")]]
     write_register_xlsx(workfolder / "任务台账.xlsx", rows)
-    paths = generate_templates(load_register(config.register), config)
+    paths = write_forms(load_register(config.register), config)
     assert sorted(p.name for p in paths) == sorted([
         "2020-06_市教育局_体育局_填报表.xlsx", "2020-06__CON_填报表.xlsx", "2020-06_市民政局__填报表.xlsx"])
 
@@ -202,12 +210,12 @@ def test_templates_open_in_libreoffice(made, tmp_path):
 
 
 def test_large_registers_are_written_by_a_process_pool_with_the_same_result(config, monkeypatch):
-    import minsheng.templates as templates
+    import minsheng.forms as templates
 
     register = load_register(config.register)
-    serial = {p.name: form(p)[1] for p in generate_templates(register, config)}
+    serial = {p.name: form(p)[1] for p in write_forms(register, config)}
     monkeypatch.setattr(templates, "PARALLEL_FROM", 2)
-    pooled = {p.name: form(p)[1] for p in generate_templates(register, config, period=Period(2020, 7))}
+    pooled = {p.name: form(p)[1] for p in write_forms(register, config, period=Period(2020, 7))}
     assert sorted(n.replace("2020-07", "2020-06") for n in pooled) == sorted(serial)
     for name, ws in pooled.items():
         other = serial[name.replace("2020-07", "2020-06")]

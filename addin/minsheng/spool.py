@@ -1,0 +1,52 @@
+"""A spool (暂存): objects written one after another to an anonymous temporary file.
+
+Consolidation at province scale must not hold every department's rows in memory at once. What
+is read early and used later (a unit's submission, a row for a sheet written at the end) goes to a
+spool; only the small handle stays in memory. The file has no name and disappears when the spool
+is closed or the process ends. Only objects this process or its own workers made are spooled.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from typing import Any, Iterator
+
+Slot = tuple[int, int]  # offset and length of one object
+
+
+class Spool:
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._end = 0
+        self.count = 0
+
+    def add(self, obj: Any) -> Slot:
+        data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+        self._file.seek(self._end)
+        self._file.write(data)
+        slot = (self._end, len(data))
+        self._end += len(data)
+        self.count += 1
+        return slot
+
+    def get(self, slot: Slot) -> Any:
+        self._file.seek(slot[0])
+        return pickle.loads(self._file.read(slot[1]))
+
+    def __iter__(self) -> Iterator[Any]:
+        """Every object, in the order added."""
+        self._file.flush()
+        self._file.seek(0)
+        unpickler = pickle.Unpickler(self._file)
+        for _ in range(self.count):
+            yield unpickler.load()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
