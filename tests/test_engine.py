@@ -142,7 +142,7 @@ def judged(register, subs):
     summaries = list(assess_tasks(register, subs.get, JUNE, Rules.of(RULES, STAGES), lambda unit: {}))
     roll = RollUp(register.units, JUNE)
     for summary in summaries:
-        roll.add(summary)
+        roll.add_summary(summary)
     return summaries, roll
 
 

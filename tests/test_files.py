@@ -57,3 +57,14 @@ def test_locked_target_is_reported_in_chinese(tmp_path, monkeypatch):
             tmp.write_text("新", encoding="utf-8")
     assert target.read_text(encoding="utf-8") == "旧"
     assert sorted(os.listdir(tmp_path)) == ["汇总.xlsx"]
+
+
+def test_a_spool_gives_back_every_object_in_order_and_by_slot():
+    from minsheng.spool import Spool
+
+    with Spool() as spool:
+        shared = ("同一个对象", 1)
+        slots = [spool.add([i, shared, {"k": shared}]) for i in range(3000)]  # memoised parts
+        assert [item[0] for item in spool] == list(range(3000))
+        assert all(item[1] == shared and item[2]["k"] == shared for item in spool)
+        assert spool.get(slots[1234]) == [1234, shared, {"k": shared}]

@@ -58,8 +58,9 @@ def as_date(value: object) -> dt.date | None:
 
 
 def display_width(text: str) -> int:
-    """Width in Excel's units of a character '0': Chinese characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Width in Excel's units of a character '0': Chinese characters (and the full-width quotes
+    a Chinese font draws) count two. Their GBK encoding has exactly that many bytes."""
+    return len(text.encode("gbk", "replace"))
 
 
 def row_height(texts: list[tuple[str, float]], line: float = 16, least: float = 30) -> float:

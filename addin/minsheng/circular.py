@@ -22,7 +22,7 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
 from .config import Config
-from .consolidation import Consolidation
+from .consolidation import Consolidation, Lagging
 from .engine import Assessment, progress_sentence
 from .files import atomic_path
 from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
@@ -73,17 +73,17 @@ def _unit_progress(items: list[Assessment], sentences: bool) -> str:
     return text
 
 
-def _lagging_text(a: Assessment) -> str:
-    ind = a.indicator
-    if a.status is Status.NOT_MET:
-        return (f"{ind.name}为{format_amount(a.value, ind.unit_of_measure)}，"
-                f"未达到年度目标{format_amount(ind.target, ind.unit_of_measure)}。")
-    if ind.type is IndicatorType.MILESTONE:
-        done = f"处于“{a.stage}”阶段（折合{format_percent(a.rate)}）"
+def _lagging_text(item: Lagging) -> str:
+    unit = item.unit_of_measure
+    if item.status is Status.NOT_MET:
+        return (f"{item.indicator_name}为{format_amount(item.value, unit)}，"
+                f"未达到年度目标{format_amount(item.target, unit)}。")
+    if item.type is IndicatorType.MILESTONE:
+        done = f"处于“{item.stage}”阶段（折合{item.rate_percent}%）"
     else:
-        done = f"完成{format_amount(a.value, ind.unit_of_measure)}，完成率{format_percent(a.rate)}"
-    return (f"{ind.name}{done}，低于时序进度（{format_percent(a.schedule)}）"
-            f"{percent(a.gap / 100)}个百分点，{a.status.value}。")
+        done = f"完成{format_amount(item.value, unit)}，完成率{item.rate_percent}%"
+    return (f"{item.indicator_name}{done}，低于时序进度（{item.schedule_percent}%）"
+            f"{item.gap_points}个百分点，{item.status.value}。")
 
 
 def _units_text(groups) -> str:
@@ -110,7 +110,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         summary += f"；平均完成率{format_percent(group.mean)}。"
         categories.append({"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", group.name or "（未分类）"),
                            "summary": summary})
-    lagging = list(result.iter_attention())
+    lagging = result.attention
     by_project: dict[tuple[str, str], list[Assessment]] = {}
     for a in result.iter_assessments():
         by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)
@@ -137,8 +137,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "funds_paid": format_amount(prog.funds_paid, "万元"),
         "funds_rate": format_percent(prog.funds_rate) if prog.funds_rate is not None else "",
         "categories": categories,
-        "lagging": [{"number": str(i), "unit": item.assessment.indicator.lead_unit,
-                     "task": item.task_name, "text": _lagging_text(item.assessment)}
+        "lagging": [{"number": str(i), "unit": item.unit, "task": item.task_name, "text": _lagging_text(item)}
                     for i, item in enumerate(lagging, start=1)],
         "lagging_count": str(len(lagging)),
         "missing_units": "、".join(u.name for u in result.missing_units),

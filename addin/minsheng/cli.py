@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, TypeVar
 
 from . import __version__
 from .config import load_config
-from .errors import MinshengError, RegisterError, os_error_text
+from .errors import MinshengError, RegisterError, os_failure
 from .model import STATUS_ORDER, Severity
 from .numbers import format_percent
 from .pipeline import (check_circular_template, make_circular, make_templates, run_consolidation, run_demo,
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  …另有 {len(exc.problems) - MAX_LISTED} 处问题", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        _fail(f"读写文件{where}出错（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开")
+        _fail(os_failure(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _fail("已中止")

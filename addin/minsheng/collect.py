@@ -16,21 +16,21 @@ import datetime as dt
 import hashlib
 import io
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import python_calamine
 
-from .cells import as_date, cell_ref, cell_text, header_key
+from .cells import as_date, cell_ref, cell_text, column_letter, header_key
 from .files import display_name
 from .guard import MAX_FILE_BYTES, inspect
 from .inbox import Entry, Unreadable, read_regular, scan
 from .layout import (COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_LABELS,
                      SIGN_OFF_VALUE_COLUMN, TEXTS, VALUE, Meta, read_meta)
 from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity, Submission
-from .numbers import parse_value, tidy
+from .numbers import parse_value, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
 from .sheetxml import ERROR, hidden_contents
@@ -55,22 +55,30 @@ class FileResult:
     modified: float = 0.0
     submission: Submission | None = None
     problems: list[Problem] = field(default_factory=list)
+    judged: bytes | None = None  # what ``after`` made of the submission, pickled (the consolidation's rows)
+    spooled: bytes | None = None  # the submission, pickled where it was read (then ``submission`` is a summary)
 
 
-def read_file(entry: Entry, register: Register, period: Period, stages: Stages) -> FileResult:
-    """Read one file from disk: bytes, hash, guard, sheets, checks. Runs in a worker process."""
+def read_file(entry: Entry, register: Register, period: Period, stages: Stages,
+              after: Callable[[FileResult], None] | None = None) -> FileResult:
+    """Read one file from disk: bytes, hash, guard, sheets, checks; then ``after(result)``.
+    Runs in a worker process."""
     try:
         data, st = read_regular(entry.path, MAX_FILE_BYTES)
     except Unreadable as exc:
         return FileResult(entry.name, problems=[Problem(entry.name, str(exc))])
     sub, problems = read_submission(entry.path, register, period, stages, data, entry.name)
-    return FileResult(entry.name, hashlib.sha256(data).hexdigest(), st.st_mtime, sub, problems)
+    result = FileResult(entry.name, hashlib.sha256(data).hexdigest(), st.st_mtime, sub, problems)
+    if after is not None:
+        after(result)
+    return result
 
 
 def read_all(entries: list[Entry], register: Register, period: Period, stages: Stages,
-             progress: Callable[[Iterable], Iterable] = iter) -> Iterator[FileResult]:
+             progress: Callable[[Iterable], Iterable] = iter,
+             after: Callable[[FileResult], None] | None = None) -> Iterator[FileResult]:
     """``read_file`` for each entry, in order, each isolated from the others."""
-    pool = Pool(read_file, (register, period, stages))
+    pool = Pool(read_file, (register, period, stages, after))
     for entry, outcome in zip(entries, pool.map(progress(entries))):
         if outcome.failure:
             yield FileResult(entry.name, problems=[Problem(entry.name, FAILURES.get(outcome.failure, UNREADABLE))])
@@ -133,9 +141,8 @@ class _Reader:
             return None, self.problems
         header, columns = found
         c_id = columns["指标编号"]
-        ids = [cell_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)]
-        known = self.register.lookup(i for i in ids if i)
-        unit, claimed = self._unit(meta, known)
+        ids = {_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)} - {""} - SIGN_OFF_LABELS
+        unit, claimed, known = self._unit(meta, ids)
         if unit is None or not self._period_ok(meta):
             return None, self.problems
 
@@ -207,29 +214,36 @@ class _Reader:
                      f"请使用下发的填报模板填写")
         return "", None, 0, 0
 
-    def _unit(self, meta: Meta, known: dict[str, Indicator]) -> tuple[str | None, str]:
-        """The unit whose indicators the rows are, and the other unit ``_meta`` claims, if any."""
-        owners = Counter(ind.lead_unit for ind in known.values())
+    def _unit(self, meta: Meta, ids: set[str]) -> tuple[str | None, str, dict[str, Indicator]]:
+        """The unit whose indicators the rows are, the other unit ``_meta`` claims (if any), and
+        the register's indicators among ``ids``."""
         claimed = meta.get("填报单位")
+        known: dict[str, Indicator] = {}
+        if claimed in self.register.units:  # the usual case: one look at the claimed unit's tasks
+            known = {ind.id: ind for task in self.register.tasks_of(claimed) for ind in task.indicators
+                     if ind.id in ids}
+        if len(known) < len(ids):
+            known.update(self.register.lookup(ids - known.keys()))
+        owners = Counter(ind.lead_unit for ind in known.values())
         if not owners:
             if claimed:
                 self.problem(f"模板信息标明是“{claimed}”的报表，但表中没有任务台账里的指标编号（可能删除了行或用错了模板），"
                              f"未汇总；请使用下发的填报模板", META_SHEET)
             else:
                 self.problem("文件中的指标编号与任务台账都对不上，无法判断是哪个单位的报表；请使用下发的填报模板")
-            return None, ""
+            return None, "", known
         unit, count = owners.most_common(1)[0]
         if claimed and owners.get(claimed, 0) == count:
-            return claimed, ""
+            return claimed, "", known
         if not claimed:
             self.problem(f"文件缺少模板信息（_meta），已按指标编号判断为“{unit}”的报表；"
                          f"请以后使用下发的模板填写", severity=Severity.NOTICE)
-            return unit, ""
+            return unit, "", known
         stranger = "" if claimed in self.register.units else "（不是任务台账中的牵头单位）"
         self.problem(f"模板信息标明是“{claimed}”{stranger}的报表，但表中的指标属于“{unit}”，已按“{unit}”的报表读取，"
                      f"不会顶替“{claimed}”的报表；“{unit}”另有报表时以那份为准。请核对是否发错了文件",
                      META_SHEET, severity=Severity.NOTICE)
-        return unit, claimed
+        return unit, claimed, known
 
     def _period_ok(self, meta: Meta) -> bool:
         stated = meta.get("统计期")
@@ -243,8 +257,11 @@ class _Reader:
                 columns: dict[str, int], top: int, left: int) -> None:
         c_id, c_value = columns["指标编号"], columns[VALUE]
         c_target, c_funds = columns.get("年度目标值"), columns.get(header_key(FUNDS_PAID))
-        text_columns = [(field, columns.get(h)) for h, field in TEXTS.items()]
-        inputs = [c for c in (c_value, *(c for _, c in text_columns), c_funds) if c is not None]
+        c_texts = [columns.get(h) for h in TEXTS]  # 进展情况, 存在问题, 下步措施
+        inputs = [c for c in (c_value, *c_texts, c_funds) if c is not None]
+        # Cell addresses are made for every row: their column letters once.
+        id_at, value_at = column_letter(left + c_id), column_letter(left + c_value)
+        target_at = column_letter(left + c_target) if c_target is not None else ""
         sheet = sub.sheet
         task_rows: dict[str, list[int]] = {}
         empty_values: dict[str, str] = {}  # cell → 指标编号, for value cells that came back empty
@@ -252,33 +269,34 @@ class _Reader:
         for r in range(header + 1, len(rows)):
             row = rows[r]
             width = len(row)
-            indicator_id = cell_text(row[c_id]) if c_id < width else ""
+            indicator_id = _text(row[c_id]) if c_id < width else ""
             if indicator_id in SIGN_OFF_LABELS:
                 continue
+            line = str(top + r + 1)
             if not indicator_id:
                 typed = "、".join(f"“{cell_text(row[c])[:20]}”" for c in inputs if c < width and cell_text(row[c]))
                 if typed:
                     self.problem(f"该行没有指标编号，其中填写的{typed}未汇总；请勿自行插入行，如需说明请写在“进展情况”中",
-                                 sheet, cell_ref(top + r, left + c_id))
+                                 sheet, id_at + line)
                 continue
             seen.add(indicator_id)
-            ref = cell_ref(top + r, left + c_value)
+            ref = value_at + line
             ind = known.get(indicator_id)
             if ind is None:
                 self.problem(f"指标编号“{indicator_id}”不在任务台账中，该行未汇总；请勿自行增加行",
-                             sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
+                             sheet, id_at + line, indicator_id, indicator=indicator_id)
                 continue
             if ind.lead_unit != sub.unit:
                 self.problem(f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”，不是“{sub.unit}”，该行未汇总",
-                             sheet, cell_ref(top + r, left + c_id), indicator_id, indicator=indicator_id)
+                             sheet, id_at + line, indicator_id, indicator=indicator_id)
                 continue
             if indicator_id in sub.values:
                 self.problem(f"指标 {indicator_id} 在表中出现了两次，只采用了第一次（单元格 "
                              f"{sub.values[indicator_id].cell}）", sheet, ref, indicator_id, indicator=indicator_id)
                 continue
             if c_target is not None and c_target < width:
-                self._target_untouched(ind, row[c_target], sheet, cell_ref(top + r, left + c_target))
-            texts = {field: cell_text(row[c]) if c is not None and c < width else "" for field, c in text_columns}
+                self._target_untouched(ind, row[c_target], sheet, target_at + line)
+            texts = [_text(row[c]) if c is not None and c < width else "" for c in c_texts]
             raw = row[c_value] if c_value < width else ""
             sub.values[indicator_id] = self._reported(ind, raw, ref, sheet, texts)
             if raw is None or raw == "":
@@ -291,20 +309,24 @@ class _Reader:
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
 
-    def _reported(self, ind, raw: object, ref: str, sheet: str, texts: dict[str, str]) -> Reported:
+    def _reported(self, ind, raw: object, ref: str, sheet: str, texts: list[str]) -> Reported:
         """One row's value with its texts. A value that can't be read is kept as an error, texts and all."""
+        progress, issues, next_steps = texts
         if ind.type is IndicatorType.MILESTONE:
             typed = cell_text(raw)
             stage = self.stages.get(header_key(typed), "")
             if typed and not stage:
                 message = f"“{typed}”不是可选的阶段，请从下拉列表中选择（{'、'.join(self.stages.values())}）"
                 self.problem(message, sheet, ref, typed, indicator=ind.id)
-                return Reported(ind.id, None, cell=ref, error=message, **texts)
-            return Reported(ind.id, None, stage, cell=ref, **texts)
+                return Reported(ind.id, None, "", progress, issues, next_steps, ref, message)
+            return Reported(ind.id, None, stage, progress, issues, next_steps, ref)
+        if raw.__class__ is float and raw == raw and 0 <= raw < 1e15 and not _typed_as_percent(ind, raw, raw):
+            # The common case, a plain number: what parse_value would do, without its detours.
+            return Reported(ind.id, to_decimal(raw), "", progress, issues, next_steps, ref)
         parsed = parse_value(raw, ind.unit_of_measure)
         if parsed.error:
             self.problem(parsed.error, sheet, ref, cell_text(raw), indicator=ind.id)
-            return Reported(ind.id, None, cell=ref, error=parsed.error, **texts)
+            return Reported(ind.id, None, "", progress, issues, next_steps, ref, parsed.error)
         value = parsed.value
         if parsed.notice:
             self.problem(parsed.notice, sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
@@ -313,10 +335,12 @@ class _Reader:
             value = tidy(value * 100)
             self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)}，已按 {value} 读取（即 {value}%），请核对",
                          sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
-        return Reported(ind.id, value, cell=ref, **texts)
+        return Reported(ind.id, value, "", progress, issues, next_steps, ref)
 
     def _target_untouched(self, ind, raw, sheet: str, ref: str) -> None:
-        if ind.target is None or cell_text(raw) == "":
+        if ind.target is None or raw == "" or (raw.__class__ is float and raw == float(ind.target)):
+            return
+        if cell_text(raw) == "":
             return
         typed = parse_value(raw, ind.unit_of_measure).value
         if typed != ind.target:
@@ -364,7 +388,7 @@ class _Reader:
                            f"请在 Excel 或 WPS 中打开、确认显示出数值后重新保存，或直接填写数字")
             if ref in values:
                 indicator_id = values[ref]
-                sub.values[indicator_id] = replace(sub.values[indicator_id], error=message)
+                sub.values[indicator_id] = sub.values[indicator_id]._replace(error=message)
                 self.problem(message, sub.sheet, ref, text, indicator=indicator_id)
             else:
                 self.problem(f"任务 {funds[ref]} 的累计拨付资金：{message}", sub.sheet, ref, text)
@@ -402,10 +426,15 @@ class _Reader:
         return places
 
 
-def _typed_as_percent(ind, raw: object, value: Decimal | None) -> bool:
+def _text(value: object) -> str:
+    """``cell_text`` with the common case (text) first: this runs for every cell read."""
+    return value.strip() if value.__class__ is str else cell_text(value)
+
+
+def _typed_as_percent(ind, raw: object, value) -> bool:
     """A % indicator whose cell holds a fraction such as 0.964 while the target is a percent number."""
     return (ind.unit_of_measure == "%" and isinstance(raw, float) and value is not None
-            and ind.target is not None and ind.target > 2 and 0 < value <= Decimal("1.5"))
+            and ind.target is not None and ind.target > 2 and 0 < value <= 1.5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,10 +453,11 @@ class Received:
     filled_on: dt.date | None = None
     claimed_unit: str = ""  # the other unit its _meta names
     from_template: bool = False  # it carries our _meta
-    slot: Slot | None = None
+    slot: Slot | None = None  # its submission in the spool
+    judged_slot: Slot | None = None  # what was made of it where it was read
 
 
-_KEPT_SUBMISSIONS = 256  # units whose submission is kept at hand while consolidating
+_KEPT_SUBMISSIONS = 64  # units whose submission (and rows) are kept at hand while consolidating
 
 
 class Collection:
@@ -439,22 +469,41 @@ class Collection:
         self.problems = problems
         self._spool = spool
         self.chosen: dict[str, Received] = {}  # the accepted file of each unit
-        self._kept: OrderedDict[str, Submission] = OrderedDict()
+        self._kept: dict[str, OrderedDict] = {"slot": OrderedDict(), "judged_slot": OrderedDict()}
+
+    def _read(self, unit: str, which: str):
+        kept = self._kept[which]
+        if unit in kept:
+            kept.move_to_end(unit)
+            return kept[unit]
+        item = self.chosen.get(unit)
+        slot = getattr(item, which) if item is not None else None
+        found = self._spool.get(slot) if slot is not None else None
+        kept[unit] = found
+        if len(kept) > _KEPT_SUBMISSIONS:
+            kept.popitem(last=False)
+        return found
 
     def submission(self, unit: str) -> Submission | None:
         """The accepted submission of ``unit``, or None when it sent nothing usable."""
-        sub = self._kept.get(unit)
-        if sub is not None:
-            self._kept.move_to_end(unit)
-            return sub
+        return self._read(unit, "slot")
+
+    def judged(self, unit: str):
+        """What was made of the unit's accepted file where it was read, if anything."""
+        return self._read(unit, "judged_slot")
+
+    def sha256(self, unit: str) -> str:
         item = self.chosen.get(unit)
-        if item is None:
-            return None
-        sub = self._spool.get(item.slot)
-        self._kept[unit] = sub
-        if len(self._kept) > _KEPT_SUBMISSIONS:
-            self._kept.popitem(last=False)
-        return sub
+        return item.sha256 if item is not None else ""
+
+    def funds_paid(self, unit: str, task_id: str) -> Decimal | None:
+        """累计拨付资金 the unit reported for the task."""
+        judged = self.judged(unit)
+        if judged is not None:
+            return judged.funds_paid.get(task_id)
+        sub = self.submission(unit)
+        entry = sub.funds_paid.get(task_id) if sub is not None else None
+        return entry[0] if entry else None
 
     @property
     def submissions(self) -> dict[str, Submission]:
@@ -471,11 +520,13 @@ def find_files(inbox: Path) -> list[Path]:
 
 
 def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stages,
-                  progress: Callable[[Iterable], Iterable] = iter) -> Collection:
-    """Read every file of the inbox; nothing one file does stops or changes the others."""
+                  progress: Callable[[Iterable], Iterable] = iter,
+                  after: Callable[[FileResult], None] | None = None) -> Collection:
+    """Read every file of the inbox; nothing one file does stops or changes the others.
+    ``after(result)`` runs where each file was read (see ``consolidation.Judge``)."""
     entries = scan(inbox)
     readable = [entry for entry in entries if not entry.refusal]
-    results = read_all(readable, register, period, stages, progress)
+    results = read_all(readable, register, period, stages, progress, after)
     received: list[Received] = []
     problems: list[Problem] = []
     spool = Spool()
@@ -490,8 +541,10 @@ def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stage
         if sub is None:
             received.append(Received(entry.path, entry.name, result.sha256, "拒收", modified=result.modified))
             continue
+        judged = spool.add_pickled(result.judged) if result.judged is not None else None
+        slot = spool.add_pickled(result.spooled) if result.spooled is not None else spool.add(sub)
         received.append(Received(entry.path, entry.name, result.sha256, "采用", sub.unit, result.modified,
-                                 sub.filled_on, sub.claimed_unit, bool(sub.template_id), spool.add(sub)))
+                                 sub.filled_on, sub.claimed_unit, bool(sub.template_id), slot, judged))
     collection = Collection(received, problems, spool)
     _choose(collection)
     return collection

@@ -1,42 +1,255 @@
 """One period's consolidated result (汇总结果): the engine applied to what was collected.
 
-``consolidate`` makes one pass over the register, task by task: each task is judged, handed to the
-sinks (the workbook and CSV writer, the ledger) and added to the roll-ups; then it is let go. What
-stays is small: the roll-ups, the problem list, the files received, and the few handles needed to
-judge any unit again (the circular and the tests ask for assessments after the pass).
+Work is done where the data is. The worker process that read a unit's file also judges that unit's
+indicators and renders their 指标明细 rows (``Judge``): each file's rows are read, checked, judged and
+rendered there, and only the small result travels back. ``consolidate`` then makes one pass over
+the register in order, task by task: it takes each indicator's row from its unit's result (or
+judges it here, for a unit that sent nothing), hands the rows to the sinks (the workbook and CSV
+writer, the ledger) and adds them to the roll-ups; then lets them go.
+
+What stays is small: the roll-ups, the problem list, the files received, the lagging indicators
+(sorted on disk) and the handles needed to judge any unit again, for the circular and the tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import enum
+import os
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterator, Mapping, Protocol
+from pathlib import Path
+from typing import Iterator, Mapping, NamedTuple, Protocol
 
-from .collect import Collection, Received
+from . import detail
+from .collect import Collection, FileResult, Received
 from .config import Thresholds
-from .engine import (Assessment, GroupSummary, Previous, Programme, RollUp, Rules, TaskSummary,
-                     assess_tasks)
-from .model import Period, Problem, Severity, Status
+from .engine import (Assessment, GroupSummary, Previous, Programme, RollUp, Rules, TaskSummary, assess,
+                     assess_tasks, capped)
+from .model import IndicatorType, Period, Problem, Severity, Status, Submission, Task
+from .numbers import percent_of
 from .registerdb import Register
-from .spool import Slot, Spool
 
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
 
 
 @dataclass(frozen=True)
 class Lagging:
-    """滞后任务: an indicator behind schedule or below target, with its task's name."""
+    """滞后任务: an indicator behind schedule or below target, as the lists of lagging tasks show it."""
 
-    assessment: Assessment
+    unit: str
+    task_id: str
     task_name: str
+    indicator_id: str
+    indicator_name: str
+    unit_of_measure: str
+    type: IndicatorType
+    target: Decimal | None
+    value: Decimal | None  # 本期累计完成; for 里程碑 the stage's percent
+    stage: str
+    rate_percent: Decimal | None
+    schedule_percent: Decimal | None
+    gap_points: Decimal | None
+    status: Status
+    progress: str = ""
+    issues: str = ""
+    next_steps: str = ""
+
+    @classmethod
+    def of(cls, a: Assessment, task_name: str) -> "Lagging":
+        ind, rep = a.indicator, a.reported
+        return cls(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
+                   ind.target, a.value, a.stage, a.rate_percent, percent_of(*a.due) if a.has_gap else None,
+                   a.gap_points, a.status, rep.progress if rep else "", rep.issues if rep else "",
+                   rep.next_steps if rep else "")
+
+
+class JudgedRow(NamedTuple):
+    """One indicator, judged and rendered: what the outputs, the ledger and the roll-ups take."""
+
+    unit: str
+    status: Status
+    share: tuple[int, int]  # completion capped at 100%, for the means
+    xml: bytes  # its 指标明细 row, UTF-8
+    csv: bytes  # its line of the CSV, UTF-8
+    ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
+    lagging: tuple | None  # its ``Lagging`` fields as ``LaggingList`` stores them, if it lags
+
+
+_STATUS = {status.value: status for status in Status}
+
+
+class RowFiles:
+    """Where worker processes write the rows they render: one file each, in a folder of the run's
+    own, read back here a unit at a time. A row's text never travels through a pipe or a pickle."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="minsheng-rows-"))
+        self._files: dict[str, object] = {}
+
+    def read(self, key: str, start: int, end: int) -> bytes:
+        handle = self._files.get(key)
+        if handle is None:
+            handle = self._files[key] = open(self.folder / key, "rb")
+        handle.seek(start)
+        return handle.read(end - start)
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Judged:
+    """A unit's indicators judged and rendered where its file was read, kept column by column.
+    The rendered rows are in the worker's file (``key``), at the offsets in ``spans``; what travels
+    back is plain numbers and short strings."""
+
+    def __init__(self, unit: str, funds_paid: dict[str, Decimal], key: str):
+        self.unit = unit
+        self.funds_paid = funds_paid  # task id → 累计拨付资金 the unit reported
+        self.key = key
+        self.positions: list[int] = []
+        self.statuses: list[str] = []
+        self.shares: list[tuple[int, int]] = []
+        self.spans: list[int] = []  # per row: XML offset, XML length, CSV offset, CSV length
+        self.ledger: list[tuple | None] = []
+        self.lagging: list[tuple | None] = []
+        self._index: dict[int, int] | None = None
+        self._text: bytes | None = None
+
+    def __getstate__(self) -> tuple:
+        return (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
+                self.ledger, self.lagging)
+
+    def __setstate__(self, state: tuple) -> None:
+        (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
+         self.ledger, self.lagging) = state
+        self._index = None
+        self._text: bytes | None = None
+
+    def add(self, position: int, row: JudgedRow, out, offset: int) -> int:
+        """Record a row, writing its texts to ``out`` at ``offset``; returns the next offset."""
+        out.write(row.xml)
+        out.write(row.csv)
+        self.positions.append(position)
+        self.statuses.append(row.status.value)
+        self.shares.append(row.share)
+        self.spans += (offset, len(row.xml), offset + len(row.xml), len(row.csv))
+        self.ledger.append(row.ledger)
+        self.lagging.append(row.lagging)
+        return offset + len(row.xml) + len(row.csv)
+
+    def row(self, position: int, files: RowFiles) -> JudgedRow | None:
+        if self._index is None:
+            self._index = {p: i for i, p in enumerate(self.positions)}
+        i = self._index.get(position)
+        if i is None:
+            return None
+        if self._text is None:  # the unit's rows lie together in the worker's file: one read
+            self._text = files.read(self.key, self.spans[0], self.spans[-2] + self.spans[-1])
+        base = self.spans[0]
+        x, xn, c, cn = (v - base if k % 2 == 0 else v for k, v in enumerate(self.spans[4 * i:4 * i + 4]))
+        return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._text[x:x + xn],
+                         self._text[c:c + cn], self.ledger[i], self.lagging[i])
+
+
+def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detail.Renderer,
+              sha256: str = "") -> JudgedRow:
+    """Everything the outputs need from one assessment."""
+    ind = a.indicator
+    values = detail.detail_values(ind.position + 1, task, texts, a)
+    return JudgedRow(ind.lead_unit, a.status, capped(a),
+                     renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
+                     renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
+                     LaggingList.fields_of(Lagging.of(a, task.name)) if a.status in ATTENTION else None)
+
+
+def ledger_row(a: Assessment, sha256: str) -> tuple | None:
+    """The ledger's record of an accepted value (without period and run), or None."""
+    if a.reported is None or a.value is None:
+        return None
+    # For 里程碑 the value is the stage's percent, so the next period can compare with it.
+    return (a.indicator.id, a.indicator.lead_unit, str(a.value), a.stage, a.status.value, a.source, "填报",
+            a.reported.cell, sha256)
+
+
+@dataclass
+class Judge:
+    """Judges a unit's file where it was read (a worker process): every indicator of the unit,
+    judged and rendered, the rows written to the worker's own file in ``rows``. Pickled into
+    spawned workers; builds what it needs once per process."""
+
+    register: Register
+    period: Period
+    rules: Rules
+    ledger: Path
+    rows: Path  # the run's ``RowFiles.folder``
+
+    def __post_init__(self) -> None:
+        self._pid = -1
+
+    def __getstate__(self) -> dict:
+        return {"register": self.register, "period": self.period, "rules": self.rules, "ledger": self.ledger,
+                "rows": self.rows}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._pid = -1
+
+    def _ready(self) -> None:
+        if self._pid != os.getpid():
+            from .ledger import PreviousValues
+
+            self._renderer = detail.Renderer(self.register.extra_columns)
+            self._previous = PreviousValues(self.ledger, self.period)
+            self._key = f"rows-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
+            self._out = open(self.rows / self._key, "wb")
+            self._offset = 0
+            self._pid = os.getpid()
+
+    def __call__(self, result: FileResult) -> None:
+        """Add the judged rows to a file's result (they are made again in the main process if
+        anything goes wrong here)."""
+        sub = result.submission
+        if sub is None:
+            return
+        try:
+            # Pickled here, once: the main process puts these bytes in its spool as they are.
+            result.judged = pickle.dumps(self.judge(sub, result.sha256), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - the main process judges this unit itself
+            result.judged = None
+            return
+        result.spooled = pickle.dumps(sub, pickle.HIGHEST_PROTOCOL)
+        result.submission = replace(sub, values={})  # what choosing among files needs, and no more
+
+    def judge(self, sub: Submission, sha256: str) -> Judged:
+        self._ready()
+        previous = self._previous(sub.unit)
+        judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
+        offset = self._offset
+        for task in self.register.tasks_of(sub.unit):
+            texts = detail.task_texts(task)
+            for ind in task.indicators:
+                a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, task.deadline,
+                           previous.get(ind.id), sub.name)
+                offset = judged.add(ind.position, judge_row(a, task, texts, self._renderer, sha256), self._out,
+                                    offset)
+        self._out.flush()  # before the result goes back: the main process reads the file
+        self._offset = offset
+        return judged
 
 
 class Sink(Protocol):
-    """Something that takes the judged tasks as they come (the outputs, the ledger)."""
+    """Something that takes the judged rows of each task as they come (the outputs, the ledger)."""
 
-    def add(self, summary: TaskSummary) -> None: ...
+    def add(self, rows: list[JudgedRow]) -> None: ...
 
 
 class PreviousOf(Protocol):
@@ -56,6 +269,53 @@ class RunCounts:
     units_missing: int
 
 
+class LaggingList:
+    """The lagging indicators of a run, sorted on disk (a private temporary SQLite database): the
+    most serious status first, then the largest gap, then register order."""
+
+    _FIELDS = [f.name for f in fields(Lagging)]
+    _DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
+    _STATUS, _GAP = _FIELDS.index("status"), _FIELDS.index("gap_points")
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
+        self._db.execute(f"CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, {', '.join(self._FIELDS)})")
+        self._insert = f"INSERT INTO lagging VALUES (?, ?, ?, {', '.join('?' * len(self._FIELDS))})"
+        self._batch: list[tuple] = []
+        self.count = 0
+
+    @classmethod
+    def fields_of(cls, item: Lagging) -> tuple:
+        """A ``Lagging`` as the plain values this list stores (made where the row was judged)."""
+        return tuple(v.value if isinstance(v, enum.Enum) else str(v) if isinstance(v, Decimal) else v
+                     for v in (getattr(item, name) for name in cls._FIELDS))
+
+    def add(self, values: tuple, position: int) -> None:
+        """One lagging indicator, as ``fields_of`` gave it."""
+        status, gap = values[self._STATUS], values[self._GAP]
+        self._batch.append((ATTENTION.index(_STATUS[status]), -float(gap) if gap is not None else 0.0,
+                            position, *values))
+        self.count += 1
+        if len(self._batch) >= 512:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany(self._insert, self._batch)
+        self._batch = []
+
+    def __iter__(self) -> Iterator[Lagging]:
+        self._flush()
+        for row in self._db.execute(f"SELECT {', '.join(self._FIELDS)} FROM lagging ORDER BY rank, gap, position"):
+            values = dict(zip(self._FIELDS, row))
+            for name in self._DECIMALS:
+                values[name] = None if values[name] is None else Decimal(values[name])
+            values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
+            yield Lagging(**values)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 @dataclass
 class Consolidation:
     register: Register
@@ -68,8 +328,7 @@ class Consolidation:
     categories: list[GroupSummary]
     programme: Programme
     counts: RunCounts
-    attention_slots: list[tuple[tuple, Slot]]  # (sort key, where the assessment waits), in order
-    attention_spool: Spool
+    lagging: LaggingList
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     notes: list[str] = field(default_factory=list)  # what the clerk must know about this run (Chinese)
 
@@ -82,11 +341,11 @@ class Consolidation:
         return self.collection.problems
 
     @property
-    def submissions(self):
+    def submissions(self) -> dict[str, Submission]:
         return self.collection.submissions
 
     def iter_tasks(self) -> Iterator[TaskSummary]:
-        """Every task judged again, in register order (the pass ``consolidate`` made, repeated)."""
+        """Every task judged again, in register order, from the spooled submissions."""
         return assess_tasks(self.register, self.collection.submission, self.period, self.rules, self.previous_of)
 
     def iter_assessments(self) -> Iterator[Assessment]:
@@ -102,14 +361,10 @@ class Consolidation:
     def tasks(self) -> list[TaskSummary]:
         return list(self.iter_tasks())
 
-    def iter_attention(self) -> Iterator[Lagging]:
-        """滞后任务: indicators behind schedule or below target, the most serious and largest gap first."""
-        for _, slot in self.attention_slots:
-            yield self.attention_spool.get(slot)
-
     @property
-    def attention(self) -> list[Assessment]:
-        return [lagging.assessment for lagging in self.iter_attention()]
+    def attention(self) -> list[Lagging]:
+        """滞后任务: indicators behind schedule or below target, the most serious and largest gap first."""
+        return list(self.lagging)
 
     @property
     def missing_units(self) -> list[GroupSummary]:
@@ -118,34 +373,35 @@ class Consolidation:
         return sorted((u for u in self.units if not u.submitted), key=lambda u: order[u.name])
 
 
-def _attention_key(a: Assessment, position: int) -> tuple:
-    gap = a.gap
-    return ATTENTION.index(a.status), -float(gap if gap is not None else 0), position
-
-
 def consolidate(register: Register, collection: Collection, period: Period, thresholds: Thresholds,
                 stages: tuple[tuple[str, Decimal], ...],
                 previous: Mapping[str, Previous] | PreviousOf | None = None,
-                sinks: tuple[Sink, ...] = ()) -> Consolidation:
-    """Judge every task once, feeding ``sinks``, and keep only the roll-ups."""
+                sinks: tuple[Sink, ...] = (), files: RowFiles | None = None) -> Consolidation:
+    """One pass over the register: every indicator's row to the sinks and into the roll-ups.
+    ``files`` are where the workers wrote the rows they judged (see ``Judge``)."""
     rules = Rules.of(thresholds, stages)
     previous_of = _previous_of(previous)
+    here = _JudgeHere(register, collection, period, rules, previous_of)
     roll = RollUp(register.units, period)
-    attention_spool = Spool()
-    attention: list[tuple[tuple, Slot]] = []
-    accepted = position = 0
-    for summary in assess_tasks(register, collection.submission, period, rules, previous_of):
-        roll.add(summary)
-        for sink in sinks:
-            sink.add(summary)
-        for a in summary.assessments:
-            position += 1
-            if a.value is not None:
-                accepted += 1
-            if a.status in ATTENTION:
-                slot = attention_spool.add(Lagging(a, summary.task.name))
-                attention.append((_attention_key(a, position), slot))
-    attention.sort(key=lambda item: item[0])
+    lagging = LaggingList()
+    accepted = 0
+    rows: list[JudgedRow] = []
+    task = None
+    for slot in register.iter_slots():
+        if slot.task_id != (task.task_id if task else None):
+            if task is not None:
+                _close_task(task, rows, roll, sinks, collection)
+            task, rows = slot, []
+        judged = collection.judged(slot.unit)
+        row = judged.row(slot.position, files) if judged is not None else None
+        if row is None:  # a unit that sent nothing, or one its worker could not judge
+            row = here.row(slot)
+        rows.append(row)
+        accepted += row.ledger is not None
+        if row.lagging is not None:
+            lagging.add(row.lagging, slot.position)
+    if task is not None:
+        _close_task(task, rows, roll, sinks, collection)
     units = roll.units(collection.chosen)
     programme = roll.programme(units)
     received = collection.received
@@ -156,7 +412,34 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         errors=sum(1 for p in collection.problems if p.severity is Severity.ERROR),
         units_missing=programme.units_missing)
     return Consolidation(register, period, thresholds, rules, collection, previous_of, units,
-                         roll.categories(), programme, counts, attention, attention_spool)
+                         roll.categories(), programme, counts, lagging)
+
+
+def _close_task(task, rows: list[JudgedRow], roll: RollUp, sinks: tuple[Sink, ...], collection: Collection) -> None:
+    paid = collection.funds_paid(task.first_lead, task.task_id) if task.planned_funds is not None else None
+    roll.add(task.category, task.planned_funds, task.first_lead, rows, paid)
+    for sink in sinks:
+        sink.add(rows)
+
+
+class _JudgeHere:
+    """Judges, in this process, the indicators no worker judged: those of units that sent nothing."""
+
+    def __init__(self, register: Register, collection: Collection, period: Period, rules: Rules, previous_of):
+        self.register, self.collection, self.period, self.rules = register, collection, period, rules
+        self.previous_of = previous_of
+        self.renderer = detail.Renderer(register.extra_columns)
+        self._task: Task | None = None
+
+    def row(self, slot) -> JudgedRow:
+        if self._task is None or self._task.id != slot.task_id:
+            self._task = self.register.task(slot.task_id)
+        task = self._task
+        ind = next(i for i in task.indicators if i.position == slot.position)
+        sub = self.collection.submission(slot.unit)
+        a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules, None,
+                   task.deadline, self.previous_of(slot.unit).get(ind.id), sub.name if sub else "")
+        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(slot.unit))
 
 
 def _previous_of(previous) -> PreviousOf:

@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
-from typing import Callable, Iterable, Iterator, Mapping
+from functools import cached_property, lru_cache
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .config import Thresholds
 from .model import (STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission,
@@ -230,16 +230,19 @@ def _text_disagrees(text: str, shown: Decimal) -> bool:
     return bool(stated) and all(abs(s - shown) > 1 for s in stated)
 
 
+_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+
+
 def worst(statuses: Iterable[Status]) -> Status:
-    return min(statuses, key=STATUS_ORDER.index)
+    return min(statuses, key=_RANK.__getitem__)
 
 
-def capped(a: Assessment) -> Fraction:
+def capped(a: Assessment) -> tuple[int, int]:
     """An indicator's share in a mean: its rate capped at 100%; 上限 达标 counts 100%, nothing 0%."""
     n, d = a.rate_ratio
     if not d:
-        return Fraction(1) if a.status is Status.MET else Fraction(0)
-    return Fraction(1) if n >= d else Fraction(n, d)
+        return (1, 1) if a.status is Status.MET else (0, 1)
+    return (1, 1) if n >= d else (n, d)
 
 
 @dataclass
@@ -295,25 +298,30 @@ class GroupSummary:
     counts: Counter = field(default_factory=Counter)
     indicators: int = 0
     tasks: int = 0
-    share: Fraction = Fraction(0)  # sum of the indicators' capped rates
     rank: int = 0
     submitted: bool = True
     funds_planned: Decimal = Decimal(0)
     funds_paid: Decimal = Decimal(0)
+    # The capped rates' sum, kept as numerators by denominator: exact, and cheap to add to.
+    _shares: dict[int, int] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def mean(self) -> Fraction:
-        """Mean completion, each indicator capped at 100%."""
-        return self.share / self.indicators if self.indicators else Fraction(0)
+        """Mean completion, each indicator capped at 100% (asked once all indicators are in)."""
+        if not self.indicators:
+            return Fraction(0)
+        return sum((Fraction(n, d) for d, n in self._shares.items()), Fraction(0)) / self.indicators
 
     @property
     def lagging(self) -> int:
         return self.counts[Status.LAGGING] + self.counts[Status.SEVERELY_LAGGING]
 
-    def add(self, a: Assessment) -> None:
-        self.counts[a.status] += 1
+    def add(self, status: Status, share: tuple[int, int]) -> None:
+        self.counts[status] += 1
         self.indicators += 1
-        self.share += capped(a)
+        n, d = share
+        if n:
+            self._shares[d] = self._shares.get(d, 0) + n
 
 
 @dataclass
@@ -351,6 +359,15 @@ class Programme:
 
 
 _BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.NOT_MET}
+_DONE = {status for status in Status if status.done}
+
+
+class Judgement(NamedTuple):
+    """What the roll-ups take of an indicator."""
+
+    unit: str
+    status: Status
+    share: tuple[int, int]  # completion capped at 100%
 
 
 class RollUp:
@@ -364,29 +381,41 @@ class RollUp:
         self._tasks = self._complete = self._on_schedule = self._lagging = 0
         self._planned = self._paid = Decimal(0)
 
-    def add(self, summary: TaskSummary) -> None:
+    def add_summary(self, summary: TaskSummary) -> None:
         task = summary.task
-        category = self._categories.setdefault(task.category, GroupSummary(task.category))
+        self.add(task.category, task.planned_funds, task.lead_units[0],
+                 [Judgement(a.indicator.lead_unit, a.status, capped(a)) for a in summary.assessments],
+                 summary.funds_paid)
+
+    def add(self, category_name: str, planned_funds: Decimal | None, first_lead: str,
+            items: Sequence[Judgement], funds_paid: Decimal | None) -> None:
+        """One task: its category, funds and first lead unit, and its indicators in order."""
+        category = self._categories.get(category_name)
+        if category is None:
+            category = self._categories[category_name] = GroupSummary(category_name)
         category.tasks += 1
-        for a in summary.assessments:
-            self._units[a.indicator.lead_unit].add(a)
-            category.add(a)
-            self._counts[a.status] += 1
-        for unit in dict.fromkeys(a.indicator.lead_unit for a in summary.assessments):
+        units = set()
+        for item in items:
+            self._units[item.unit].add(item.status, item.share)
+            category.add(item.status, item.share)
+            self._counts[item.status] += 1
+            units.add(item.unit)
+        for unit in units:
             self._units[unit].tasks += 1
         self._tasks += 1
-        if summary.complete:
+        status = worst(item.status for item in items)
+        if all(item.status in _DONE for item in items):
             self._complete += 1
-        elif summary.status in (Status.ON_SCHEDULE, Status.MET):
+        elif status in (Status.ON_SCHEDULE, Status.MET):
             self._on_schedule += 1
-        elif summary.status in _BEHIND:
+        elif status in _BEHIND:
             self._lagging += 1
-        if task.planned_funds is not None:  # funds are reported by a task's first lead unit
-            group = self._units[task.lead_units[0]]
-            group.funds_planned += task.planned_funds
-            group.funds_paid += summary.funds_paid or 0
-            self._planned += task.planned_funds
-            self._paid += summary.funds_paid or 0
+        if planned_funds is not None:  # funds are reported by a task's first lead unit
+            group = self._units[first_lead]
+            group.funds_planned += planned_funds
+            group.funds_paid += funds_paid or 0
+            self._planned += planned_funds
+            self._paid += funds_paid or 0
 
     def units(self, submitted: Iterable[str]) -> list[GroupSummary]:
         """Departments ranked by mean completion (1, 2, 2, 4 for ties), best first."""

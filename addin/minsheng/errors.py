@@ -93,10 +93,23 @@ def os_error_text(exc: OSError) -> str:
 def write_failure(target: Path, exc: OSError) -> OutputError:
     """The error for an output that could not be written: what happened and what to do."""
     reason = os_error_text(exc)
-    if exc.errno in (errno.ENOSPC, errno.EFBIG) or getattr(exc, "winerror", None) == 112:
+    if _space(exc):
         hint = "请清理磁盘空间后重试"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "请检查文件夹是否只读、是否有写入权限，或在 config.ini 中改用别的输出文件夹"
     else:
         hint = "请检查文件夹后重试"
     return OutputError(f"无法写入 {target}（{reason}），原有文件未改动；{hint}")
+
+
+def _space(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EFBIG) or getattr(exc, "winerror", None) == 112
+
+
+def os_failure(exc: OSError) -> str:
+    """One Chinese sentence for an OS error that stopped a command (outside the outputs' own writes)."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if _space(exc):
+        return (f"无法写入{where or '临时文件'}（{os_error_text(exc)}），本次未完成，原有文件未改动；"
+                f"请清理磁盘空间后重试")
+    return f"读写文件{where}出错（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开"

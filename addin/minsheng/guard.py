@@ -18,8 +18,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # a department's workbook is ~20–200 KB
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_RATIO = 200  # unpacked / packed for one member; real sheets stay well under 50
 MAX_MEMBERS = 2000
-MAX_ROWS = 65536
-MAX_CELLS = 2_000_000  # rows × columns a reader would allocate for one sheet
+MAX_CELLS = 2_000_000  # rows × columns a reader would allocate for one sheet (a province's register: ~1 M)
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -105,7 +104,7 @@ def _declared_extent(head: bytes) -> str:
     if not match or not match.group(4):
         return ""
     rows, cols = int(match.group(4)), _column_number(match.group(3))
-    if rows > MAX_ROWS or rows * cols > MAX_CELLS:
+    if rows * cols > MAX_CELLS:
         return (f"工作表范围异常（达 {rows} 行 × {cols} 列），疑似异常文件，已拒收；"
                 f"如是正常填报表，请删除表格以外的内容后重新保存")
     return ""

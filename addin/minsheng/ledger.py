@@ -19,8 +19,8 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
-from .consolidation import Consolidation
-from .engine import Previous, TaskSummary
+from .consolidation import Consolidation, JudgedRow, ledger_row
+from .engine import Previous
 from .errors import LedgerError, os_error_text
 from .files import FILE_MODE
 from .model import Period
@@ -201,28 +201,23 @@ class PreviousValues:
             self._conn = None
 
 
-def value_rows(summary: TaskSummary, sha: dict[str, str] | None = None) -> list[tuple]:
-    """The ledger's record of one task's accepted values (without period and run)."""
-    sha = sha or {}
-    # For 里程碑 the value is the stage's percent, so the next period can compare with it.
-    return [(a.indicator.id, a.indicator.lead_unit, str(a.value), a.stage, a.status.value, a.source,
-             "填报" if a.reported else "", a.reported.cell if a.reported else "", sha.get(a.source, ""))
-            for a in summary.assessments if a.reported is not None and a.value is not None]
-
-
 class Recorder:
     """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``."""
 
-    def __init__(self, received) -> None:
-        self._sha = {item.name: item.sha256 for item in received}
+    def __init__(self) -> None:
         self._spool = Spool()
+        self._batch: list[tuple] = []
 
-    def add(self, summary: TaskSummary) -> None:
-        rows = value_rows(summary, self._sha)
-        if rows:
-            self._spool.add(rows)
+    def add(self, rows: list[JudgedRow]) -> None:
+        self._batch += [row.ledger for row in rows if row.ledger is not None]
+        if len(self._batch) >= 1000:
+            self._spool.add(self._batch)
+            self._batch = []
 
     def rows(self):
+        if self._batch:
+            self._spool.add(self._batch)
+            self._batch = []
         for batch in self._spool:
             yield from batch
 
@@ -257,7 +252,7 @@ def _record(path: Path, result: Consolidation, recorder: Recorder | None) -> int
     fingerprint = result.register.fingerprint
     sha = {item.name: item.sha256 for item in received}
     values = (recorder.rows() if recorder is not None
-              else (row for summary in result.iter_tasks() for row in value_rows(summary, sha)))
+              else filter(None, (ledger_row(a, sha.get(a.source, "")) for a in result.iter_assessments())))
     with closing(connect(path)) as conn, conn:
         before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(

@@ -14,7 +14,8 @@ from . import circular, ledger
 from .circular import Rendered
 from .collect import collect_inbox, read_all
 from .config import Config, load_config
-from .consolidation import Consolidation, consolidate
+from .consolidation import Consolidation, Judge, RowFiles, consolidate
+from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .inbox import Entry
@@ -65,7 +66,7 @@ def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     return result
 
 
-def _collected(config: Config, progress: Progress):
+def _collected(config: Config, progress: Progress, files: RowFiles | None = None):
     register = load_register(config.register)
     inbox = config.inbox()
     if not inbox.is_dir():
@@ -73,7 +74,10 @@ def _collected(config: Config, progress: Progress):
         raise ConsolidationError(f"收件文件夹 {inbox} {reason}；请把各单位报回的填报表放到这里后再汇总")
     notes: list[str] = []
     previous = ledger.PreviousValues(config.ledger, config.period, notes)
-    collection = collect_inbox(inbox, register, config.period, config.stages, progress)
+    # Where each file is read, its unit's rows are judged and rendered too (see consolidation).
+    after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages), config.ledger, files.folder)
+             if files is not None else None)
+    collection = collect_inbox(inbox, register, config.period, config.stages, progress, after)
     return register, collection, previous, notes
 
 
@@ -82,12 +86,13 @@ def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateR
 
     Outputs that could not be written are an error; a ledger that could not be written is
     reported in ``ledger_error``, and the outputs stand."""
-    register, collection, previous, notes = _collected(config, progress)
-    recorder = ledger.Recorder(collection.received)
+    files = RowFiles()
+    recorder = ledger.Recorder()
     try:
+        register, collection, previous, notes = _collected(config, progress, files)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
-                                 previous, sinks=(out, recorder))
+                                 previous, sinks=(out, recorder), files=files)
             result.notes += notes
             out.finish(result)
         previous.close()  # reopened if asked again; the ledger is written next
@@ -97,6 +102,7 @@ def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateR
             return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{exc}")
     finally:
         recorder.close()
+        files.close()
     return ConsolidateResult(result, out.targets, config.inbox())
 
 

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from . import __version__
 from .files import FILE_MODE
@@ -45,7 +45,7 @@ CREATE TABLE indicators (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, 
 CREATE INDEX indicators_of_unit ON indicators (lead_unit, position);
 """
 _TASK = "t.position, t.id, t.category, t.name, t.annual_target, t.partners, t.planned_funds, t.deadline, t.first_lead"
-_INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra"
+_INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position"
 _JOINED = f"SELECT {_TASK}, {_INDICATOR} FROM tasks t JOIN indicators i ON i.task = t.position"
 
 
@@ -140,6 +140,17 @@ def _evict(folder: Path) -> None:
         pass
 
 
+class Slot(NamedTuple):
+    """An indicator's place in the register: enough to put its row where it belongs."""
+
+    position: int
+    unit: str  # 牵头单位
+    task_id: str
+    category: str
+    planned_funds: Decimal | None  # the task's
+    first_lead: str  # the task's first lead unit, who reports its funds
+
+
 class Register:
     """任务台账: the year's tasks and indicators, as loaded and validated (SPEC §3).
 
@@ -190,7 +201,15 @@ class Register:
 
     def iter_tasks(self) -> Iterator[Task]:
         """Every task with all its indicators, in register order, one at a time."""
-        yield from _tasks(self._query(f"{_JOINED} ORDER BY t.position, i.position"), self.extra_columns)
+        yield from _tasks(self._query(f"{_JOINED} ORDER BY i.position"), self.extra_columns)
+
+    def iter_slots(self) -> Iterator[Slot]:
+        """Every indicator's place, in register order, without building tasks: what a pass over
+        a large register needs when the indicators' rows were made elsewhere."""
+        rows = self._query("SELECT i.position, i.lead_unit, t.id, t.category, t.planned_funds, t.first_lead "
+                           "FROM indicators i JOIN tasks t ON t.position = i.task ORDER BY i.position")
+        for position, unit, task_id, category, funds, first_lead in rows:
+            yield Slot(position, unit, task_id, category, None if funds is None else Decimal(funds), first_lead)
 
     def tasks_of(self, unit: str) -> list[Task]:
         """The unit's tasks, each holding only the indicators that unit leads.
@@ -200,7 +219,8 @@ class Register:
         """
         view = self._views.get(unit)
         if view is None:
-            rows = self._query(f"{_JOINED} WHERE i.lead_unit = ? ORDER BY t.position, i.position", (unit,))
+            # Indicators are numbered task by task, so their order is the tasks' order too.
+            rows = self._query(f"{_JOINED} WHERE i.lead_unit = ? ORDER BY i.position", (unit,))
             view = list(_tasks(rows, self.extra_columns, unit))
             self._views[unit] = view
             if len(self._views) > _UNIT_VIEWS:
@@ -256,12 +276,13 @@ class Register:
         return {unit: self.tasks_of(unit) for unit in self.units}
 
 
+_KINDS = {kind.value: kind for kind in IndicatorType}
+
+
 def _indicator(task_id: str, row: tuple, extra_columns: tuple[str, ...]) -> Indicator:
-    ind_id, name, measure, kind, target, lead, line, extra = row
-    values = json.loads(extra) if extra != "[]" else ()
-    return Indicator(ind_id, task_id, name, measure, IndicatorType(kind),
-                     None if target is None else Decimal(target), lead, line,
-                     tuple(zip(extra_columns, values)))
+    ind_id, name, measure, kind, target, lead, line, extra, position = row
+    return Indicator(ind_id, task_id, name, measure, _KINDS[kind], None if target is None else Decimal(target),
+                     lead, line, tuple(zip(extra_columns, json.loads(extra))) if extra_columns else (), position)
 
 
 def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | None = None) -> Iterator[Task]:

@@ -22,7 +22,10 @@ class Spool:
         self.count = 0
 
     def add(self, obj: Any) -> Slot:
-        data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+        return self.add_pickled(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
+
+    def add_pickled(self, data: bytes) -> Slot:
+        """An object some process pickled already (with ``pickle.dumps``)."""
         self._file.seek(self._end)
         self._file.write(data)
         slot = (self._end, len(data))
@@ -38,9 +41,9 @@ class Spool:
         """Every object, in the order added."""
         self._file.flush()
         self._file.seek(0)
-        unpickler = pickle.Unpickler(self._file)
         for _ in range(self.count):
-            yield unpickler.load()
+            # One unpickler per object: each was pickled on its own, with its own memo.
+            yield pickle.load(self._file)
 
     def close(self) -> None:
         self._file.close()

@@ -1,34 +1,30 @@
 """The consolidated outputs (SPEC §6): ``汇总_P.xlsx`` and ``指标明细_P.csv``.
 
-``Outputs`` is a consolidation sink: each judged task becomes its 指标明细 rows once, as final values,
-and those feed both the CSV (written as they come) and the workbook's table (laid out at the end,
-see ``tables``). Both files are written to temporary files first and put in place together, so a
-failure (or a target open in Excel) leaves the previous outputs as they were.
+``Outputs`` is a consolidation sink: each indicator's 指标明细 row arrives already rendered (the
+workbook's XML and the CSV's line, made from the same final values, see ``detail``); the CSV is
+written as rows come and the workbook's table is laid out at the end (see ``tables``). Both files
+are written to temporary files first and put in place together, so a failure (or a target open in
+Excel) leaves the previous outputs as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
-from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .consolidation import Consolidation
-from .engine import Assessment, TaskSummary
+from . import detail
+from .consolidation import Consolidation, JudgedRow, judge_row
 from .errors import OutputLockedError
 from .files import atomic_path
-from .model import IndicatorType, Period, Status, Task
+from .model import IndicatorType, Period, Status
 from .numbers import format_percent, percent
 from .registerdb import Register
-from .tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Styles, Table
+from .tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Styles, Table
 
-LIGHTS = {"red": "#F8CBAD", "yellow": "#FFE699", "green": "#C6E0B4"}
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
                  Status.NOT_STARTED: "#FFD966", Status.LAGGING: "#F4B183", Status.SEVERELY_LAGGING: "#C00000",
                  Status.NOT_MET: "#FF7C80", Status.DATA_ERROR: "#FF0000", Status.NOT_FILLED: "#BFBFBF",
@@ -42,93 +38,6 @@ def output_names(period: Period) -> tuple[str, str]:
     return f"汇总_{period}.xlsx", f"指标明细_{period}.csv"
 
 
-# ---------------------------------------------------------------------------------------------
-# 指标明细: one row per indicator, built once, for the workbook and the CSV.
-
-@dataclass(frozen=True)
-class DetailColumn:
-    header: str
-    width: float
-    get: Callable[[Task, Assessment], object]
-    kind: str = TEXT
-
-
-def _value(a: Assessment) -> object:
-    if a.indicator.type is IndicatorType.MILESTONE:
-        return a.stage or None
-    return a.value
-
-
-def _previous(a: Assessment) -> object:
-    if a.previous is None:
-        return None
-    return f"{a.previous.value}%" if a.indicator.type is IndicatorType.MILESTONE else a.previous.value
-
-
-def _text(a: Assessment, field: str) -> str:
-    return getattr(a.reported, field) if a.reported else ""
-
-
-DETAIL = (
-    DetailColumn("任务编号", 7, lambda t, a: a.indicator.task_id),
-    DetailColumn("类别", 14, lambda t, a: t.category),
-    DetailColumn("项目名称", 22, lambda t, a: t.name),
-    DetailColumn("年度目标任务", 24, lambda t, a: t.annual_target),
-    DetailColumn("牵头单位", 14, lambda t, a: a.indicator.lead_unit),
-    DetailColumn("协同单位", 14, lambda t, a: "、".join(t.partner_units)),
-    DetailColumn("指标编号", 8, lambda t, a: a.indicator.id),
-    DetailColumn("指标名称", 24, lambda t, a: a.indicator.name),
-    DetailColumn("计量单位", 7, lambda t, a: a.indicator.unit_of_measure),
-    DetailColumn("指标类型", 7, lambda t, a: a.indicator.type.value),
-    DetailColumn("年度目标值", 10, lambda t, a: a.indicator.target, NUMBER),
-    DetailColumn("年度计划资金(万元)", 10, lambda t, a: t.planned_funds, NUMBER),
-    DetailColumn("完成时限", 11, lambda t, a: str(t.deadline or "")),
-    DetailColumn("上期累计", 10, lambda t, a: _previous(a), NUMBER),
-    DetailColumn("本期累计完成", 11, lambda t, a: _value(a), NUMBER),
-    DetailColumn("完成率", 9, lambda t, a: a.rate_percent, PERCENT),
-    DetailColumn("时序进度", 9, lambda t, a: percent(a.schedule) if a.has_gap else None, PERCENT),
-    DetailColumn("差距（个百分点）", 10, lambda t, a: a.gap_points, POINTS),
-    DetailColumn("状态", 9, lambda t, a: a.status.value),
-    DetailColumn("标记", 14, lambda t, a: "、".join(f.value for f in a.flags)),
-    DetailColumn("环比（个百分点）", 10, lambda t, a: a.change_points, POINTS),
-    DetailColumn("进展情况", 36, lambda t, a: _text(a, "progress")),
-    DetailColumn("存在问题", 24, lambda t, a: _text(a, "issues")),
-    DetailColumn("下步措施", 24, lambda t, a: _text(a, "next_steps")),
-    DetailColumn("来源文件", 30, lambda t, a: a.source),
-    DetailColumn("来源单元格", 9, lambda t, a: f"填报!{a.reported.cell}" if a.reported and a.reported.cell else ""),
-)
-
-
-def detail_header(register: Register) -> list[str]:
-    return ["序号", *(c.header for c in DETAIL), *register.extra_columns]
-
-
-def _shown(value: object, kind: str) -> str:
-    """The text a person reads for a value in the CSV."""
-    if value is None:
-        return ""
-    if kind == PERCENT:
-        return f"{value}%"
-    return str(value)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(text: str) -> str:
-    """Text that a spreadsheet opening the CSV would take for a formula gets a leading apostrophe."""
-    if text.startswith(_FORMULA_START):
-        try:
-            Decimal(text)
-            return text
-        except ArithmeticError:
-            return "'" + text
-    return text
-
-
-# ---------------------------------------------------------------------------------------------
-# The outputs of one run, written as the tasks are judged.
-
 class Outputs:
     """A consolidation sink writing ``汇总_P.xlsx`` and ``指标明细_P.csv`` into ``folder``.
 
@@ -141,11 +50,8 @@ class Outputs:
         self.register = register
         self.fast = fast
         self._stack = contextlib.ExitStack()
-        self._serial = 0
-        self._kinds = [NUMBER, *(c.kind for c in DETAIL), *[TEXT] * len(register.extra_columns)]
-        self.detail = Table("指标明细", detail_header(register),
-                            [5, *(c.width for c in DETAIL), *[12] * len(register.extra_columns)], self._kinds,
-                            decorate=_detail_lights)
+        self.detail = Table(detail.layout(register.extra_columns, _detail_lights))
+        self._lines = detail.CsvLines(len(detail.header(register.extra_columns)))
 
     def __enter__(self) -> "Outputs":
         for target in self.targets:
@@ -153,9 +59,9 @@ class Outputs:
         try:
             self._xlsx = self._stack.enter_context(atomic_path(self.targets[0]))
             csv_path = self._stack.enter_context(atomic_path(self.targets[1]))
-            self._csv_file = self._stack.enter_context(open(csv_path, "w", encoding="utf-8-sig", newline=""))
-            self._csv = csv.writer(self._csv_file)
-            self._csv.writerow(detail_header(self.register))
+            self._csv = self._stack.enter_context(open(csv_path, "wb"))
+            # UTF-8 with a byte-order mark: Excel on Chinese Windows then opens it without mojibake.
+            self._csv.write(b"\xef\xbb\xbf" + detail.csv_header(self.register.extra_columns).encode("utf-8"))
         except BaseException:
             self._stack.close()
             raise
@@ -167,19 +73,22 @@ class Outputs:
         finally:
             self.detail.close()
 
-    def add(self, summary: TaskSummary) -> None:
-        task = summary.task
-        for a in summary.assessments:
-            self._serial += 1
-            values = [self._serial, *(c.get(task, a) for c in DETAIL), *(v for _, v in a.indicator.extra)]
-            self.detail.add(values)
-            self._csv.writerow([_csv_safe(_shown(v, kind)) for v, kind in zip(values, self._kinds)])
+    def add(self, rows: list[JudgedRow]) -> None:
+        """A task's rows, rendered where they were judged."""
+        for row in rows:
+            self.detail.add_rendered(row.xml)
+            self._csv.write(row.csv)
+
+    def add_values(self, values: list) -> None:
+        """One row as values (the way for ``fast=False``, which renders with xlsxwriter)."""
+        self.detail.add(values)
+        self._csv.write(self._lines.line(values).encode("utf-8", "replace"))
 
     def finish(self, result: Consolidation) -> None:
         """Write the workbook; the CSV is complete. Files are put in place when the block ends."""
-        self._csv_file.close()
+        self._csv.close()
         book = Book({"title": f"{result.period.label}民生工程进展情况汇总", "author": "minsheng",
-                     "created": result.generated_at}, LIGHTS, fast=self.fast)
+                     "created": result.generated_at}, fast=self.fast)
         overview = book.sheet("总览")
         book.table(self.detail)
         tables = [_ranking(result), _attention(result), _missing(result), _problems(result)]
@@ -195,10 +104,13 @@ class Outputs:
 
 
 def write_outputs(result: Consolidation, folder: Path, fast: bool = True) -> list[Path]:
-    """Write the workbook and the CSV of a consolidation already made; both or neither are replaced."""
+    """Write the workbook and the CSV of a consolidation already made (judging every indicator
+    again here); both or neither are replaced."""
     with Outputs(folder, result.period, result.register, fast) as out:
         for summary in result.iter_tasks():
-            out.add(summary)
+            texts = detail.task_texts(summary.task)
+            for a in summary.assessments:
+                out.add_values(detail.detail_values(a.indicator.position + 1, summary.task, texts, a))
         out.finish(result)
     return out.targets
 
@@ -230,14 +142,17 @@ def _status_lights(ws, st: Styles, col: int, first: int, last: int) -> None:
 
 def _detail_lights(ws, st: Styles, first: int, last: int) -> None:
     ws.set_paper(8)  # A3: the full table is wide; it stays one page wide
-    _status_lights(ws, st, 1 + [c.header for c in DETAIL].index("状态"), first, last)
+    _status_lights(ws, st, detail.STATUS_COLUMN, first, last)
+
+
+_RANKING = Layout("单位排名", ("排名", "牵头单位", "指标数", *(s.value for s in COUNT_ORDER), "平均完成率",
+                              "年度计划资金(万元)", "累计拨付资金(万元)", "拨付率", "是否报送"),
+                  (6, 18, 7, *[7] * len(COUNT_ORDER), 10, 12, 12, 9, 9),
+                  (NUMBER, TEXT, NUMBER, *[COUNT] * len(COUNT_ORDER), PERCENT, NUMBER, NUMBER, PERCENT, TEXT))
 
 
 def _ranking(result: Consolidation) -> Table:
-    header = ["排名", "牵头单位", "指标数", *(s.value for s in COUNT_ORDER), "平均完成率",
-              "年度计划资金(万元)", "累计拨付资金(万元)", "拨付率", "是否报送"]
-    kinds = [NUMBER, TEXT, NUMBER, *[COUNT] * len(COUNT_ORDER), PERCENT, NUMBER, NUMBER, PERCENT, TEXT]
-    table = Table("单位排名", header, [6, 18, 7] + [7] * len(COUNT_ORDER) + [10, 12, 12, 9, 9], kinds)
+    table = Table(_RANKING)
     for u in result.units:
         funds = percent(Fraction(u.funds_paid) / Fraction(u.funds_planned)) if u.funds_planned else None
         table.add([u.rank, u.name, u.indicators, *(u.counts[s] for s in COUNT_ORDER), percent(u.mean),
@@ -246,35 +161,31 @@ def _ranking(result: Consolidation) -> Table:
     return table
 
 
+_ATTENTION_HEADER = ("牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成",
+                     "完成率", "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施")
+_ATTENTION = Layout("滞后任务", _ATTENTION_HEADER, (14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24),
+                    (TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP),
+                    lambda ws, st, first, last: _status_lights(ws, st, _ATTENTION_HEADER.index("状态"), first, last))
+
+
 def _attention(result: Consolidation) -> Table:
-    header = ["牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成", "完成率",
-              "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施"]
-    kinds = [TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP]
-    table = Table("滞后任务", header, [14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24], kinds,
-                  decorate=lambda ws, st, first, last: _status_lights(ws, st, header.index("状态"), first, last))
-    for lagging in result.iter_attention():
-        a = lagging.assessment
-        table.add([a.indicator.lead_unit, a.indicator.task_id, lagging.task_name, a.indicator.id,
-                   a.indicator.name, a.indicator.target, _value(a), a.rate_percent,
-                   percent(a.schedule) if a.has_gap else None, a.gap_points, a.status.value,
-                   _text(a, "progress"), _text(a, "issues"), _text(a, "next_steps")])
+    table = Table(_ATTENTION)
+    for item in result.lagging:
+        value = item.stage or None if item.type is IndicatorType.MILESTONE else item.value
+        table.add([item.unit, item.task_id, item.task_name, item.indicator_id, item.indicator_name, item.target,
+                   value, item.rate_percent, item.schedule_percent, item.gap_points, item.status.value,
+                   item.progress, item.issues, item.next_steps])
     return table
+
+
+_MISSING = Layout("未报送单位", ("牵头单位", "应报指标数", "涉及任务"), (18, 10, 90), (TEXT, NUMBER, WRAP))
 
 
 def _missing(result: Consolidation) -> Table:
-    table = Table("未报送单位", ["牵头单位", "应报指标数", "涉及任务"], [18, 10, 90], [TEXT, NUMBER, WRAP])
+    table = Table(_MISSING)
     for u in result.missing_units:
         tasks = "；".join(f"{task.id}.{task.name}" for task in result.register.tasks_of(u.name))
         table.add([u.name, u.indicators, tasks])
-    return table
-
-
-def _problems(result: Consolidation) -> Table:
-    header = ["序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"]
-    table = Table("问题清单", header, [5, 30, 7, 7, 8, 6, 72, 16],
-                  [NUMBER, TEXT, TEXT, TEXT, TEXT, TEXT, WRAP, TEXT], decorate=_error_lights)
-    for i, p in enumerate(result.problems, start=1):
-        table.add([i, p.file, p.sheet, p.cell, p.indicator, p.severity.value, p.message, p.raw])
     return table
 
 
@@ -283,11 +194,22 @@ def _error_lights(ws, st: Styles, first: int, last: int) -> None:
                                                "format": st.lights["red"]})
 
 
+_PROBLEMS = Layout("问题清单", ("序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"),
+                   (5, 30, 7, 7, 8, 6, 72, 16), (NUMBER, TEXT, TEXT, TEXT, TEXT, TEXT, WRAP, TEXT), _error_lights)
+
+
+def _problems(result: Consolidation) -> Table:
+    table = Table(_PROBLEMS)
+    for i, p in enumerate(result.problems, start=1):
+        table.add([i, p.file, p.sheet, p.cell, p.indicator, p.severity.value, p.message, p.raw])
+    return table
+
+
 def _percent_cell(ws, row: int, col: int, value, st: Styles) -> None:
     if value is None:
-        ws.write_blank(row, col, None, st.text)
+        ws.write_blank(row, col, None, st.of(TEXT))
     else:
-        ws.write_number(row, col, float(percent(value).scaleb(-2)), st.percent)
+        ws.write_number(row, col, float(percent(value).scaleb(-2)), st.of(PERCENT))
 
 
 def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
@@ -311,11 +233,11 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
                   ("累计拨付资金(万元)", prog.funds_paid, "number"), ("资金拨付率", funds_rate, "percent")]
     for label, value, kind in facts:
         row += 1
-        ws.write_string(row, 0, label, st.text)
+        ws.write_string(row, 0, label, st.of(TEXT))
         if kind == "percent":
             _percent_cell(ws, row, 1, value, st)
         else:
-            ws.write_number(row, 1, float(value), st.number)
+            ws.write_number(row, 1, float(value), st.of(NUMBER))
 
     row += 2
     ws.write_string(row, 0, "指标状态分布", st.section)
@@ -325,8 +247,8 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
     for status in COUNT_ORDER:
         row += 1
         n = prog.counts[status]
-        ws.write_string(row, 0, status.value, st.text)
-        ws.write_number(row, 1, n, st.number)
+        ws.write_string(row, 0, status.value, st.of(TEXT))
+        ws.write_number(row, 1, n, st.of(NUMBER))
         _percent_cell(ws, row, 2, Fraction(n, prog.indicators) if prog.indicators else None, st)
     _status_lights(ws, st, 0, row - len(COUNT_ORDER) + 1, row)
 
@@ -338,8 +260,8 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
               ("未报送单位（个）", counts.units_missing)]
     for label, value in ledger:
         row += 1
-        ws.write_string(row, 0, label, st.text)
-        ws.write_number(row, 1, value, st.number)
+        ws.write_string(row, 0, label, st.of(TEXT))
+        ws.write_number(row, 1, value, st.of(NUMBER))
     for note in result.notes:  # e.g. a damaged history ledger that was set aside
         row += 1
         ws.write_string(row, 0, f"注意：{note}", st.subtitle)
@@ -364,9 +286,9 @@ def _unit_chart(book, ws, st: Styles, result: Consolidation, first_col: int) -> 
     for c, status in enumerate(statuses, start=first_col + 1):
         ws.write_string(head, c, status.value, st.head)
     for r, unit in enumerate(units, start=head + 1):
-        ws.write_string(r, first_col, unit.name, st.text)
+        ws.write_string(r, first_col, unit.name, st.of(TEXT))
         for c, status in enumerate(statuses, start=first_col + 1):
-            ws.write_number(r, c, unit.counts[status], st.count)
+            ws.write_number(r, c, unit.counts[status], st.of(COUNT))
     last = head + len(units)
     if not units or not statuses:
         return
