@@ -6,6 +6,7 @@ Every 完成率, 状态, 标记 and problem entry is checked against values work
 import csv
 import datetime as dt
 import hashlib
+import os
 import sqlite3
 import zipfile
 from decimal import Decimal
@@ -199,18 +200,51 @@ def test_rerunning_a_period_replaces_its_snapshot_and_keeps_the_audit(june, conf
         assert row == ("2020-06_市教育局_填报表.xlsx", "填报", "J4", 64)
 
 
-def test_outputs_open_in_excel_are_not_touched(june, config):
+def test_an_owner_file_left_by_a_crashed_excel_does_not_block(june, config):
+    done = run_consolidation(config)
+    xlsx = done.outputs[0]
+    (xlsx.parent / f"~${xlsx.name}").write_bytes(b"owner")
+    os.utime(xlsx, (1_600_000_000, 1_600_000_000))
+    run_consolidation(config)  # nothing holds the file: it is replaced
+    assert xlsx.stat().st_mtime > 1_600_000_000
+
+
+def test_outputs_open_in_excel_are_not_touched(june, config, monkeypatch):
+    from minsheng import files
+    from minsheng.errors import OutputLockedError
+
     done = run_consolidation(config)
     xlsx = done.outputs[0]
     before = hashes(xlsx.parent)
-    (xlsx.parent / f"~${xlsx.name}").write_bytes(b"owner")
-    from minsheng.files import OutputLockedError
+    real_open = os.open
 
-    with pytest.raises(OutputLockedError, match="正在 Excel 中打开"):
+    def excel_holds(path, flags, *args):  # what Windows answers while Excel has the file open
+        if Path(path) == xlsx and flags & os.O_RDWR:
+            raise PermissionError(13, "The process cannot access the file")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(files, "LOCKING", True)
+    monkeypatch.setattr(os, "open", excel_holds)
+    with pytest.raises(OutputLockedError, match="正被其他程序（通常是 Excel 或 WPS）打开"):
         run_consolidation(config)
-    after = hashes(xlsx.parent)
-    after.pop(f"~${xlsx.name}")
-    assert after == before
+    assert hashes(xlsx.parent) == before
+
+
+def test_an_empty_inbox_never_replaces_a_result(june, config):
+    done = run_consolidation(config)
+    before = hashes(done.outputs[0].parent)
+    with sqlite3.connect(config.ledger) as db:
+        kept = db.execute("SELECT COUNT(*) FROM accepted_values").fetchone()[0]
+    empty = config.inbox()
+    for path in sorted(empty.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    from minsheng.errors import ConsolidationError
+
+    with pytest.raises(ConsolidationError, match="没有任何文件.*保持不变"):
+        run_consolidation(config)
+    assert hashes(done.outputs[0].parent) == before
+    with sqlite3.connect(config.ledger) as db:
+        assert db.execute("SELECT COUNT(*) FROM accepted_values").fetchone()[0] == kept > 0
 
 
 def test_missing_inbox_is_a_clear_failure(config):

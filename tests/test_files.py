@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from minsheng import files
+from minsheng.errors import OutputError
 from minsheng.files import MAX_NAME, OutputLockedError, atomic_path, safe_name, unique_names
 
 
@@ -51,6 +53,7 @@ def test_locked_target_is_reported_in_chinese(tmp_path, monkeypatch):
     def locked(src, dst):
         raise PermissionError(13, "The process cannot access the file")
 
+    monkeypatch.setattr(files, "LOCKING", True)  # as on Windows
     monkeypatch.setattr(os, "replace", locked)
     with pytest.raises(OutputLockedError, match="正被其他程序"):
         with atomic_path(target) as tmp:
@@ -68,3 +71,18 @@ def test_a_spool_gives_back_every_object_in_order_and_by_slot():
         assert [item[0] for item in spool] == list(range(3000))
         assert all(item[1] == shared and item[2]["k"] == shared for item in spool)
         assert spool.get(slots[1234]) == [1234, shared, {"k": shared}]
+
+
+def test_without_locks_a_refused_replace_is_a_permission_problem(tmp_path, monkeypatch):
+    target = tmp_path / "汇总.xlsx"
+    target.write_text("旧", encoding="utf-8")
+
+    def refused(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files, "LOCKING", False)  # Linux, macOS: nothing holds files open
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(OutputError, match="没有访问权限") as info:
+        with atomic_path(target) as tmp:
+            tmp.write_text("新", encoding="utf-8")
+    assert "Excel" not in str(info.value) and target.read_text(encoding="utf-8") == "旧"

@@ -25,10 +25,13 @@ def xlsx_bytes(cell: str) -> bytes:
     return out.getvalue()
 
 
-def test_a_cell_at_the_last_address_is_refused_without_reading_it():
+def test_a_sheet_reaching_the_last_address_is_refused_without_reading_it():
     # python-calamine would try to allocate the whole 1,048,576 × 16,384 range and abort the process.
     verdict = inspect(xlsx_bytes("XFD1048576"))
-    assert verdict.kind == "" and "工作表范围异常" in verdict.refusal
+    assert verdict.kind == "xlsx" and verdict.refusal == ""
+    refusal = guard.sheet_refusal(verdict, "Sheet")
+    assert "工作表“Sheet”的范围异常" in refusal and "1048576 行" in refusal
+    assert guard.sheet_refusal(verdict, "另一个工作表") == ""  # only the sheets that are read count
 
 
 def test_normal_workbook_passes():

@@ -99,3 +99,34 @@ def test_integers_from_cells_are_exact(n, unit):
 def test_percent_is_half_up_to_one_decimal(fraction, shown):
     assert format_percent(fraction) == shown
     assert percent(fraction) == Decimal(shown[:-1])
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("١٢", ["不是数字"]),  # Arabic-Indic digits: Python would take them, Excel would not
+    ("2 3", ["被空格隔开"]),
+    ("2\t3", ["被空格隔开"]),
+    ("1 000", ["被空格隔开"]),
+    ("1e3", ["不是数字"]),
+    ("1/2", ["不是数字"]),
+    ("1_000", ["不是数字"]),
+    ("12" + "0" * 500, ["数值过大", "…"]),  # the message quotes a long text cut short
+])
+def test_what_only_looks_like_a_number_is_an_error(raw, words):
+    parsed = parse_value(raw, "人")
+    assert parsed.value is None and parsed.error
+    for word in words:
+        assert word in parsed.error
+    assert len(parsed.error) < 120
+
+
+@pytest.mark.parametrize("raw, unit, value, words", [
+    ("1.2万", "人", "12000", ["“万”已按计量单位“人”换算"]),
+    ("１８", "人", "18", ["全角字符换成了半角"]),
+    ("12\u200b", "人", "12", ["看不见的字符"]),
+    ("12 所", "所", "12", ["去掉了空格", "去掉了单位“所”"]),
+])
+def test_each_notice_says_what_was_done(raw, unit, value, words):
+    parsed = parse_value(raw, unit)
+    assert parsed.value == Decimal(value) and not parsed.error
+    for word in words:
+        assert word in parsed.notice

@@ -29,6 +29,12 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
+        if value != value:
+            return "非数字"
+        if value in (math.inf, -math.inf):
+            return "无穷大" if value > 0 else "负无穷大"
+        if abs(value) >= 1e15 or 0 < abs(value) < 1e-9:
+            return f"{value:.15G}"  # as Excel shows it: 1E+308, not 309 digits
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()[:10] if not isinstance(value, dt.datetime) or not (

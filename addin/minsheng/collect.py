@@ -25,12 +25,12 @@ import python_calamine
 
 from .cells import as_date, cell_ref, cell_text, column_letter, header_key
 from .files import display_name
-from .guard import MAX_FILE_BYTES, inspect
+from .guard import MAX_FILE_BYTES, Verdict, inspect, sheet_refusal
 from .inbox import Entry, Unreadable, read_regular, scan
 from .layout import (COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_LABELS,
                      SIGN_OFF_VALUE_COLUMN, TEXTS, VALUE, Meta, read_meta)
 from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity, Submission
-from .numbers import parse_value, tidy, to_decimal
+from .numbers import parse_value, shown, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
 from .sheetxml import ERROR, hidden_contents
@@ -109,7 +109,7 @@ def read_submission(path: Path, register: Register, period: Period, stages: Stag
         return None, [Problem(name, "文件设置了打开密码，无法读取；请取消密码后重新报送")]
     except Exception:  # calamine raises several unrelated types for unreadable files
         return None, [Problem(name, UNREADABLE)]
-    reader = _Reader(name, str(path), data, verdict.kind, book, register, period, stages)
+    reader = _Reader(name, str(path), verdict, book, register, period, stages)
     try:
         return reader.read()
     except Exception:  # malformed XML inside a sheet, and anything else a hostile file can do
@@ -119,16 +119,17 @@ def read_submission(path: Path, register: Register, period: Period, stages: Stag
 class _Reader:
     """Reads one opened workbook; collects problems instead of raising."""
 
-    def __init__(self, name: str, path: str, data: bytes, kind: str, book, register: Register,
+    def __init__(self, name: str, path: str, verdict: Verdict, book, register: Register,
                  period: Period, stages: Stages):
-        self.name, self.path, self.data, self.kind, self.book = name, path, data, kind, book
+        self.name, self.path, self.verdict, self.book = name, path, verdict, book
         self.register, self.period = register, period
         self.stages = {header_key(stage): stage for stage, _ in stages}
         self.problems: list[Problem] = []
 
     def problem(self, message: str, sheet: str = "", cell: str = "", raw: str = "",
                 severity: Severity = Severity.ERROR, indicator: str = "") -> None:
-        self.problems.append(Problem(self.name, message, sheet, cell, severity, raw, indicator))
+        # The raw text is there to recognise the cell by; a whole page of it would bury the list.
+        self.problems.append(Problem(self.name, message, sheet, cell, severity, shown(raw, 200), indicator))
 
     def read(self) -> tuple[Submission | None, list[Problem]]:
         meta = self._meta()
@@ -159,6 +160,8 @@ class _Reader:
         if META_SHEET not in self.book.sheet_names:
             return Meta()
         try:
+            if sheet_refusal(self.verdict, META_SHEET):
+                raise ValueError(META_SHEET)
             return read_meta(self.book.get_sheet_by_name(META_SHEET).to_python())
         except Exception:
             self.problem("模板信息（_meta 工作表）已损坏，无法读取，已按表中的指标编号判断填报单位", META_SHEET,
@@ -197,8 +200,17 @@ class _Reader:
         names = self.book.sheet_names
         # A trailing space or a full-width letter in the sheet name does not make it another sheet.
         preferred = [n for n in names if header_key(n) == FORM_SHEET]
+        if not preferred and {"总览", "指标明细", "问题清单"} <= set(names):
+            self.problem("这是 minsheng 生成的汇总表，不是填报表，未读取；收件文件夹里只放各单位报回的填报表")
+            return "", None, 0, 0
         others = [n for n in names if n not in preferred and n != META_SHEET]
         for sheet_name in preferred + others:
+            refusal = sheet_refusal(self.verdict, sheet_name)
+            if refusal:
+                self.problem(refusal, sheet_name)
+                if sheet_name in preferred:
+                    return sheet_name, None, 0, 0
+                continue
             try:
                 sheet = self.book.get_sheet_by_name(sheet_name)
                 rows = sheet.to_python()
@@ -265,6 +277,8 @@ class _Reader:
         sheet = sub.sheet
         task_rows: dict[str, list[int]] = {}
         empty_values: dict[str, str] = {}  # cell → 指标编号, for value cells that came back empty
+        empty_texts: dict[str, str] = {}  # the same for text cells
+        text_at = {c: column_letter(left + c) for c in c_texts if c is not None}
         seen: set[str] = set()
         for r in range(header + 1, len(rows)):
             row = rows[r]
@@ -301,10 +315,13 @@ class _Reader:
             sub.values[indicator_id] = self._reported(ind, raw, ref, sheet, texts)
             if raw is None or raw == "":
                 empty_values[ref] = indicator_id
+            for c, text in zip(c_texts, texts):
+                if c is not None and not text:
+                    empty_texts[text_at[c] + line] = indicator_id
             task_rows.setdefault(ind.task_id, []).append(r)
         view = self.register.tasks_of(sub.unit)
         empty_funds = self._funds(sub, view, rows, c_funds, top, left, task_rows)
-        self._hidden_contents(sub, empty_values, empty_funds)
+        self._hidden_contents(sub, empty_values, empty_funds, empty_texts)
         for missing in (ind.id for task in view for ind in task.indicators if ind.id not in seen):
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
@@ -376,11 +393,17 @@ class _Reader:
                     sub.funds_paid[task_id] = (parsed.value, ref)
         return empty
 
-    def _hidden_contents(self, sub: Submission, values: dict[str, str], funds: dict[str, str]) -> None:
+    def _hidden_contents(self, sub: Submission, values: dict[str, str], funds: dict[str, str],
+                         texts: dict[str, str]) -> None:
         """Input cells read as empty that hold an error value or a formula without its result."""
-        if self.kind != "xlsx" or not (values or funds):
+        if self.verdict.package is None or not (values or funds or texts):
             return
-        for ref, (kind, text) in hidden_contents(self.data, sub.sheet, set(values) | set(funds)).items():
+        found = hidden_contents(self.verdict.package, sub.sheet, set(values) | set(funds) | set(texts))
+        for ref, (kind, text) in found.items():
+            if ref in texts:
+                self.problem(f"单元格中是{'错误值' if kind == ERROR else '没有保存结果的公式'}“{shown(text)}”，"
+                             f"内容未能读出；请直接填写文字", sub.sheet, ref, text, indicator=texts[ref])
+                continue
             if kind == ERROR:
                 message = f"单元格中是错误值“{text}”（公式出错），不是数字；请改正公式或直接填写数字"
             else:
@@ -409,11 +432,21 @@ class _Reader:
                 continue
             sub.sign_off[label] = cell_text(filled[1])
             if label == "填报日期":
-                sub.filled_on = as_date(filled[1])
-                if sub.filled_on is None:
-                    self.problem(f"填报日期“{cell_text(filled[1])}”不是日期，请填写如 2020-07-05 的日期",
-                                 sub.sheet, cell_ref(top + r, left + filled[0]), cell_text(filled[1]),
-                                 Severity.NOTICE)
+                self._filled_on(sub, filled[1], cell_ref(top + r, left + filled[0]))
+
+    def _filled_on(self, sub: Submission, raw: object, ref: str) -> None:
+        """填报日期 decides which of a unit's files is the newer: only a plausible date counts."""
+        day = as_date(raw)
+        text = cell_text(raw)
+        if day is None:
+            self.problem(f"填报日期“{shown(text)}”不是日期，请填写如 2020-07-05 的日期", sub.sheet, ref, text,
+                         Severity.NOTICE)
+        elif day > dt.date.today() + dt.timedelta(days=1) or day.year < self.period.year - 1:
+            when = "晚于今天" if day > dt.date.today() else "早于统计期"
+            self.problem(f"填报日期 {day} {when}，请核对；比较同一单位的几份报表哪份较新时不采用这个日期",
+                         sub.sheet, ref, text, Severity.NOTICE)
+        else:
+            sub.filled_on = day
 
     @staticmethod
     def _find_sign_off(rows) -> dict[str, tuple[int, int]]:

@@ -50,6 +50,9 @@ def unique_names(names: list[str]) -> dict[str, str]:
 
 TEMP_PREFIX = ".~tmp_"
 _STARTED = time.time()
+# Windows locks a file that Excel or WPS has open: replacing it fails with PermissionError. Other
+# systems do not lock, and a PermissionError there means what it says.
+LOCKING = os.name == "nt"
 
 
 def _current_umask() -> int:
@@ -118,7 +121,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         cause = os_error_in(exc)
         if cause is None:
             raise
-        if replacing and isinstance(cause, PermissionError):
+        if replacing and isinstance(cause, PermissionError) and LOCKING:
             raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，无法覆盖；"
                                     f"请关闭该文件后重试") from exc
         raise write_failure(target, cause) from exc

@@ -1,10 +1,10 @@
 """Checks made on a submitted file's bytes before any spreadsheet reader sees them (安全检查).
 
 A hostile or broken file must be refused within bounded time and memory. Everything here is read
-from the zip directory and the first bytes of each sheet stream, so the check costs little next
-to the read itself: the format by content (not by extension), sizes, compression ratios, encryption,
-and each sheet's declared extent (``<dimension>``). A sheet that lies about its extent is caught by
-the reading process's memory limit instead (see ``sandbox``).
+from the zip directory and the first bytes of a sheet's stream, so the check costs little next to
+the read itself: the format by content (not by extension), sizes, compression ratios, encryption,
+and, for each sheet about to be read, its declared extent (``<dimension>``). A sheet that lies about
+its extent is caught by the reading process's memory limit instead (see ``sandbox``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a department's workbook is ~20–200 KB
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -28,10 +28,12 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the bytes are: ``kind`` is xlsx, ods or xls (incl. WPS .et); ``refusal`` why not to read."""
+    """What the bytes are: ``kind`` is xlsx, ods or xls (incl. WPS .et); ``refusal`` why not to read.
+    For an xlsx, ``package`` is its zip directory, read once, for the checks of single sheets."""
 
     kind: str = ""
     refusal: str = ""
+    package: zipfile.ZipFile | None = field(default=None, compare=False, repr=False)
 
 
 def _column_number(letters: bytes) -> int:
@@ -76,13 +78,30 @@ def inspect(data: bytes) -> Verdict:
             return Verdict(refusal=ENCRYPTED)
         if m.compress_size and m.file_size / m.compress_size > MAX_RATIO and m.file_size > 1024 * 1024:
             return Verdict(refusal="文件压缩比异常，疑似压缩炸弹，已拒收")
-    if kind == "xlsx":
-        for m in members:
-            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
-                refusal = _declared_extent(_prefix(package, m.filename, 4096))
-                if refusal:
-                    return Verdict(refusal=refusal)
-    return Verdict(kind)
+    return Verdict(kind, package=package if kind == "xlsx" else None)
+
+
+def sheet_refusal(verdict: Verdict, sheet: str) -> str:
+    """Why the sheet ``sheet`` must not be read, from its declared extent (``<dimension>``); only
+    the sheets that are read are checked, so a stray cell in another sheet costs nothing."""
+    if verdict.package is None:
+        return ""
+    from .sheetxml import sheet_part
+
+    try:
+        part = sheet_part(verdict.package, sheet)
+    except Exception:  # noqa: BLE001 - a package the reader will refuse in its own words
+        return ""
+    if part is None:
+        return ""
+    match = _DIMENSION.search(_prefix(verdict.package, part, 4096))
+    if not match or not match.group(4):
+        return ""
+    rows, cols = int(match.group(4)), _column_number(match.group(3))
+    if rows * cols > MAX_CELLS:
+        return (f"工作表“{sheet}”的范围异常（达 {rows} 行 × {cols} 列），疑似异常文件，已拒收；"
+                f"如是正常填报表，请删除表格以外的内容后重新保存")
+    return ""
 
 
 ENCRYPTED = "文件设置了打开密码，无法读取；请在 Excel 中取消密码（文件→信息→保护工作簿）后重新报送"
@@ -96,15 +115,3 @@ def _prefix(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
             return stream.read(limit)
     except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError, NotImplementedError):
         return b""  # RuntimeError: an encrypted member; the reader will say more
-
-
-def _declared_extent(head: bytes) -> str:
-    """Refuse a sheet whose declared extent would make a reader allocate too much."""
-    match = _DIMENSION.search(head)
-    if not match or not match.group(4):
-        return ""
-    rows, cols = int(match.group(4)), _column_number(match.group(3))
-    if rows * cols > MAX_CELLS:
-        return (f"工作表范围异常（达 {rows} 行 × {cols} 列），疑似异常文件，已拒收；"
-                f"如是正常填报表，请删除表格以外的内容后重新保存")
-    return ""

@@ -21,7 +21,7 @@ _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "暂无", "空", 
 # Words people put before a number that do not change it.
 _HEDGES = ("大约", "约为", "约", "近", "累计", "共计", "共", "达到", "达")
 _MULTIPLIERS = {"万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
-_NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_NUMBER_RE = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")  # ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def parse_value(raw: object, unit_of_measure: str = "") -> Parsed:
             return Parsed(error="单元格中是无穷大或无效的数值，请重新填写数字")
         return _checked(to_decimal(raw), cell_text(raw))
     if not isinstance(raw, str):
-        return Parsed(error=f"“{cell_text(raw)}”不是数字，请填写数字")
+        return Parsed(error=f"“{shown(cell_text(raw))}”不是数字，请填写数字")
     return _parse_text(raw, unit_of_measure)
 
 
@@ -91,56 +91,69 @@ def _checked(value: Decimal, shown: str, notice: str = "") -> Parsed:
     return Parsed(value, notice=notice)
 
 
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")  # zero-width and soft hyphens
+_SPLIT_DIGITS = re.compile(r"[0-9.,]\s+[0-9]")
+_UNIT_LIKE = re.compile(r"^(%|[^\W\d_]+)$")  # letters of any script, or a percent sign
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A cell's text as a message quotes it: long texts cut."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
-    # NFKC turns full-width digits, commas, percent signs and spaces into ASCII ones.
-    text = "".join(unicodedata.normalize("NFKC", raw).split())
-    if text == "":
-        return Parsed()
-    if text.lower() in _PLACEHOLDERS:
-        return Parsed(notice=f"“{raw}” 按未填处理；如已有完成数请填写数字")
+    quoted = shown(raw)
     changes = []
-    if text != raw.strip():
-        changes.append("全角字符或空格")
+    cleaned = _INVISIBLE.sub("", raw)
+    if cleaned != raw:
+        changes.append("去掉了看不见的字符")
+    # NFKC turns full-width digits, commas, percent signs and spaces into ASCII ones.
+    normal = unicodedata.normalize("NFKC", cleaned).strip()
+    if normal == "":
+        return Parsed()
+    if "".join(normal.split()).lower() in _PLACEHOLDERS:
+        return Parsed(notice=f"“{quoted}”按未填处理；如已有完成数请填写数字")
+    if normal != cleaned.strip():
+        changes.append("全角字符换成了半角")
+    if _SPLIT_DIGITS.search(normal):
+        return Parsed(error=f"“{quoted}”中的数字被空格隔开，无法确定是一个数还是几个数，请只填写一个数字")
+    text = "".join(normal.split())
+    if text != normal:
+        changes.append("去掉了空格")
     for hedge in _HEDGES:
         if text.startswith(hedge) and len(text) > len(hedge):
             text = text[len(hedge):]
-            changes.append(f"“{hedge}”")
+            changes.append(f"去掉了“{hedge}”")
             break
 
     unit_factor, unit_base = _unit_scale(unit_of_measure)
     number_part, suffix = _split_suffix(text)
-    if not number_part:
-        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
-    if not _NUMBER_RE.match(number_part):
-        if "," in number_part:
-            return Parsed(error=f"“{raw}” 的千位分隔符位置不对，无法确定数值，请只填写数字")
-        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
-    try:
-        value = Decimal(number_part.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-        return Parsed(error=f"“{raw}” 不是数字，请只填写阿拉伯数字（如 12）")
+    if not number_part or not _NUMBER_RE.match(number_part) or (suffix and not _UNIT_LIKE.match(suffix)):
+        if number_part and "," in number_part and _NUMBER_RE.match(number_part.replace(",", "")):
+            return Parsed(error=f"“{quoted}”的千位分隔符位置不对，无法确定数值，请只填写数字")
+        return Parsed(error=f"“{quoted}”不是数字，请只填写阿拉伯数字（如 12）")
+    value = Decimal(number_part.replace(",", ""))
     if "," in number_part:
-        changes.append("千位分隔符")
+        changes.append("去掉了千位分隔符")
     if value < 0:
-        return _checked(value, raw.strip())
+        return _checked(value, quoted)
 
     if suffix:
         scaled = _apply_suffix(value, suffix, unit_of_measure, unit_factor, unit_base)
         if scaled is None:
-            shown = unit_of_measure or "（无）"
-            return Parsed(error=f"“{raw}” 带有单位“{suffix}”，与计量单位“{shown}”不符，"
-                                f"请按计量单位只填写数字")
+            unit = unit_of_measure or "（无）"
+            return Parsed(error=f"“{quoted}”带有单位“{suffix}”，与计量单位“{unit}”不符，请按计量单位只填写数字")
+        changes.append(f"“{suffix}”已按计量单位“{unit_of_measure}”换算" if scaled != value
+                       else f"去掉了单位“{suffix}”")
         value = scaled
-        changes.append(f"单位“{suffix}”")
     value = tidy(value)
-    notice = ""
-    if changes:
-        notice = f"“{raw}” 已按 {value} 读取（去掉了{'、'.join(changes)}），请核对"
-    return _checked(value, raw.strip(), notice)
+    notice = f"“{quoted}”已按 {value} 读取（{'，'.join(changes)}），请核对" if changes else ""
+    return _checked(value, quoted, notice)
 
 
 def _split_suffix(text: str) -> tuple[str, str]:
-    match = re.match(r"^([+-]?[\d.,]*)(.*)$", text, re.DOTALL)
+    match = re.match(r"^([+-]?[0-9.,]*)(.*)$", text, re.DOTALL)
     assert match is not None  # the pattern matches every string
     return match.group(1), match.group(2)
 

@@ -78,6 +78,10 @@ def _collected(config: Config, progress: Progress, files: RowFiles | None = None
     after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages), config.ledger, files.folder)
              if files is not None else None)
     collection = collect_inbox(inbox, register, config.period, config.stages, progress, after)
+    if not collection.received:
+        # Most likely the wrong period or files not yet copied in: never let it replace a real result.
+        raise ConsolidationError(f"收件文件夹 {inbox} 中没有任何文件，未汇总，已有的汇总结果和历史数据保持不变；"
+                                 f"请把各单位报回的填报表放进去后再汇总（或用 --period 指定统计期）")
     return register, collection, previous, notes
 
 

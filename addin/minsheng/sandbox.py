@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -68,6 +69,9 @@ def _limit_memory(extra: int) -> None:
 
 
 def _worker(conn, function: Callable, setup: tuple, memory: int) -> None:
+    # Ctrl-C in a console reaches every process of the group: the main process stops the run and
+    # these workers with it, and none of them prints a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A dying reader prints a Rust backtrace; the user sees our problem entry instead.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -8,7 +8,6 @@ few input cells that came back empty, the sheet's XML is looked at once, directl
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
@@ -34,35 +33,46 @@ def _unescape(text: bytes) -> str:
 
 
 def sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member holding the sheet called ``sheet``."""
+    """The zip member holding the sheet called ``sheet`` (the map is read once per package)."""
+    parts = getattr(package, "_minsheng_sheet_parts", None)
+    if parts is None:
+        parts = package._minsheng_sheet_parts = _sheet_parts(package)
+    return parts.get(sheet)
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     workbook = package.read("xl/workbook.xml")
-    rel_id = None
+    ids = {}
     for match in _SHEET.finditer(workbook):
         name, rid = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
-        if _unescape(name) == sheet:
-            rel_id = rid
-            break
-    if rel_id is None:
-        return None
+        ids[rid] = _unescape(name)
+    parts = {}
     rels = package.read("xl/_rels/workbook.xml.rels")
     for match in _RELATIONSHIP.finditer(rels):
         rid, target = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
-        if rid == rel_id:
+        if rid in ids:
             target = _unescape(target)
-            return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return None
+            parts[ids[rid]] = (target.lstrip("/") if target.startswith("/")
+                               else posixpath.normpath(posixpath.join("xl", target)))
+    return parts
 
 
-def hidden_contents(data: bytes, sheet: str, refs: set[str]) -> dict[str, tuple[str, str]]:
+# Each starts with a literal, so the scan runs at memchr speed; what a prefix (<x:f>) hides is
+# found by the ":" forms.
+_MARKS = [re.compile(rb'<f[\s>/]'), re.compile(rb':f[\s>/]'), re.compile(rb' t="e"')]
+_CELL_START = re.compile(rb'<(?:\w+:)?c ')
+
+
+def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dict[str, tuple[str, str]]:
     """For cells in ``refs`` (``J7``…) that calamine read as empty: ``ref → (kind, text)`` where kind is
     ``ERROR`` (text: ``#DIV/0!``) or ``NO_RESULT`` (text: the formula). Cells really empty are absent.
 
+    Only cells holding a formula or an error are looked at, found by a scan of the sheet's XML.
     Never raises: a package this cannot read gives an empty answer (the reader has already read it).
     """
     if not refs:
         return {}
     try:
-        package = zipfile.ZipFile(io.BytesIO(data))
         part = sheet_part(package, sheet)
         if part is None:
             return {}
@@ -72,8 +82,19 @@ def hidden_contents(data: bytes, sheet: str, refs: set[str]) -> dict[str, tuple[
         return {}
     wanted = {ref.encode("ascii") for ref in refs}
     found: dict[str, tuple[str, str]] = {}
-    for match in _CELL.finditer(xml):
-        attributes, body = match.group(1), match.group(2) or b""
+    first = _CELL_START.search(xml)
+    if first is None:
+        return found
+    opening = first.group()  # b"<c " or, from some writers, b"<x:c "
+    starts = set()
+    for marks in _MARKS:
+        for mark in marks.finditer(xml):
+            starts.add(xml.rfind(opening, 0, mark.start()))
+    for start in sorted(starts):
+        cell = _CELL.match(xml, start) if start >= 0 else None
+        if cell is None:
+            continue
+        attributes, body = cell.group(1), cell.group(2) or b""
         ref = _REF.search(attributes)
         if ref is None or ref.group(1) not in wanted:
             continue

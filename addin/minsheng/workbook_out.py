@@ -19,6 +19,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import detail
 from .consolidation import Consolidation, JudgedRow, judge_row
 from .errors import OutputLockedError
+from . import files
 from .files import atomic_path
 from .model import IndicatorType, Period, Status
 from .numbers import format_percent, percent
@@ -116,15 +117,19 @@ def write_outputs(result: Consolidation, folder: Path, fast: bool = True) -> lis
 
 
 def _refuse_if_open(target: Path) -> None:
-    """Excel keeps ``~$name`` beside a workbook it has open; on Windows the file is also locked."""
-    if (target.parent / f"~${target.name}").exists():
-        raise OutputLockedError(f"{target} 正在 Excel 中打开，无法更新；请关闭该文件后重试")
-    if target.exists():
-        try:
-            fd = os.open(target, os.O_RDWR)
-        except PermissionError as exc:
-            raise OutputLockedError(f"{target} 正被其他程序打开，无法更新；请关闭该文件后重试") from exc
-        os.close(fd)
+    """Before any work: is an output held open by Excel or WPS? On Windows they lock the file, so
+    opening it for writing fails; that is the test (a ``~$`` owner file alone, left by a crashed
+    Excel, is no lock). Elsewhere files are not locked, and a failure shows when writing."""
+    if not files.LOCKING or not target.exists():
+        return
+    try:
+        fd = os.open(target, os.O_RDWR)
+    except PermissionError as exc:
+        raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，或没有写入权限，无法更新；"
+                                f"请关闭该文件后重试") from exc
+    except OSError:
+        return  # the write itself will say what is wrong
+    os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
