@@ -9,7 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from minsheng.config import load_config
 from minsheng.workfolder import init_workfolder
 

@@ -7,12 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from lxml import etree
-
 from minsheng import addin, circular, xlam
 from minsheng.config import load_config
-
-from conftest import SHARED
 
 SCHEMA = SHARED / "schemas" / "customui14.xsd"
 NS = {"c": "http://schemas.microsoft.com/office/2009/07/customui"}

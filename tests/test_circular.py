@@ -6,14 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import fill
 from docx import Document
 from docx.oxml.ns import qn
-
 from minsheng import circular
 from minsheng.numbers import chinese_date, chinese_number, format_amount
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
-
-from conftest import fill
 
 ROOT = Path(__file__).resolve().parents[1]
 VERBATIM = "投资<5亿元 & R&D,“三保”到位"

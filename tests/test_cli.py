@@ -2,10 +2,8 @@ import subprocess
 import sys
 
 import pytest
-
-from minsheng.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-
 from conftest import HEADERS, ROWS, fill, write_register_xlsx
+from minsheng.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 
 
 def run(capsys, *argv):

@@ -2,7 +2,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from minsheng.config import ConfigError, default_config_text, find_config, load_config
 from minsheng.model import Period
 

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
+from conftest import fill
 from minsheng import ledger
 from minsheng.config import load_config
 from minsheng.model import Flag, Period, Severity, Status
 from minsheng.pipeline import make_templates, run_consolidation, run_demo
-
-from conftest import fill
 
 
 def hashes(folder: Path) -> dict[str, str]:
@@ -223,11 +221,15 @@ def test_outputs_open_in_excel_are_not_touched(june, config, monkeypatch):
             raise PermissionError(13, "The process cannot access the file")
         return real_open(path, flags, *args)
 
+    with sqlite3.connect(config.ledger) as db:
+        runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     monkeypatch.setattr(files, "LOCKING", True)
     monkeypatch.setattr(os, "open", excel_holds)
     with pytest.raises(OutputLockedError, match="正被其他程序（通常是 Excel 或 WPS）打开"):
         run_consolidation(config)
     assert hashes(xlsx.parent) == before
+    with sqlite3.connect(config.ledger) as db:  # a run whose outputs were not written is not recorded
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
 
 
 def test_an_empty_inbox_never_replaces_a_result(june, config):

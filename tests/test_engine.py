@@ -6,7 +6,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
 from minsheng.config import Thresholds
 from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, progress_sentence, schedule
 from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task

@@ -1,7 +1,6 @@
 import os
 
 import pytest
-
 from minsheng import files
 from minsheng.errors import OutputError
 from minsheng.files import MAX_NAME, OutputLockedError, atomic_path, safe_name, unique_names

@@ -8,13 +8,11 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import python_calamine
-
-from minsheng.model import Period
-from minsheng.register import load_register, write_register
+from conftest import HEADERS, ROWS, write_register_xlsx
 from minsheng.forms import write_forms
 from minsheng.layout import SIGN_OFF, template_id
-
-from conftest import HEADERS, ROWS, write_register_xlsx
+from minsheng.model import Period
+from minsheng.register import load_register, write_register
 
 SECTION4 = ["序号", "指标编号", "项目名称", "年度目标任务", "指标名称", "计量单位", "指标类型", "年度目标值",
             "上期累计", "本期累计完成", "完成率", "进展情况", "存在问题", "下步措施"]

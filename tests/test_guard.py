@@ -7,14 +7,12 @@ import zipfile
 
 import openpyxl
 import pytest
-
+from conftest import fill
 from minsheng import guard
 from minsheng.collect import collect_inbox, find_files, read_submission
 from minsheng.guard import inspect
 from minsheng.pipeline import make_templates
 from minsheng.register import load_register
-
-from conftest import fill
 
 
 def xlsx_bytes(cell: str) -> bytes:

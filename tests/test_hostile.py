@@ -28,14 +28,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
+from conftest import fill, replace_cell, rewrite_member
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from minsheng.cli import main
 from minsheng.collect import collect_inbox
 from minsheng.pipeline import make_templates
 from minsheng.register import load_register
-
-from conftest import fill, replace_cell, rewrite_member
 
 LOG = "minsheng-错误日志.txt"
 PERIOD = "2020-06"
@@ -619,7 +618,7 @@ def test_good_files_are_exact_and_every_garbage_file_is_named(office, garbage):
     for unit, values in GOOD.items():
         sub = collection.submissions[unit]
         assert sub.name == f"{PERIOD}_{unit}_填报表.xlsx"
-        for indicator_id, typed in values.items():
+        for indicator_id, _typed in values.items():
             reported = sub.values[indicator_id]
             assert (reported.stage or str(reported.value)) == SHOWN[indicator_id]
     named = {p.file for p in collection.problems}

@@ -2,7 +2,6 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
-
 from minsheng import ledger
 from minsheng.model import Period
 

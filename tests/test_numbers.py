@@ -2,8 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from minsheng.numbers import format_percent, parse_value, percent
 
 

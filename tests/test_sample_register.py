@@ -6,12 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
+from conftest import SHARED
 from minsheng.model import IndicatorType
 from minsheng.register import load_register, write_register
 from minsheng.workfolder import sample_register
-
-from conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = SHARED / "seeds" / "004_5577a6154126d908.txt"

@@ -5,13 +5,11 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-
+from conftest import fill
 from minsheng.collect import read_submission
 from minsheng.model import Period, Severity
 from minsheng.pipeline import make_templates, validate_files
 from minsheng.register import load_register
-
-from conftest import fill
 
 
 @pytest.fixture

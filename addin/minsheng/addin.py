@@ -15,15 +15,16 @@ import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
+from .circular import circular_name
+from .collect import find_files
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AddinError, MinshengError, RegisterError
 from .model import Severity
 from .pipeline import make_circular, make_templates, run_consolidation, validate_files
-from .circular import circular_name
-from .collect import find_files
 from .workbook_out import output_names
 
 LOG_NAME = "minsheng-错误日志.txt"

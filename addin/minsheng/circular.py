@@ -25,10 +25,10 @@ from .config import Config
 from .consolidation import Consolidation, Lagging
 from .engine import Assessment, progress_sentence
 from .files import atomic_path
-from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
-from .workfolder import bundled_circular_template
 from .model import IndicatorType, Period, Status
 from .numbers import chinese_date, chinese_number, format_amount, format_percent, percent
+from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
+from .workfolder import bundled_circular_template
 
 # Fonts the chart may use for Chinese labels, best first.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
@@ -271,8 +271,7 @@ _CLOSE = re.compile(r"[}%#]\}")
 
 def _all_paragraphs(doc):
     def walk(container):
-        for paragraph in container.paragraphs:
-            yield paragraph
+        yield from container.paragraphs
         for table in getattr(container, "tables", []):
             for row in table.rows:
                 for cell in row.cells:

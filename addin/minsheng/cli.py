@@ -11,16 +11,23 @@ import argparse
 import sys
 import time
 import traceback
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 from . import __version__
 from .config import load_config
 from .errors import MinshengError, RegisterError, os_failure
 from .model import STATUS_ORDER, Severity
 from .numbers import format_percent
-from .pipeline import (check_circular_template, make_circular, make_templates, run_consolidation, run_demo,
-                       validate_files)
+from .pipeline import (
+    check_circular_template,
+    make_circular,
+    make_templates,
+    run_consolidation,
+    run_demo,
+    validate_files,
+)
 from .workfolder import init_workfolder, sample_register
 from .xlam import ADDIN_NAME, build_xlam, install_addin, uninstall_addin
 

@@ -16,10 +16,10 @@ import datetime as dt
 import hashlib
 import io
 from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import python_calamine
 
@@ -27,14 +27,26 @@ from .cells import as_date, cell_ref, cell_text, column_letter, header_key
 from .files import display_name
 from .guard import MAX_FILE_BYTES, Verdict, inspect, sheet_refusal
 from .inbox import Entry, Unreadable, read_regular, scan
-from .layout import (COLUMNS, FORM_SHEET, FUNDS_PAID, META_SHEET, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_LABELS,
-                     SIGN_OFF_VALUE_COLUMN, TEXTS, VALUE, Meta, read_meta)
+from .layout import (
+    COLUMNS,
+    FORM_SHEET,
+    FUNDS_PAID,
+    META_SHEET,
+    SIGN_OFF_LABEL_COLUMN,
+    SIGN_OFF_LABELS,
+    SIGN_OFF_VALUE_COLUMN,
+    TEXTS,
+    VALUE,
+    Meta,
+    read_meta,
+)
 from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity, Submission
 from .numbers import parse_value, shown, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
 from .sheetxml import ERROR, hidden_contents
 from .spool import Slot, Spool
+
 _RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
 UNREADABLE = f"无法读取该文件（内容已损坏，或不是 Excel/WPS 能打开的表格），未汇总；{_RESEND}"
 FAILURES = {

@@ -66,7 +66,7 @@ class Config:
         """汇总/P: consolidated outputs."""
         return self._folder(self.output_pattern, period)
 
-    def with_period(self, period: Period) -> "Config":
+    def with_period(self, period: Period) -> Config:
         return replace(self, period=period)
 
 

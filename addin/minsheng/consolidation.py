@@ -21,17 +21,28 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Mapping, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from . import detail
 from .collect import Collection, FileResult, Received
 from .config import Thresholds
-from .engine import (Assessment, GroupSummary, Previous, Programme, RollUp, Rules, TaskSummary, assess,
-                     assess_tasks, capped)
+from .engine import (
+    Assessment,
+    GroupSummary,
+    Previous,
+    Programme,
+    RollUp,
+    Rules,
+    TaskSummary,
+    assess,
+    assess_tasks,
+    capped,
+)
 from .model import IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from .numbers import percent_of
 from .registerdb import Register
@@ -62,7 +73,7 @@ class Lagging:
     next_steps: str = ""
 
     @classmethod
-    def of(cls, a: Assessment, task_name: str) -> "Lagging":
+    def of(cls, a: Assessment, task_name: str) -> Lagging:
         ind, rep = a.indicator, a.reported
         return cls(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
                    ind.target, a.value, a.stage, a.rate_percent, percent_of(*a.due) if a.has_gap else None,
@@ -387,12 +398,14 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     accepted = 0
     rows: list[JudgedRow] = []
     task = None
+    unit, judged = None, None
     for slot in register.iter_slots():
         if slot.task_id != (task.task_id if task else None):
             if task is not None:
                 _close_task(task, rows, roll, sinks, collection)
             task, rows = slot, []
-        judged = collection.judged(slot.unit)
+        if slot.unit != unit:  # consecutive indicators are mostly one unit's
+            unit, judged = slot.unit, collection.judged(slot.unit)
         row = judged.row(slot.position, files) if judged is not None else None
         if row is None:  # a unit that sent nothing, or one its worker could not judge
             row = here.row(slot)

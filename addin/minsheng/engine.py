@@ -14,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 from .config import Thresholds
-from .model import (STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission,
-                    Task)
+from .model import STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
 from .numbers import format_amount, format_percent, percent_of
 
 _TEXT_PERCENT = re.compile(r"完成[^,，。;；]*?(\d+(?:\.\d+)?)\s*[%％]")
@@ -145,7 +145,7 @@ class Rules:
     stages: Mapping[str, Decimal]
 
     @classmethod
-    def of(cls, thresholds: Thresholds, stages: Stages | Iterable[tuple[str, Decimal]]) -> "Rules":
+    def of(cls, thresholds: Thresholds, stages: Stages | Iterable[tuple[str, Decimal]]) -> Rules:
         return cls(_ratio(thresholds.lag_points), _ratio(thresholds.severe_lag_points),
                    _ratio(thresholds.outlier_percent), dict(stages))
 

@@ -29,7 +29,7 @@ class ConfigError(MinshengError):
 class RegisterError(MinshengError):
     """The register cannot be used as it is; ``problems`` says where and why, every one."""
 
-    def __init__(self, problems: list["Problem"]):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
         first = problems[0] if problems else None
         more = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""

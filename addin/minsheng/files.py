@@ -9,8 +9,8 @@ import re
 import tempfile
 import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import xlsxwriter
 

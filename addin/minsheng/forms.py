@@ -10,26 +10,41 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
-from .config import Config
 from .cells import row_height
+from .config import Config
 from .files import atomic_path, new_workbook, save_workbook, unique_names
-from .layout import (FIRST_DATA_ROW, FORM_SHEET, FUNDS_PAID, FUNDS_PLANNED, GUIDE_SHEET, HEADER_ROW,
-                     INFO_ROW, META_SHEET, SIGN_OFF, SIGN_OFF_LABEL_COLUMN, SIGN_OFF_VALUE_COLUMN,
-                     TEXT_LIMITS, TITLE_ROW, columns_for, meta_rows, template_name)
+from .layout import (
+    FIRST_DATA_ROW,
+    FORM_SHEET,
+    FUNDS_PAID,
+    FUNDS_PLANNED,
+    GUIDE_SHEET,
+    HEADER_ROW,
+    INFO_ROW,
+    META_SHEET,
+    SIGN_OFF,
+    SIGN_OFF_LABEL_COLUMN,
+    SIGN_OFF_VALUE_COLUMN,
+    TEXT_LIMITS,
+    TITLE_ROW,
+    columns_for,
+    meta_rows,
+    template_name,
+)
 from .model import Indicator, IndicatorType, Period, Task
-from .registerdb import Register
 from .numbers import chinese_number, format_percent
+from .registerdb import Register
 
 
 def write_forms(register: Register, config: Config, period: Period | None = None,

@@ -59,7 +59,7 @@ def template_name(period: Period, safe_unit: str) -> str:
 
 
 def template_id(fingerprint: str, unit: str, period: Period) -> str:
-    return hashlib.sha256(f"{fingerprint}|{unit}|{period}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(f"{fingerprint}|{unit}|{period}".encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
@@ -225,27 +226,36 @@ class Recorder:
         self._spool.close()
 
 
+class _Withdrawn(Exception):
+    """The run's outputs were not written: its record is taken back."""
+
+
 def record_run(path: Path, result: Consolidation, notes: list[str] | None = None,
-               recorder: Recorder | None = None) -> int:
+               recorder: Recorder | None = None, confirm: Callable[[], bool] | None = None) -> int | None:
     """Replace the period's snapshot with this run's, and append to the audit log; returns the run id.
 
-    A damaged ledger is set aside and a fresh one written (with a note); a ledger that cannot be
-    written at all (disk full, read-only) is a ``LedgerError``.
+    ``confirm()`` is asked just before the record is committed (the outputs are written meanwhile,
+    in another thread); when it says no, nothing is recorded and None is returned. A damaged
+    ledger is set aside and a fresh one written (with a note); a ledger that cannot be written at
+    all (disk full, read-only) is a ``LedgerError``.
     """
     notes = [] if notes is None else notes
     try:
         try:
-            return _record(path, result, recorder)
+            return _record(path, result, recorder, confirm)
         except sqlite3.DatabaseError as exc:
             if not _damaged(exc):
                 raise
             _set_aside_noting(path, notes)
-            return _record(path, result, recorder)
+            return _record(path, result, recorder, confirm)
+    except _Withdrawn:
+        return None
     except (sqlite3.Error, OSError) as exc:
         raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
 
 
-def _record(path: Path, result: Consolidation, recorder: Recorder | None) -> int:
+def _record(path: Path, result: Consolidation, recorder: Recorder | None,
+            confirm: Callable[[], bool] | None = None) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems
@@ -279,5 +289,7 @@ def _record(path: Path, result: Consolidation, recorder: Recorder | None) -> int
                      (now, p, action, f"运行 {run_id}：采用 {counts.indicators_accepted} 个数值（本期原有 {before} 个），"
                                       f"读取 {counts.files_read} 个文件，拒收 {counts.files_rejected} 个，"
                                       f"问题 {counts.problems} 条，未报送单位 {counts.units_missing} 个"))
+        if confirm is not None and not confirm():
+            raise _Withdrawn  # leaves the ``with conn`` block: rolled back
     return run_id
 

@@ -6,8 +6,8 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from decimal import Decimal
+from typing import NamedTuple
 
 
 class IndicatorType(str, enum.Enum):
@@ -19,7 +19,7 @@ class IndicatorType(str, enum.Enum):
     MILESTONE = "里程碑"  # a chosen stage, mapped to a percentage
 
     @classmethod
-    def from_text(cls, text: str) -> "IndicatorType | None":
+    def from_text(cls, text: str) -> IndicatorType | None:
         for member in cls:
             if member.value == text.strip():
                 return member
@@ -44,7 +44,7 @@ class Period:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         match = _PERIOD_RE.match(str(text))
         if not match:
             raise ValueError(f"统计期 “{text}” 格式不对，应为 YYYY-MM，例如 2020-06")
@@ -68,7 +68,7 @@ class Period:
         """时序进度 as a fraction of the year: month / 12."""
         return Decimal(self.month) / Decimal(12)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         if self.month == 1:
             return Period(self.year - 1, 12)
         return Period(self.year, self.month - 1)

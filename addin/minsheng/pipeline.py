@@ -6,9 +6,10 @@ and message boxes belong to the callers.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import circular, ledger
 from .circular import Rendered
@@ -18,12 +19,12 @@ from .consolidation import Consolidation, Judge, RowFiles, consolidate
 from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
+from .forms import write_forms
 from .inbox import Entry
 from .model import IndicatorType, Period, Problem, Severity, Submission
-from .registerdb import Register
 from .register import load_register
+from .registerdb import Register
 from .simulate import Simulated, write_submissions
-from .forms import write_forms
 from .workbook_out import Outputs
 from .workfolder import init_workfolder, sample_register
 
@@ -92,22 +93,53 @@ def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateR
     reported in ``ledger_error``, and the outputs stand."""
     files = RowFiles()
     recorder = ledger.Recorder()
+    recording: _Recording | None = None
+    written = False
     try:
         register, collection, previous, notes = _collected(config, progress, files)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
                                  previous, sinks=(out, recorder), files=files)
             result.notes += notes
+            previous.close()  # reopened if asked again
+            # The ledger is written while the workbook is: the record is committed only once the
+            # outputs are in place (``written``), and taken back if they could not be.
+            recording = _Recording(config.ledger, result, recorder, lambda: written)
             out.finish(result)
-        previous.close()  # reopened if asked again; the ledger is written next
-        try:
-            ledger.record_run(config.ledger, result, result.notes, recorder)
-        except LedgerError as exc:
-            return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{exc}")
+        written = True
     finally:
+        if recording is not None:
+            recording.done.set()
+            recording.join()
         recorder.close()
         files.close()
+    result.notes += recording.notes
+    if recording.error:
+        return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{recording.error}")
     return ConsolidateResult(result, out.targets, config.inbox())
+
+
+class _Recording(threading.Thread):
+    """``ledger.record_run`` in a thread of its own (SQLite and zlib let go of the interpreter while
+    they work, so the ledger and the workbook are written at the same time)."""
+
+    def __init__(self, path: Path, result: Consolidation, recorder, written: Callable[[], bool]):
+        super().__init__(name="minsheng-ledger", daemon=True)
+        self.path, self.result, self.recorder, self.written = path, result, recorder, written
+        self.done = threading.Event()
+        self.notes: list[str] = []
+        self.error = ""
+        self.start()
+
+    def run(self) -> None:
+        def confirm() -> bool:
+            self.done.wait()
+            return self.written()
+
+        try:
+            ledger.record_run(self.path, self.result, self.notes, self.recorder, confirm)
+        except LedgerError as exc:
+            self.error = str(exc)
 
 
 def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,

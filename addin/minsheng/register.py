@@ -308,9 +308,9 @@ def _fingerprint(headers: list[str], rows) -> str:
     """16 hex of the SHA-256 of the register's text, as ``{"columns": […], "rows": [[…], …]}``."""
     digest = hashlib.sha256()
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    digest.update(f'{{"columns":{dump(headers)},"rows":['.encode("utf-8"))
+    digest.update(f'{{"columns":{dump(headers)},"rows":['.encode())
     for n, row in enumerate(rows):
-        digest.update(((b"," if n else b"") + dump(row).encode("utf-8")))
+        digest.update((b"," if n else b"") + dump(row).encode("utf-8"))
     digest.update(b"]}")
     return digest.hexdigest()[:16]
 

@@ -20,10 +20,11 @@ import os
 import sqlite3
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from . import __version__
 from .files import FILE_MODE
@@ -174,7 +175,7 @@ class Register:
 
     @classmethod
     def from_tasks(cls, tasks: list[Task], fingerprint: str = "", path: str = "任务台账.xlsx",
-                   extra_columns: tuple[str, ...] = ()) -> "Register":
+                   extra_columns: tuple[str, ...] = ()) -> Register:
         """A register made in code (tests, simulations), cached by its content like any other."""
         digest = hashlib.sha256(repr((tasks, fingerprint, extra_columns)).encode("utf-8")).hexdigest()
         store = find_store(digest) or write_store(digest, tasks, fingerprint or digest[:16], extra_columns)

@@ -19,9 +19,10 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one file; a department's workbook takes milliseconds
 DEFAULT_MEMORY = 1024 * 1024 * 1024  # bytes a worker may add to what it started with
@@ -105,13 +106,19 @@ class _Worker:
         self.process = ctx.Process(target=_worker, args=(child, function, setup, memory), daemon=True)
         self.process.start()
         child.close()
-        self.job: tuple[int, Any] | None = None
-        self.started = 0.0
+        self.jobs: deque[tuple[int, Any]] = deque()  # sent, in order; the first is being worked on
+        self.started = 0.0  # when the first began
 
     def give(self, index: int, job: Any) -> None:
         self.conn.send(job)
-        self.job = (index, job)
-        self.started = time.monotonic()
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.append((index, job))
+
+    def finished(self) -> int:
+        index, _ = self.jobs.popleft()
+        self.started = time.monotonic()  # the next one begins now
+        return index
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -126,6 +133,11 @@ class _Worker:
             self.process.kill()
             self.process.join(timeout=5)
         self.conn.close()
+
+
+# Jobs sent to a worker ahead: while the main process takes in one result, the worker is already
+# on the next job instead of waiting for it.
+DEPTH = 2
 
 
 class Pool:
@@ -150,72 +162,71 @@ class Pool:
             yield from self._map(ctx, workers, jobs)
         finally:
             for worker in workers:
-                worker.stop(kill=worker.job is not None)
+                worker.stop(kill=bool(worker.jobs))
 
     def _map(self, ctx, workers: list[_Worker], jobs: Iterable[Any]) -> Iterator[Outcome]:
         queue = iter(enumerate(jobs))
-        retry: deque[tuple[int, Any]] = deque()
+        pending: deque[tuple[int, Any]] = deque()  # jobs to run before new ones: sent to a lost worker
         retried: set[int] = set()
         done: dict[int, Outcome] = {}
         next_out = 0
         exhausted = False
 
-        def replace(worker: _Worker) -> None:
+        def take() -> tuple[int, Any] | None:
+            nonlocal exhausted
+            if pending:
+                return pending.popleft()
+            item = None if exhausted else next(queue, None)
+            exhausted = item is None
+            return item
+
+        def lose(worker: _Worker, failure: str) -> None:
+            """The worker died or hung on its first job; the jobs behind it never began."""
+            if worker.jobs:
+                done[worker.jobs[0][0]] = Outcome(failure=failure)
+                pending.extendleft(reversed(list(worker.jobs)[1:]))
             worker.stop(kill=True)
             workers[workers.index(worker)] = _Worker(ctx, self.function, self.setup, self.memory)
 
-        def hand_out() -> None:
-            nonlocal exhausted
-            for worker in list(workers):
-                if worker.job is not None:
-                    continue
-                item = retry.popleft() if retry else next(queue, None)
-                if item is None:
-                    exhausted = True
-                    return
-                try:
-                    worker.give(*item)
-                except (OSError, ValueError):  # died between jobs: start another, try once more
-                    replace(worker)
-                    if item[0] in retried:
-                        done[item[0]] = Outcome(failure=CRASHED)
-                    else:
-                        retried.add(item[0])
-                        retry.append(item)
-            # Start the other workers only when there is work for them.
-            while not exhausted and len(workers) < self.processes:
-                item = retry.popleft() if retry else next(queue, None)
-                if item is None:
-                    exhausted = True
-                    return
-                worker = _Worker(ctx, self.function, self.setup, self.memory)
-                workers.append(worker)
-                retry.appendleft(item)
-                hand_out()
-                return
-
         while True:
-            hand_out()
-            busy = [w for w in workers if w.job is not None]
+            for worker in list(workers):
+                while len(worker.jobs) < DEPTH:
+                    item = take()
+                    if item is None:
+                        break
+                    try:
+                        worker.give(*item)
+                    except (OSError, ValueError):  # it died: start another, try this job once more
+                        if item[0] in retried:
+                            done[item[0]] = Outcome(failure=CRASHED)
+                        else:
+                            retried.add(item[0])
+                            pending.appendleft(item)
+                        lose(worker, CRASHED)
+                        break
+            # Start the other workers only when there is work for them.
+            if len(workers) < self.processes and all(w.jobs for w in workers):
+                item = take()
+                if item is not None:
+                    pending.appendleft(item)
+                    workers.append(_Worker(ctx, self.function, self.setup, self.memory))
+                    continue
+            busy = [w for w in workers if w.jobs]
             if busy:
                 wait_for = max(0.0, min(w.started + self.timeout for w in busy) - time.monotonic())
                 ready = wait([w.conn for w in busy], timeout=wait_for)
                 for worker in busy:
-                    index = worker.job[0]
                     if worker.conn in ready:
                         try:
-                            done[index] = worker.conn.recv()
-                            worker.job = None
-                            continue
+                            outcome = worker.conn.recv()
                         except (EOFError, OSError):
-                            done[index] = Outcome(failure=CRASHED)
+                            lose(worker, CRASHED)
+                            continue
+                        done[worker.finished()] = outcome
                     elif time.monotonic() - worker.started >= self.timeout:
-                        done[index] = Outcome(failure=TIMED_OUT)
-                    else:
-                        continue
-                    replace(worker)
+                        lose(worker, TIMED_OUT)
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
-            if not busy and exhausted and not retry:
+            if not busy and exhausted and not pending:
                 return

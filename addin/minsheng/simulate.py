@@ -15,11 +15,11 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .files import unique_names
-from .model import Indicator, IndicatorType, Period, Task
-from .registerdb import Register
-from .register import load_register, write_register
 from .forms import Filling, write_form
 from .layout import template_name
+from .model import Indicator, IndicatorType, Period, Task
+from .register import load_register, write_register
+from .registerdb import Register
 from .workfolder import init_workfolder, sample_register
 
 _NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 Slot = tuple[int, int]  # offset and length of one object
 
@@ -48,7 +49,7 @@ class Spool:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "Spool":
+    def __enter__(self) -> Spool:
         return self
 
     def __exit__(self, *exc) -> None:

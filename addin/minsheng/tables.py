@@ -19,11 +19,11 @@ import math
 import re
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .cells import column_letter, row_height
 from .files import new_workbook
@@ -270,7 +270,10 @@ def _height(values: Sequence, layout: Layout) -> float | None:
     """LibreOffice and WPS do not grow rows by themselves: wrapped texts get their height."""
     wrapped = [(str(v), layout.widths[c]) for c, (v, kind) in enumerate(zip(values, layout.kinds))
                if kind == WRAP and v]
-    return row_height(wrapped, line=13.5, least=15) if wrapped else None
+    if not wrapped:
+        return None
+    # Whole pixels, as Excel stores heights (and xlsxwriter writes them): 0.75 pt per pixel.
+    return int(row_height(wrapped, line=13.5, least=15) * 4 / 3 + 0.5) * 0.75
 
 
 def _clip(text: str) -> str:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import detail
-from .consolidation import Consolidation, JudgedRow, judge_row
+from . import detail, files
+from .consolidation import Consolidation, JudgedRow
 from .errors import OutputLockedError
-from . import files
 from .files import atomic_path
 from .model import IndicatorType, Period, Status
 from .numbers import format_percent, percent
@@ -54,7 +53,7 @@ class Outputs:
         self.detail = Table(detail.layout(register.extra_columns, _detail_lights))
         self._lines = detail.CsvLines(len(detail.header(register.extra_columns)))
 
-    def __enter__(self) -> "Outputs":
+    def __enter__(self) -> Outputs:
         for target in self.targets:
             _refuse_if_open(target)
         try:
@@ -277,13 +276,20 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
     ws.fit_to_pages(1, 1)
 
 
+CHART_UNITS = 60  # more bars than this make an unreadable chart: 单位排名 lists every unit anyway
+
+
 def _unit_chart(book, ws, st: Styles, result: Consolidation, first_col: int) -> None:
     """各单位指标状态分布: a table and a native stacked bar chart over it."""
+    top = 3
+    ws.write_string(top, first_col, "各单位指标状态分布", st.section)
+    if len(result.units) > CHART_UNITS:
+        ws.write_string(top + 1, first_col, f"共 {len(result.units)} 个单位，图表从略；各单位的状态分布见“单位排名”表",
+                        st.subtitle)
+        return
     order = {unit: i for i, unit in enumerate(result.register.units)}
     units = sorted(result.units, key=lambda u: order[u.name])
     statuses = [s for s in COUNT_ORDER if any(u.counts[s] for u in units)]
-    top = 3
-    ws.write_string(top, first_col, "各单位指标状态分布", st.section)
     head = top + 1
     ws.set_column(first_col, first_col, 18)
     ws.set_column(first_col + 1, first_col + len(statuses), 7)

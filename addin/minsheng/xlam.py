@@ -92,7 +92,7 @@ def _repackage(source: Path, target: Path) -> None:
                                             f'Target="{RIBBON_PART}" /></Relationships>')
     parts["_rels/.rels"] = rels.encode("utf-8")
     # The skeleton's settings sheet; a leading underscore keeps it inactive, as in xlwings' own.
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace("_myaddin.conf".encode(), f"_{PROJECT_NAME}.conf".encode())
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"_myaddin.conf", f"_{PROJECT_NAME}.conf".encode())
     first = ["[Content_Types].xml", "_rels/.rels"]
     order = first + sorted(name for name in parts if name not in first)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
