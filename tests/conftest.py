@@ -67,7 +67,7 @@ def register_cache(tmp_path_factory):
 def workfolder(tmp_path: Path) -> Path:
     """A working folder from ``init`` holding the small register above."""
     folder = tmp_path / "工作"
-    init_workfolder(folder)
+    init_workfolder(folder, today=dt.date(2020, 7, 1))  # period 2020-06
     (folder / "任务台账.xlsx").unlink()
     write_register_xlsx(folder / "任务台账.xlsx")
     return folder

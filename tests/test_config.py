@@ -43,14 +43,14 @@ def test_every_key_in_the_bundled_file_is_documented_by_a_comment():
 
 def test_repository_config_is_the_bundled_one_pointing_at_the_sample_folder():
     repo = (ROOT / "config.ini").read_text(encoding="utf-8")
-    assert repo == default_config_text().replace("root =\n", "root = workbooks\n")
+    assert repo == default_config_text(issuer="马鞍山市民生工作领导小组办公室").replace("root =\n", "root = workbooks\n")
     config = load_config(ROOT / "config.ini")
     assert config.register == ROOT / "workbooks" / "任务台账.xlsx"
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_notepad_encodings_are_read(tmp_path, encoding):
-    text = default_config_text().replace("马鞍山市民生工作领导小组办公室", "某某县民生办")
+    text = default_config_text().replace("（请填写发文单位）", "某某县民生办")
     config = load_config(write(tmp_path, text, encoding))
     assert config.issuer == "某某县民生办"
 

@@ -2,12 +2,19 @@
 
 Exit codes: 0 the command did its job (problems found in submissions are results, not failures);
 1 it could not (bad config, bad register, file locked…), with a one-line Chinese reason;
-2 the command line itself was wrong.
+2 the command line itself was wrong (unknown option, a period like 2020-13, a file that isn't there).
+
+Output survives any console: characters the console's encoding lacks (a GBK console, a redirect
+on Chinese Windows) are replaced, never fatal. The pipeline is imported only once the command
+line has been read, so that ``--help`` is quick and Ctrl-C at any moment ends with one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+import re
 import sys
 import time
 import traceback
@@ -16,31 +23,28 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import __version__
-from .config import load_config
-from .errors import MinshengError, RegisterError, os_failure
-from .model import STATUS_ORDER, Severity
-from .numbers import format_percent
-from .pipeline import (
-    check_circular_template,
-    make_circular,
-    make_templates,
-    run_consolidation,
-    run_demo,
-    validate_files,
-)
-from .workfolder import init_workfolder, sample_register
-from .xlam import ADDIN_NAME, build_xlam, install_addin, uninstall_addin
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_LISTED = 20  # register problems listed before "…and N more"
+ABORTED = "已中止：输出文件要么保持原样，要么已是完整的新结果，可以重新运行"
+EXAMPLES = """示例：
+  minsheng demo                        用自带示例跑一遍完整流程
+  minsheng init 民生工程2021            新建工作文件夹
+  minsheng templates --period 2020-06  生成本期填报模板
+  minsheng validate 收集\\2020-06\\*.xlsx  检查收回的填报表
+  minsheng run                         汇总并生成通报"""
+
+
+class UsageError(Exception):
+    """A mistake on the command line that argparse cannot see (a file argument matching nothing)."""
 
 
 def progress(items: Iterable[T], label: str = "处理中") -> Iterator[T]:
     """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
     items = list(items)
     total = len(items)
-    show = sys.stderr.isatty() and total > 1
+    show = sys.stderr is not None and sys.stderr.isatty() and total > 1
     start = time.perf_counter()
     for done, item in enumerate(items):
         if show:
@@ -52,55 +56,82 @@ def progress(items: Iterable[T], label: str = "处理中") -> Iterator[T]:
         sys.stderr.write(f"\r{label} [{'#' * 30}] {total}/{total} 用时 {time.perf_counter() - start:.1f} 秒\n")
 
 
-class _Formatter(argparse.HelpFormatter):
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
+_ARGPARSE_PHRASES = (
+    (re.compile(r"^argument (\S+): "), r"参数 \1："),
+    (re.compile(r"the following arguments are required: "), "缺少参数："),
+    (re.compile(r"invalid choice: "), "无效的选择："),
+    (re.compile(r"\(choose from "), "（可选 "),
+    (re.compile(r"unrecognized arguments: "), "无法识别的参数："),
+    (re.compile(r"expected one argument"), "需要一个值"),
+    (re.compile(r"ambiguous option: "), "有歧义的选项："),
+    (re.compile(r" could match "), " 可能是 "),
+    (re.compile(r"^one of the arguments (.*) is required"), r"需要以下参数之一：\1"),
+)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse with its own English phrases in Chinese."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, parents=(), **kwargs):
         kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("add_help", False)
         super().__init__(*args, **kwargs)
         self._positionals.title = "参数"
         self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+        for parent in parents:  # after the titles are Chinese, so the options share one heading
+            self._add_container_actions(parent)
+
+    def format_help(self) -> str:
+        # Section headings end with a full-width colon, as the rest of the Chinese text does.
+        return re.sub(r"(?m)^(\S[^\n]*?):$", r"\1：", super().format_help())
 
     def error(self, message: str):
-        for english, chinese in (("the following arguments are required", "缺少参数"),
-                                 ("invalid choice", "无效的选择"), ("unrecognized arguments", "无法识别的参数"),
-                                 ("expected one argument", "需要一个值"), ("argument ", "参数 "),
-                                 ("(choose from", "(可选")):
-            message = message.replace(english, chinese)
+        for english, chinese in _ARGPARSE_PHRASES:
+            message = english.sub(chinese, message)
+        message = message.replace(")", "）") if "（可选" in message else message
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}：错误：{message}\n")
 
 
+def _period(text: str) -> str:
+    """``--period``: checked while the command line is read, so a wrong one is a usage error."""
+    from .model import Period
+
+    try:
+        return str(Period.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False)
+    common._optionals.title = "选项"  # the heading its options join in each command's help
     common.add_argument("--config", metavar="文件", type=Path,
                         help="配置文件路径（默认：当前文件夹下的 config.ini）")
-    common.add_argument("--period", metavar="YYYY-MM",
+    common.add_argument("--period", metavar="YYYY-MM", type=_period,
                         help="统计期，如 2020-06 表示 1-6 月（默认：config.ini 中的 current）")
 
-    parser = _Parser(prog="minsheng", description="民生工程进度填报、汇总与通报工具。",
-                     epilog="示例：minsheng demo    minsheng templates --period 2020-06",
-                     add_help=False)
-    parser.add_argument("-h", "--help", action="help", help="显示帮助并退出")
-    parser.add_argument("--version", action="version", version=f"minsheng {__version__}",
-                        help="显示版本号")
+    parser = _Parser(prog="minsheng", description="民生工程进度填报、汇总与通报工具。", epilog=EXAMPLES)
+    parser.add_argument("--version", action="version", version=f"minsheng {__version__}", help="显示版本号并退出")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
     sub.required = True
 
-    def command(name: str, text: str, **kwargs) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text, description=text, parents=[common], add_help=False, **kwargs)
-        p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
-        return p
+    def command(name: str, text: str, description: str = "", common_options: bool = True):
+        return sub.add_parser(name, help=text, description=description or text,
+                              parents=[common] if common_options else [])
 
-    p = sub.add_parser("init", help="新建工作文件夹（配置文件、空白任务台账和各文件夹）",
-                       description="新建工作文件夹：config.ini、空白任务台账和 下发/收集/汇总 文件夹。"
-                                   "已有的文件不会被覆盖。", add_help=False)
-    p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    p = command("init", "新建工作文件夹（配置文件、空白任务台账和各文件夹）",
+                "新建工作文件夹：config.ini、空白任务台账和 下发、收集、汇总 文件夹。已有的文件不会被覆盖。",
+                common_options=False)
     p.add_argument("folder", metavar="文件夹", type=Path, help="要新建或补全的工作文件夹")
     p.add_argument("--sample", action="store_true", help="放入自带的示例任务台账（2020年全市民生工作要点）")
 
@@ -111,28 +142,50 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签，不生成通报")
     p = command("run", "先汇总，再生成通报")
     p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
-    p = command("validate", "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总")
-    p.add_argument("files", metavar="文件", type=Path, nargs="+", help="要检查的填报表")
-    p = sub.add_parser("addin", help="Excel 加载项：生成、安装、卸载", add_help=False,
-                       description="Excel 加载项（功能区“民生工程”选项卡）。安装后重新打开 Excel 即可看到。")
-    p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    p = command("validate", "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总",
+                "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总。\n"
+                "可以给文件、文件夹或通配符，如 收集\\2020-06\\*.xlsx（通配符由本程序展开）。")
+    p.add_argument("files", metavar="文件", nargs="+", help="要检查的填报表、文件夹或通配符")
+    p = command("addin", "Excel 加载项：生成、安装、卸载",
+                "Excel 加载项（功能区“民生工程”选项卡）。安装后重新打开 Excel 即可看到。", common_options=False)
     p.add_argument("action", metavar="操作", choices=["build", "install", "uninstall"],
                    help="build 生成 minsheng.xlam；install 安装到本机 Excel；uninstall 卸载")
-    p.add_argument("--out", metavar="文件", type=Path, default=Path(ADDIN_NAME),
+    p.add_argument("--out", metavar="文件", type=Path, default=None,
                    help="build 时的输出文件（默认：当前文件夹下的 minsheng.xlam）")
-    p = sub.add_parser("demo", help="用自带示例跑一遍完整流程", add_help=False,
-                       description="用自带的示例任务台账新建演示文件夹，生成填报模板、模拟各单位报送、汇总并生成通报。")
-    p.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+    p = command("demo", "用自带示例跑一遍完整流程",
+                "用自带的示例任务台账新建演示文件夹，生成填报模板、模拟各单位报送、汇总并生成通报。",
+                common_options=False)
     p.add_argument("folder", metavar="文件夹", type=Path, nargs="?", default=Path("民生工程演示"),
                    help="演示文件夹（默认：当前文件夹下的“民生工程演示”）")
     return parser
 
 
+# ---------------------------------------------------------------------------------------------
+# Running a command
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    _tolerant_streams()
     try:
+        args = _parser().parse_args(argv)
         return _COMMANDS[args.command](args)
-    except MinshengError as exc:
+    except KeyboardInterrupt:
+        _fail(ABORTED)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of our output went away (``| more``, ``| head``): the rest is not wanted.
+        _silence_stdout()
+        return EXIT_OK
+    except UsageError as exc:
+        _fail(f"{exc}（用 minsheng {args.command} -h 查看用法）")
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - every error ends as one Chinese line
+        return _failed(exc)
+
+
+def _failed(exc: Exception) -> int:
+    from .errors import MinshengError, RegisterError, os_failure
+
+    if isinstance(exc, MinshengError):
         _fail(exc)
         if isinstance(exc, RegisterError) and len(exc.problems) > 1:
             for problem in exc.problems[:MAX_LISTED]:
@@ -140,21 +193,35 @@ def main(argv: list[str] | None = None) -> int:
             if len(exc.problems) > MAX_LISTED:
                 print(f"  …另有 {len(exc.problems) - MAX_LISTED} 处问题", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as exc:
+    if isinstance(exc, OSError):
         _fail(os_failure(exc))
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _fail("已中止")
-        return EXIT_FAILED
-    except Exception:  # an unexpected bug: one line for the user, the details in a log file
-        log = Path.cwd() / "minsheng-错误日志.txt"
+    # An unexpected bug: one line for the user, the details in a log file.
+    log = Path.cwd() / "minsheng-错误日志.txt"
+    try:
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        where = f"，详细信息已写入 {log}"
+    except OSError:
+        where = ""
+    _fail(f"程序内部出错{where}；请把该文件发给技术支持")
+    return EXIT_FAILED
+
+
+def _tolerant_streams() -> None:
+    """A console or file that can't show a character gets ``?``, never an exception."""
+    for stream in (sys.stdout, sys.stderr):
         try:
-            log.write_text(traceback.format_exc(), encoding="utf-8")
-            where = f"，详细信息已写入 {log}"
-        except OSError:
-            where = ""
-        _fail(f"程序内部出错{where}；请把该文件发给技术支持")
-        return EXIT_FAILED
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):  # None under pythonw, or not a text stream
+            pass
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _fail(reason: object) -> None:
@@ -162,26 +229,9 @@ def _fail(reason: object) -> None:
 
 
 def _config(args):
+    from .config import load_config
+
     return load_config(args.config, args.period)
-
-
-def _cmd_init(args) -> int:
-    created, kept = init_workfolder(args.folder, sample_register() if args.sample else None)
-    print(f"工作文件夹：{args.folder.resolve()}")
-    for path in created:
-        print(f"  新建 {path.name}{'/' if path.is_dir() else ''}")
-    for path in kept:
-        print(f"  已存在，未改动 {path.name}{'/' if path.is_dir() else ''}")
-    print("下一步：在“任务台账.xlsx”中填写任务和指标，修改 config.ini 中的统计期和发文单位，"
-          "然后在该文件夹中运行 minsheng templates")
-    return EXIT_OK
-
-
-def _cmd_templates(args) -> int:
-    config = _config(args)
-    result = make_templates(config, lambda units: progress(units, "生成填报模板"))
-    _print_templates(result)
-    return EXIT_OK
 
 
 def _print_notes(notes: list[str]) -> None:
@@ -189,39 +239,93 @@ def _print_notes(notes: list[str]) -> None:
         print(f"  注意：{note}")
 
 
+def _cmd_init(args) -> int:
+    from .workfolder import init_workfolder, sample_register
+
+    created, kept = init_workfolder(args.folder, sample_register() if args.sample else None)
+    print(f"工作文件夹：{args.folder.resolve()}")
+    for path in created:
+        print(f"  新建 {path.name}{'/' if path.is_dir() else ''}")
+    for path in kept:
+        print(f"  已存在，未改动 {path.name}{'/' if path.is_dir() else ''}")
+    print("下一步：在“任务台账.xlsx”中填写任务和指标；用记事本打开 config.ini，改好统计期（current）"
+          "和发文单位（issuer）；然后在该文件夹中运行 minsheng templates")
+    return EXIT_OK
+
+
+def _cmd_templates(args) -> int:
+    from .pipeline import make_templates
+
+    result = make_templates(_config(args), lambda units: progress(units, "生成填报模板"))
+    _print_templates(result)
+    return EXIT_OK
+
+
 def _print_templates(result) -> None:
     register = result.register
     print(f"任务台账：{len(register.tasks)} 项任务，{len(register.indicators)} 个指标，"
           f"{len(register.units)} 个牵头单位")
     folder = result.paths[0].parent if result.paths else None
-    print(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板：{folder}")
+    print(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label}填报模板：{folder}")
+    if result.inbox is not None:
+        print(f"各单位报回的填报表请放到：{result.inbox}")
     _print_notes(result.notes)
 
 
 def _cmd_validate(args) -> int:
-    config = _config(args)
-    checked = validate_files(config, args.files, lambda files: progress(files, "检查填报表"))
-    clean = 0
+    from .model import Severity
+    from .pipeline import validate_files
+
+    files = expand_arguments(args.files)
+    checked = validate_files(_config(args), files, lambda items: progress(items, "检查填报表"))
+    clean = failed = 0
     for item in checked:
         errors = item.errors
         notices = [p for p in item.problems if p.severity is Severity.NOTICE]
+        name = item.name or item.path.name
         if not item.problems:
             clean += 1
-            print(f"✔ {item.path.name}：{item.submission.unit}，{len(item.submission.values)} 个指标，未发现问题")
+            print(f"[通过] {name}：{item.submission.unit}，{len(item.submission.values)} 个指标，未发现问题")
             continue
-        head = "✘" if errors or item.submission is None else "!"
+        bad = bool(errors) or item.submission is None
+        failed += bad
         unit = f"{item.submission.unit}，" if item.submission else ""
-        print(f"{head} {item.path.name}：{unit}{len(errors)} 个错误，{len(notices)} 条提示")
+        print(f"[{'错误' if bad else '提示'}] {name}：{unit}{len(errors)} 个错误，{len(notices)} 条提示")
         for problem in item.problems:
             print(f"    [{problem.severity.value}] {problem}")
-    print(f"共检查 {len(checked)} 个文件，{clean} 个无问题，"
-          f"{sum(1 for c in checked if c.errors or c.submission is None)} 个有错误")
+    print(f"共检查 {len(checked)} 个文件：{clean} 个无问题，{failed} 个有错误")
     return EXIT_OK
 
 
+def expand_arguments(arguments: list[str]) -> list[Path]:
+    """Files, folders and wildcards as typed (cmd.exe and PowerShell pass ``*.xlsx`` unexpanded).
+    An argument that matches nothing is a usage error; a wildcard skips Excel's ``~$`` files."""
+    from .inbox import is_litter
+
+    found: dict[str, Path] = {}
+    unmatched = []
+    for argument in arguments:
+        if os.path.lexists(argument):  # a name that really holds [ or * is taken as it is
+            matches = [Path(argument)]
+        elif glob.has_magic(argument):
+            matches = [Path(m) for m in sorted(glob.glob(argument, recursive=True))]
+            matches = [m for m in matches if not is_litter(m)]
+        else:
+            matches = []
+        if not matches:
+            unmatched.append(argument)
+        for match in matches:
+            found.setdefault(os.path.normcase(os.path.abspath(match)), match)
+    if unmatched:
+        listed = "、".join(f"“{a}”" for a in unmatched)
+        raise UsageError(f"{listed} 没有对应的文件或文件夹，请检查路径和文件名")
+    return list(found.values())
+
+
 def _cmd_consolidate(args) -> int:
-    config = _config(args)
-    done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
+    from .pipeline import run_consolidation
+
+    done = run_consolidation(_config(args), lambda files: progress(files, "读取填报表"))
     _print_consolidation(done)
     return _ledger_outcome(done)
 
@@ -235,6 +339,9 @@ def _ledger_outcome(done) -> int:
 
 
 def _print_consolidation(done) -> None:
+    from .model import STATUS_ORDER
+    from .numbers import format_percent
+
     result, counts, prog = done.result, done.result.counts, done.result.programme
     print(f"{result.period.label}汇总完成（时序进度 {format_percent(result.period.schedule)}）")
     print(f"  读取文件 {counts.files_read} 个：采用 {counts.files_accepted} 个，拒收或重复未采用 "
@@ -250,13 +357,15 @@ def _print_consolidation(done) -> None:
 
 
 def _cmd_circular(args) -> int:
+    from .pipeline import check_circular_template, make_circular
+
     config = _config(args)
     if args.check_template:
         path, problems = check_circular_template(config)
         print(f"通报模板：{path}")
         for problem in problems:
-            print(f"  ✘ {problem}")
-        print("  ✔ 未发现问题" if not problems else f"  共 {len(problems)} 处问题")
+            print(f"  [错误] {problem}")
+        print("  未发现问题" if not problems else f"  共 {len(problems)} 处问题")
         return EXIT_OK if not problems else EXIT_FAILED
     _print_circular(make_circular(config, pdf=args.pdf, progress=lambda f: progress(f, "读取填报表")))
     return EXIT_OK
@@ -265,12 +374,13 @@ def _cmd_circular(args) -> int:
 def _print_circular(rendered) -> None:
     print(f"通报已生成：{rendered.path}（模板：{rendered.template}）")
     if rendered.pdf:
-        print(f"PDF:{rendered.pdf}")
-    for note in rendered.notes:
-        print(f"  注意：{note}")
+        print(f"PDF：{rendered.pdf}")
+    _print_notes(rendered.notes)
 
 
 def _cmd_run(args) -> int:
+    from .pipeline import make_circular, run_consolidation
+
     config = _config(args)
     done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
     _print_consolidation(done)
@@ -279,8 +389,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_addin(args) -> int:
+    from .xlam import ADDIN_NAME, build_xlam, install_addin, uninstall_addin
+
     if args.action == "build":
-        print(f"已生成加载项：{build_xlam(args.out).resolve()}")
+        print(f"已生成加载项：{build_xlam(args.out or Path(ADDIN_NAME)).resolve()}")
     elif args.action == "install":
         addin, settings = install_addin()
         print(f"已安装加载项：{addin}\n已写入 Python 路径：{settings}")
@@ -292,6 +404,8 @@ def _cmd_addin(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from .pipeline import run_demo
+
     result = run_demo(args.folder, lambda items: progress(items, "处理中"))
     print(f"演示文件夹：{result.folder.resolve()}")
     _print_templates(result.templates)

@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .model import Period
 
 CONFIG_NAME = "config.ini"
+ISSUER_PLACEHOLDER = "（请填写发文单位）"  # what ``init`` writes, so that no other city's name lands on paper
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,25 @@ class Config:
     def with_period(self, period: Period) -> Config:
         return replace(self, period=period)
 
+    @property
+    def issuer_notes(self) -> list[str]:
+        """A warning while ``[office] issuer`` is still the placeholder ``init`` wrote (or empty)."""
+        if self.issuer and self.issuer != ISSUER_PLACEHOLDER:
+            return []
+        shown = f"“{self.issuer}”" if self.issuer else "空的"
+        return [f"{self.path} 中 [office] issuer（发文单位）还是{shown}，填报模板和通报的落款会照此显示；"
+                f"请用记事本改为本单位名称"]
 
-def default_config_text() -> str:
-    """The documented default ``config.ini`` shipped with the package."""
-    return resources.files("minsheng").joinpath("data", CONFIG_NAME).read_text(encoding="utf-8")
+
+def default_config_text(current: Period | None = None, issuer: str | None = None) -> str:
+    """The documented default ``config.ini`` shipped with the package, with the period and the
+    issuing office filled in when given."""
+    text = resources.files("minsheng").joinpath("data", CONFIG_NAME).read_text(encoding="utf-8")
+    if current is not None:
+        text = text.replace("\ncurrent = 2020-06\n", f"\ncurrent = {current}\n", 1)
+    if issuer is not None:
+        text = text.replace(f"\nissuer = {ISSUER_PLACEHOLDER}\n", f"\nissuer = {issuer}\n", 1)
+    return text
 
 
 def read_text_any_encoding(path: Path) -> str:

@@ -43,6 +43,14 @@ def _litter(name: str, st: os.stat_result) -> bool:
             or (name.startswith("~$") and stat.S_ISREG(st.st_mode) and st.st_size < OWNER_FILE_BYTES))
 
 
+def is_litter(path: Path) -> bool:
+    """``_litter`` for a path a wildcard matched (``*.xlsx`` also matches ``~$`` owner files)."""
+    try:
+        return _litter(path.name, os.lstat(path))
+    except OSError:
+        return False
+
+
 def _hidden(st: os.stat_result) -> bool:
     attributes = getattr(st, "st_file_attributes", 0)  # Windows only
     return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -33,7 +34,7 @@ class Severity(str, enum.Enum):
     NOTICE = "提示"  # the value was used after an unambiguous correction
 
 
-_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")
+_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年—–]\s*(\d{1,2})\s*月?\s*$", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
@@ -45,7 +46,8 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        match = _PERIOD_RE.match(str(text))
+        # NFKC: ２０２０－０６ typed with a Chinese input method reads as 2020-06.
+        match = _PERIOD_RE.match(unicodedata.normalize("NFKC", str(text)))
         if not match:
             raise ValueError(f"统计期 “{text}” 格式不对，应为 YYYY-MM，例如 2020-06")
         year, month = int(match.group(1)), int(match.group(2))

@@ -20,7 +20,7 @@ from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .forms import write_forms
-from .inbox import Entry
+from .inbox import Entry, scan
 from .model import IndicatorType, Period, Problem, Severity, Submission
 from .register import load_register
 from .registerdb import Register
@@ -37,6 +37,7 @@ class TemplatesResult:
     period: Period
     paths: list[Path]
     notes: list[str] = field(default_factory=list)
+    inbox: Path | None = None  # 收集/P, made ready for the returned files
 
 
 def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult:
@@ -48,7 +49,9 @@ def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult
                 in ledger.previous_values(config.ledger, config.period, notes).items()
                 if indicator_id not in milestones}
     paths = write_forms(register, config, previous=previous, progress=progress)
-    return TemplatesResult(register, config.period, paths, notes)
+    # The folder the returned files go in, ready before the first one arrives.
+    config.inbox().mkdir(parents=True, exist_ok=True)
+    return TemplatesResult(register, config.period, paths, config.issuer_notes + notes, config.inbox())
 
 
 @dataclass
@@ -146,7 +149,9 @@ def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,
                   result: Consolidation | None = None) -> Rendered:
     """Consolidated data → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there)."""
     result = result or consolidated(config, progress)
-    return circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
+    rendered = circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
+    rendered.notes[:0] = config.issuer_notes
+    return rendered
 
 
 def check_circular_template(config: Config) -> tuple[Path, list[str]]:
@@ -162,6 +167,7 @@ class Checked:
     path: Path
     submission: Submission | None
     problems: list[Problem] = field(default_factory=list)
+    name: str = ""  # as problems name the file (relative to a folder given)
 
     @property
     def errors(self) -> list[Problem]:
@@ -173,14 +179,29 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
     numbers that are numbers. Unfilled cells are reported as notices. Each file is read in
     isolation, as consolidation reads it."""
     register = load_register(config.register)
-    entries = [Entry(path, display_name(path.name)) for path in files]
+    entries = [entry for path in files for entry in _entries(path)]
+    readable = [entry for entry in entries if not entry.refusal]
+    reads = read_all(readable, register, config.period, config.stages, progress)
     results = []
-    for entry, read in zip(entries, read_all(entries, register, config.period, config.stages, progress)):
+    for entry in entries:
+        if entry.refusal:
+            results.append(Checked(entry.path, None, [Problem(entry.name, entry.refusal, severity=entry.severity)],
+                                   entry.name))
+            continue
+        read = next(reads)
         problems = read.problems
         if read.submission is not None:
             problems += _unfilled(read.submission, register)
-        results.append(Checked(entry.path, read.submission, problems))
+        results.append(Checked(entry.path, read.submission, problems, entry.name))
     return results
+
+
+def _entries(path: Path) -> list[Entry]:
+    """A file as it is; a folder as consolidation would see it as an inbox (named from its parent)."""
+    if path.is_dir():
+        return [Entry(entry.path, display_name(f"{path.name}/{entry.name}"), entry.refusal, entry.severity)
+                for entry in scan(path)]
+    return [Entry(path, display_name(path.name))]
 
 
 def _unfilled(sub: Submission, register: Register) -> list[Problem]:

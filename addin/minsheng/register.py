@@ -351,15 +351,27 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
         book.set_properties({"title": "任务台账", "created": created or dt.datetime.now()})
         head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
                                 "align": "center", "valign": "vcenter", "font_name": "宋体"})
-        body = book.add_format({"border": 1, "text_wrap": True, "valign": "top", "font_name": "宋体"})
-        date = book.add_format({"border": 1, "valign": "top", "num_format": "yyyy-mm-dd"})
+        style = {"border": 1, "text_wrap": True, "valign": "top", "font_name": "宋体"}
+        body = book.add_format(style)
+        # Ids typed as 7-1 must stay text (Excel would make them dates); deadlines are dates.
+        text = book.add_format({**style, "num_format": "@"})
+        date = book.add_format({**style, "text_wrap": False, "num_format": "yyyy-mm-dd"})
+        formats = {"任务编号": text, "指标编号": text, "完成时限": date}
         ws = book.add_worksheet(SHEET)
         ws.freeze_panes(1, 0)
         for c, header in enumerate(COLUMNS):
-            ws.set_column(c, c, widths[header], body)
+            ws.set_column(c, c, widths[header], formats.get(header, body))
             ws.write_string(0, c, header, head)
-        ws.data_validation(1, list(COLUMNS).index("指标类型"), 10000, list(COLUMNS).index("指标类型"),
+        column = list(COLUMNS).index
+        ws.data_validation(1, column("指标类型"), 10000, column("指标类型"),
                            {"validate": "list", "source": [t.value for t in IndicatorType]})
+        for header in ("年度目标值", "年度计划资金(万元)"):
+            ws.data_validation(1, column(header), 10000, column(header), {
+                "validate": "decimal", "criteria": ">=", "value": 0, "error_title": "请填写数字",
+                "error_message": "这一列只能填写数字（不带单位，单位写在“计量单位”列）"})
+        ws.data_validation(1, column("完成时限"), 10000, column("完成时限"), {
+            "validate": "date", "criteria": ">=", "value": dt.date(2000, 1, 1), "error_title": "请填写日期",
+            "error_message": "请填写日期，例如 2020-12-31"})
         for r, row in enumerate(rows, start=1):
             for c, header in enumerate(COLUMNS):
                 value = row.get(header)
@@ -370,6 +382,6 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
                 elif isinstance(value, dt.date):
                     ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date)
                 else:
-                    ws.write_string(r, c, str(value), body)
+                    ws.write_string(r, c, str(value), formats.get(header, body))
         ws.autofilter(0, 0, max(len(rows), 1), len(COLUMNS) - 1)
         save_workbook(book, tmp)

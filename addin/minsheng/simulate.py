@@ -165,7 +165,7 @@ def synthetic_rows(units: int, per_unit: int) -> list[dict]:
 
 def synthetic_workfolder(folder: Path, units: int, per_unit: int) -> Config:
     """A working folder whose register has ``units`` × ``per_unit`` indicators (for benchmarks)."""
-    init_workfolder(folder)
+    init_workfolder(folder, today=dt.date(2020, 7, 1))  # period 2020-06, as the sample's
     (folder / "任务台账.xlsx").unlink()
     write_register(folder / "任务台账.xlsx", synthetic_rows(units, per_unit))
     return load_config(folder / "config.ini")

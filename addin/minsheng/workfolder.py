@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from importlib import resources
 from pathlib import Path
 
 from .config import CONFIG_NAME, default_config_text
+from .model import Period
 from .register import write_register
 
 SAMPLE_REGISTER = "任务台账.xlsx"
 CIRCULAR_TEMPLATE = "通报模板.docx"
 FOLDERS = ("下发", "收集", "汇总", "templates")
+# The bundled sample is the 2020 plan of 马鞍山 (seed 004): its folder says so.
+SAMPLE_ISSUER = "马鞍山市民生工作领导小组办公室"
+SAMPLE_PERIOD = Period(2020, 6)
 
 
 def sample_register() -> Path:
@@ -24,11 +29,14 @@ def bundled_circular_template() -> Path:
     return Path(str(resources.files("minsheng").joinpath("data", CIRCULAR_TEMPLATE)))
 
 
-def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[list[Path], list[Path]]:
+def init_workfolder(folder: Path, register_from: Path | None = None,
+                    today: dt.date | None = None) -> tuple[list[Path], list[Path]]:
     """Create ``config.ini``, a register and the folders. Never overwrites an existing file.
 
     The register is a copy of ``register_from`` when given, else an empty one with the §3
-    headers. Returns ``(created, kept)``: what was made and what already existed and was left alone.
+    headers. A new ``config.ini`` names the last month as the period and a placeholder as the
+    issuing office (the sample's own when the register is the bundled sample). Returns
+    ``(created, kept)``: what was made and what already existed and was left alone.
     """
     folder.mkdir(parents=True, exist_ok=True)
     created, kept = [], []
@@ -36,7 +44,12 @@ def init_workfolder(folder: Path, register_from: Path | None = None) -> tuple[li
     if config.exists():
         kept.append(config)
     else:
-        config.write_text(default_config_text(), encoding="utf-8")
+        if register_from == sample_register():
+            text = default_config_text(SAMPLE_PERIOD, SAMPLE_ISSUER)
+        else:
+            this_month = Period((today or dt.date.today()).year, (today or dt.date.today()).month)
+            text = default_config_text(this_month.previous())
+        config.write_text(text, encoding="utf-8")
         created.append(config)
     register = folder / SAMPLE_REGISTER
     if register.exists():
