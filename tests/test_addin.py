@@ -3,6 +3,7 @@ against a stand-in for the calling workbook and Excel application."""
 
 import hashlib
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -175,13 +176,134 @@ def test_an_unexpected_error_is_a_message_and_a_log_not_a_traceback(excel, monke
     assert excel.statuses[-1] == ""  # the status bar is handed back
 
 
-def test_install_and_uninstall_for_a_windows_user(tmp_path, monkeypatch):
-    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData" / "Roaming"))
-    monkeypatch.setenv("USERPROFILE", str(tmp_path / "user"))
+def test_install_and_uninstall_for_a_windows_user_called_zhang_san(tmp_path, monkeypatch):
+    profile = tmp_path / "Users" / "张三"
+    monkeypatch.setenv("USERPROFILE", str(profile))
+    monkeypatch.setenv("APPDATA", str(profile / "AppData" / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(profile / "AppData" / "Local"))
+    python = profile / "AppData" / "Local" / "Programs" / "Python" / "Python311" / "pythonw.exe"
+    monkeypatch.setattr(xlam, "interpreter", lambda: python)
+    monkeypatch.setattr(xlam, "_ansi_code_page", lambda: "cp936")
     installed, settings = xlam.install_addin()
-    assert installed == tmp_path / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "minsheng.xlam"
+    assert installed == profile / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "minsheng.xlam"
     assert zipfile.is_zipfile(installed)
-    assert settings == tmp_path / "user" / ".minsheng" / "minsheng.conf"
-    assert settings.read_text(encoding="utf-8").startswith('"INTERPRETER_WIN","')
+    assert settings == profile / ".minsheng" / "minsheng.conf"
+    # xlwings' VBA reads the file in the ANSI code page and expands %VARIABLES%: it stays ASCII.
+    text = settings.read_bytes().decode("ascii")
+    assert text.splitlines()[0] == '"INTERPRETER_WIN","%LOCALAPPDATA%/Programs/Python/Python311/pythonw.exe"'
     assert sorted(xlam.uninstall_addin()) == sorted([installed, settings])
     assert xlam.uninstall_addin() == []
+
+
+def test_settings_name_the_users_folders_by_variable_and_use_the_ansi_code_page():
+    environ = {"USERPROFILE": "C:\\Users\\张三", "LOCALAPPDATA": "C:\\Users\\张三\\AppData\\Local",
+               "ProgramFiles": "C:\\Program Files"}
+    assert xlam.portable_path("c:\\users\\张三\\AppData\\Local\\Programs\\Python\\python.exe", environ) == \
+        "%LOCALAPPDATA%\\Programs\\Python\\python.exe"
+    assert xlam.portable_path("C:\\Users\\张三二\\python.exe", environ) == "C:\\Users\\张三二\\python.exe"
+    # A Chinese folder outside the profile: written in the ANSI code page (cp936 on Chinese Windows)…
+    data = xlam.settings_bytes("D:\\软件\\Python311\\pythonw.exe", environ, "cp936")
+    assert data.decode("cp936").startswith('"INTERPRETER_WIN","D:\\软件\\Python311\\pythonw.exe"\r\n')
+    # …and refused where that code page has no such characters, with what to do.
+    with pytest.raises(xlam.AddinError, match="minsheng addin install"):
+        xlam.settings_bytes("D:\\软件\\pythonw.exe", environ, "cp1252")
+
+
+# ---------------------------------------------------------------------------------------------
+# vbaProject.bin read structurally (MS-OVBA), not only compared byte for byte.
+
+def vba_project(built: Path):
+    import olefile
+
+    with zipfile.ZipFile(built) as package:
+        return olefile.OleFileIO(package.read("xl/vbaProject.bin"))
+
+
+def dir_records(data: bytes) -> list[tuple[int, bytes]]:
+    """The dir stream's records in order (MS-OVBA 2.3.4.2); PROJECTVERSION's size field says 4
+    but 6 bytes follow."""
+    records, at = [], 0
+    while at < len(data):
+        record, size = struct.unpack_from("<HI", data, at)
+        size = 6 if record == 0x0009 else size
+        records.append((record, data[at + 6:at + 6 + size]))
+        at += 6 + size
+        if record == 0x0010:  # the terminator: nothing may follow
+            assert at == len(data) and size == 0
+    return records
+
+
+def projectwm_names(data: bytes) -> list[str]:
+    """PROJECTwm (MS-OVBA 2.3.3): pairs of an MBCS name and its UTF-16 twin, ended by two zeros."""
+    names, at = [], 0
+    while data[at:at + 2] != b"\x00\x00":
+        end = data.index(b"\x00", at)
+        name = data[at:end].decode("cp1252")
+        at = end + 1
+        wide = at
+        while data[wide:wide + 2] != b"\x00\x00":
+            wide += 2
+        assert data[at:wide].decode("utf-16-le") == name
+        names.append(name)
+        at = wide + 2
+    assert at + 2 == len(data)
+    return names
+
+
+def test_vba_project_is_consistent_the_way_excel_reads_it(built):
+    from oletools.olevba import decompress_stream
+
+    ole = vba_project(built)
+    streams = ["/".join(path) for path in ole.listdir()]
+    assert not [name for name in streams if "__SRP_" in name]  # no stale compiled caches
+    assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("cc61ffff000000")  # the 7-byte form
+    records = dir_records(bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read()))))
+    assert records[-1] == (0x0010, b"")
+    assert dict(records)[0x0004] == b"minsheng"  # PROJECTNAME
+    assert dict(records)[0x0003] == struct.pack("<H", 1252)  # the code page the sources must fit
+    modules, offsets, streams_of = [], {}, {}
+    for record, data in records:
+        if record == 0x0019:  # MODULENAME
+            modules.append(data.decode("cp1252"))
+        elif record == 0x001A:  # MODULESTREAMNAME
+            streams_of[modules[-1]] = data.decode("cp1252")
+        elif record == 0x0031:  # MODULEOFFSET
+            offsets[modules[-1]] = struct.unpack("<I", data)[0]
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    declared = re.findall(r"(?m)^(?:Module|Document|Class)=([^/\r\n]+)", project)
+    assert sorted(declared) == sorted(modules) == sorted(projectwm_names(ole.openstream("PROJECTwm").read()))
+    assert re.search(r'(?m)^Name="minsheng"', project)
+    for module in modules:  # each module's source starts where MODULEOFFSET says
+        raw = ole.openstream(f"VBA/{streams_of[module]}").read()
+        source = bytes(decompress_stream(bytearray(raw[offsets[module]:]))).decode("cp1252")
+        assert source.startswith("Attribute VB_Name") and f'"{module}"' in source.splitlines()[0]
+    everything = b"".join(ole.openstream(name).read() for name in streams)
+    assert b"MyAddin" not in everything and b"RibbonMyAddin" not in everything
+    assert "MyAddin" not in project
+
+
+def test_chinese_messages_survive_the_projects_code_page(built):
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(built))
+    code = {name: source for _, _, name, source in parser.extract_macros()}
+    parser.close()
+    ours = code["RibbonMinsheng.bas"]
+    assert ours.isascii()
+    shown = {"".join(chr(int(c, 16)) for c in codes.split()) for codes in re.findall(r'U\("([0-9A-F ]+)"\)', ours)}
+    written = (Path(xlam.__file__).parent.parent / "vba" / "RibbonMinsheng.bas").read_text(encoding="utf-8")
+    meant = {text for text in re.findall(r'"((?:[^"]|"")*)"', written) if not text.isascii()}
+    assert shown == meant and "民生工程" in shown
+    assert any("minsheng addin install" in text for text in shown)  # a missing Python says how to fix it
+    assert any("启用编辑" in text for text in shown)  # Protected View
+    # The guard runs before RunPython, so no click ends in VBA's run-time error 91.
+    on_button = re.search(r"Sub OnButton.*?End Sub", ours, re.S).group()
+    assert on_button.index("ReadyToRun") < on_button.index("RunPython")
+    assert "ActiveWorkbook Is Nothing" in ours and 'GetConfig("INTERPRETER_WIN"' in ours
+
+
+def test_vba_source_with_chinese_outside_a_string_is_refused():
+    assert xlam.ascii_vba('MsgBox "说 ""好"""\n') == 'MsgBox U("8BF4 0020 0022 597D 0022")\r\n'
+    assert xlam.ascii_vba("x = \"it's\" ' a comment\n") == "x = \"it's\" ' a comment\r\n"
+    with pytest.raises(xlam.AddinError, match="第 2 行"):
+        xlam.ascii_vba("Option Explicit\n' 中文注释\n", "M.bas")

@@ -169,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        _fail(ABORTED)
-        return EXIT_FAILED
+        return aborted()
     except BrokenPipeError:
         # The reader of our output went away (``| more``, ``| head``): the rest is not wanted.
         _silence_stdout()
@@ -180,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - every error ends as one Chinese line
         return _failed(exc)
+
+
+def aborted() -> int:
+    """Ctrl-C: every output is written atomically, so nothing half-written is left."""
+    _fail(ABORTED)
+    return EXIT_FAILED
 
 
 def _failed(exc: Exception) -> int:
