@@ -221,8 +221,11 @@ def body(doc) -> None:
     add(doc, "一级标题", "四、报送情况")
     add(doc, "正文", "{%p if missing_units %}")
     add(doc, "正文", "截至汇总时，", "{{ missing_units }}", "未按时报送进展情况，请尽快补报。")
-    add(doc, "正文", "{%p else %}")
+    add(doc, "正文", "{%p elif not refused_units %}")
     add(doc, "正文", "各牵头单位均已按时报送进展情况。")
+    add(doc, "正文", "{%p endif %}")
+    add(doc, "正文", "{%p if refused_units %}")
+    add(doc, "正文", "{{ refused_units }}", "报送的报表未能汇总（格式或内容不符合要求），请按要求修改后重新报送。")
     add(doc, "正文", "{%p endif %}")
 
     add(doc, "一级标题", "五、各单位完成情况")

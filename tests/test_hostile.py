@@ -28,11 +28,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import python_calamine
 from conftest import fill, replace_cell, rewrite_member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from minsheng.cli import main
 from minsheng.collect import collect_inbox
+from minsheng.files import display_name
 from minsheng.pipeline import make_templates
 from minsheng.register import load_register
 
@@ -133,7 +135,7 @@ def _accounted(office: Office, run: Run) -> None:
             path = Path(folder) / name
             if name.startswith(("~$", ".")) or (path.is_dir() and not path.is_symlink()):
                 continue
-            shown = os.path.relpath(path, office.inbox).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            shown = display_name(os.path.relpath(path, office.inbox))
             assert shown in sources or shown in named, f"{shown} is neither consolidated nor listed"
     for indicator_id, row in run.detail.items():
         if row["状态"] == "数据有误":
@@ -202,8 +204,6 @@ XML_CASES = {
     "external_entity": _external_entity,
     "entity_expansion_bomb": _entity_bomb,
     "sheet_xml_cut_in_half": lambda text: text[: len(text) // 2],
-    "lying_dimension_reader_abort": _lying_dimension,
-    "declared_huge_dimension": _declared_huge,
     "number_cell_holding_text": _bad_number,
 }
 
@@ -218,6 +218,21 @@ def test_a_broken_or_hostile_sheet_costs_only_its_own_file(office, monkeypatch, 
     listed = run.about(path.name)
     assert len(listed) == 1 and listed[0]["级别"] == "错误", listed
     assert "root:" not in listed[0]["问题及处理办法"]  # no file of this machine ever leaks in
+
+
+@pytest.mark.parametrize("case", ["lying_dimension", "declared_huge"])
+def test_a_stray_cell_far_outside_the_form_is_named_and_the_form_still_read(office, monkeypatch, capsys, case):
+    # A value at XFD1048576 (the sheet may even say A1:P11): a reader would allocate the whole
+    # rectangle up to it (512 GB) and die. The form is read without it, and the cell is named.
+    path = office.good("市医保局")
+    stray = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>多余的字</t></is></c></row></sheetData>'
+    change = {"lying_dimension": lambda text: text.replace("</sheetData>", stray),
+              "declared_huge": lambda text: _declared_huge(text).replace("</sheetData>", stray)}[case]
+    rewrite_member(path, "xl/worksheets/sheet2.xml", change)
+    run = consolidate(office, monkeypatch, capsys)
+    assert_good(run)
+    (named,) = run.about(path.name)
+    assert named["单元格"] == "XFD1048576" and named["级别"] == "提示" and "多余的字" in named["问题及处理办法"]
 
 
 BLOBS = {
@@ -321,10 +336,14 @@ def test_an_eight_gigabyte_sparse_file_is_refused_by_its_size(office, monkeypatc
 @pytest.mark.skipif(sys.platform == "win32" or sys.platform == "darwin", reason="Linux file names are bytes")
 def test_a_file_name_that_is_not_valid_text_still_gets_consolidated(office, monkeypatch, capsys):
     good = office.inbox / f"{PERIOD}_市医保局_填报表.xlsx"
-    os.rename(good, os.path.join(os.fsencode(office.inbox), b"\xb8\xdf\xd0\xa3.xlsx"))  # GBK bytes
+    os.rename(good, os.path.join(os.fsencode(office.inbox), b"\xb8\xdf\xd0\xa3.xlsx"))  # GBK bytes for 高校
+    os.rename(office.inbox / f"{PERIOD}_市教育局_填报表.xlsx", os.path.join(os.fsencode(office.inbox), b"\xff\xfe.xlsx"))
     run = consolidate(office, monkeypatch, capsys)
     assert_good(run)
-    assert run.detail["17-1"]["来源文件"] == b"\xb8\xdf\xd0\xa3.xlsx".decode("utf-8", "replace")
+    assert run.detail["17-1"]["来源文件"] == "高校.xlsx"  # an archive unpacked from Chinese Windows
+    assert run.detail["7-1"]["来源文件"] == "��.xlsx"  # no encoding at all: still consolidated, and said
+    (told,) = run.about("��.xlsx")
+    assert told["级别"] == "提示" and "无法识别的字符" in told["问题及处理办法"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,9 +469,33 @@ def test_control_characters_and_a_full_cell_of_text_come_through(office, monkeyp
     replace_cell(path, "L4", '<c r="L4" t="inlineStr"><is><t>第一行_x0007_响铃_x001F_单元</t></is></c>')
     replace_cell(path, "M4", f'<c r="M4" t="inlineStr"><is><t>{long_text}</t></is></c>')
     run = consolidate(office, monkeypatch, capsys)
-    assert run.detail["7-1"]["进展情况"] == "第一行\x07响铃\x1f单元"
+    assert run.detail["7-1"]["进展情况"] == "第一行响铃单元"  # the CSV leaves control characters out…
     assert run.detail["7-1"]["存在问题"] == long_text
-    openpyxl.load_workbook(office.config.output() / f"汇总_{PERIOD}.xlsx")  # still a valid workbook
+    book = python_calamine.CalamineWorkbook.from_path(str(office.config.output() / f"汇总_{PERIOD}.xlsx"))
+    rows = book.get_sheet_by_name("指标明细").to_python()
+    row = next(r for r in rows if r[rows[0].index("指标编号")] == "7-1")
+    assert row[rows[0].index("进展情况")] == "第一行\x07响铃\x1f单元"  # …the workbook keeps them
+    assert not run.about(path.name)  # 32,765 characters: under the limit, nothing to say
+
+
+def test_a_value_cell_merged_into_the_one_above_is_named(office, monkeypatch, capsys):
+    def merge(book):
+        book["填报"]["J5"] = None
+        book["填报"].merge_cells("J4:J5")
+    path = office.good("市教育局", edit=merge)
+    run = consolidate(office, monkeypatch, capsys)
+    (told,) = [p for p in run.about(path.name) if p["单元格"] == "J5"]
+    assert told["级别"] == "提示" and "与 J4 合并" in told["问题及处理办法"] and told["指标编号"] == "7-2"
+    assert run.detail["7-2"]["状态"] == "未填" and run.detail["7-1"]["本期累计完成"] == "6"
+
+
+def test_text_as_long_as_a_cell_holds_is_a_notice(office, monkeypatch, capsys):
+    path = office.good("市教育局")
+    replace_cell(path, "M4", f'<c r="M4" t="inlineStr"><is><t>{"很长" * 20000}</t></is></c>')
+    run = consolidate(office, monkeypatch, capsys)
+    (told,) = run.about(path.name)
+    assert told["单元格"] == "M4" and told["级别"] == "提示" and "上限" in told["问题及处理办法"]
+    assert len(run.detail["7-1"]["存在问题"]) == 40000 and "CSV 中完整保留" in told["问题及处理办法"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,6 +535,30 @@ def test_a_damaged_meta_sheet_falls_back_to_the_rows(office, monkeypatch, capsys
     assert any("_meta" in p["问题及处理办法"] and p["级别"] == "提示" for p in run.about(path.name))
 
 
+@pytest.mark.parametrize("how", ["cut_in_transit", "another_period"])
+def test_a_unit_whose_only_file_was_refused_is_not_said_to_have_sent_nothing(office, monkeypatch, capsys, how):
+    (office.inbox / f"{PERIOD}_市医保局_填报表.xlsx").unlink()
+    if how == "cut_in_transit":  # its unit is known by the file's name only
+        path = office.good("市医保局")
+        path.write_bytes(path.read_bytes()[:3000])
+    else:  # named by its _meta
+        path = office.good("市医保局", name="医保.xlsx", edit=lambda b: b["_meta"].__setitem__("B5", "2020-05"))
+    run = consolidate(office, monkeypatch, capsys)
+    assert_good(run, "市医保局")
+    assert "市医保局（收到的报表未能采用）" in run.out
+    book = openpyxl.load_workbook(office.config.output() / f"汇总_{PERIOD}.xlsx", read_only=True)
+    rows = {row[0]: row for row in book["未报送单位"].iter_rows(values_only=True)}
+    book.close()
+    assert rows["市医保局"][2].startswith(f"收到“{path.name}”，但未能采用")
+    from docx import Document
+    from minsheng import circular
+    from minsheng.pipeline import make_circular
+
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    text = "\n".join(p.text for p in Document(str(make_circular(office.config).path)).paragraphs)
+    assert "市医保局报送的报表未能汇总" in text and "市医保局未按时报送" not in text
+
+
 def test_a_copy_from_another_period_is_refused(office, monkeypatch, capsys):
     office.good("市教育局", name="五月的.xlsx", values={"7-1": 1}, edit=lambda b: b["_meta"].__setitem__("B5", "2020-05"),
                 day=dt.date(2020, 7, 31))
@@ -507,16 +574,48 @@ def test_an_older_copy_of_a_unit_is_a_notice(office, monkeypatch, capsys):
     assert [p["级别"] for p in run.about("初稿.xlsx")] == ["提示"]
 
 
+@pytest.mark.parametrize("draft_day, final_day", [(dt.date(2020, 7, 1), "昨天"),
+                                                  (dt.date(2021, 7, 1), dt.date(2020, 7, 5))])
+def test_a_date_that_cannot_be_trusted_never_lets_an_older_draft_win(office, monkeypatch, capsys,
+                                                                      draft_day, final_day):
+    draft = office.good("市教育局", name="初稿.xlsx", values={"7-1": 1, "7-2": 1, "8-1": "前期准备"}, day=draft_day)
+    os.utime(draft, (1_590_000_000, 1_590_000_000))  # saved long before the final one
+    office.good("市教育局", day=final_day)
+    run = consolidate(office, monkeypatch, capsys)
+    assert_good(run)
+    (superseded,) = run.about("初稿.xlsx")
+    assert superseded["级别"] == "提示" and "修改时间较新" in superseded["问题及处理办法"]
+    if final_day == "昨天":
+        (told,) = run.about(f"{PERIOD}_市教育局_填报表.xlsx")
+        assert "填报日期“昨天”不是日期" in told["问题及处理办法"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The ledger and the outputs.
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def _foreign(ledger: Path) -> None:
+    ledger.unlink()
+    with sqlite3.connect(ledger) as db:  # another program's database under the ledger's name
+        db.execute("CREATE TABLE 台账 (编号 TEXT)")
+
+
+def _table_dropped(ledger: Path) -> None:
+    with sqlite3.connect(ledger) as db:
+        db.execute("DROP TABLE accepted_values")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign", "table_dropped"])
 def test_a_damaged_ledger_is_set_aside_and_the_run_completes(office, monkeypatch, capsys, damage):
     monkeypatch.chdir(office.folder)
     assert main(["consolidate"]) == 0
     ledger = office.config.ledger
     data = ledger.read_bytes()
-    ledger.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
+    if damage == "foreign":
+        _foreign(ledger)
+    elif damage == "table_dropped":
+        _table_dropped(ledger)
+    else:
+        ledger.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
     damaged = ledger.read_bytes()
     capsys.readouterr()
     run = consolidate(office, monkeypatch, capsys)
@@ -526,6 +625,14 @@ def test_a_damaged_ledger_is_set_aside_and_the_run_completes(office, monkeypatch
     assert "已损坏" in run.out and kept[0].name in run.out and "上期" in run.out
     with sqlite3.connect(ledger) as db:  # a fresh ledger holds this run
         assert db.execute("SELECT COUNT(*) FROM accepted_values").fetchone()[0] == 6
+
+
+def test_a_folder_where_the_ledger_should_be_is_one_line_that_says_what_to_do(office, monkeypatch, capsys):
+    office.config.ledger.mkdir()
+    run = consolidate(office, monkeypatch, capsys, expect_code=1)
+    assert_good(run)
+    assert "是一个文件夹，不是数据库文件" in run.err and "[paths] ledger" in run.err
+    assert "是一个文件夹" in run.out  # said in the run's notes as well
 
 
 def test_a_ledger_written_by_a_newer_version_does_not_lose_the_outputs(office, monkeypatch, capsys):

@@ -109,6 +109,9 @@ def test_percent_is_half_up_to_one_decimal(fraction, shown):
     ("1e3", ["不是数字"]),
     ("1/2", ["不是数字"]),
     ("1_000", ["不是数字"]),
+    ("²", ["不是数字"]),  # a superscript, not a full-width digit
+    ("①", ["不是数字"]),
+    ("½", ["不是数字"]),
     ("12" + "0" * 500, ["数值过大", "…"]),  # the message quotes a long text cut short
 ])
 def test_what_only_looks_like_a_number_is_an_error(raw, words):
@@ -124,6 +127,10 @@ def test_what_only_looks_like_a_number_is_an_error(raw, words):
     ("１８", "人", "18", ["全角字符换成了半角"]),
     ("12\u200b", "人", "12", ["看不见的字符"]),
     ("12 所", "所", "12", ["去掉了空格", "去掉了单位“所”"]),
+    ("1.2千", "人次", "1200", ["“千”已按计量单位“人次”换算"]),
+    ("5000米", "千米", "5", ["“米”已按计量单位“千米”换算"]),
+    (".5", "万元", "0.5", ["补上了小数点前的 0"]),
+    ("12.", "所", "12", ["去掉了末尾的小数点"]),
 ])
 def test_each_notice_says_what_was_done(raw, unit, value, words):
     parsed = parse_value(raw, unit)

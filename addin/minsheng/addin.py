@@ -107,7 +107,7 @@ def on_validate(config: Config, excel: ExcelSide) -> str:
     if not files:
         raise AddinProblem(f"收件文件夹 {inbox} 中还没有填报表；请把各单位报回的文件放进去后再校验")
     checked = validate_files(config, files, _status_progress(excel, "校验填报表"))
-    bad = [c for c in checked if c.errors or c.submission is None]
+    bad = [c for c in checked if c.failed]
     lines = [f"共校验 {len(checked)} 个文件，{len(bad)} 个有错误。"]
     listed = [p for c in checked for p in c.problems if p.severity is Severity.ERROR]
     lines += [f"· {p}" for p in listed[:MAX_LISTED]]

@@ -140,7 +140,9 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "lagging": [{"number": str(i), "unit": item.unit, "task": item.task_name, "text": _lagging_text(item)}
                     for i, item in enumerate(lagging, start=1)],
         "lagging_count": str(len(lagging)),
-        "missing_units": "、".join(u.name for u in result.missing_units),
+        # Units that sent nothing, and units whose files could not be used: not the same reproach.
+        "missing_units": "、".join(u.name for u in result.missing_units if not result.collection.refused_files(u.name)),
+        "refused_units": "、".join(u.name for u in result.missing_units if result.collection.refused_files(u.name)),
         "top_units": _units_text(submitted[:top_n]),
         "bottom_units": _units_text(list(reversed(submitted[-top_n:])) if len(submitted) > top_n else []),
         "units": units,
@@ -263,7 +265,7 @@ def to_pdf(docx: Path) -> tuple[Path | None, str]:
 
 KNOWN = {"title", "period_label", "period_end", "schedule", "tasks", "tasks_complete", "tasks_on_schedule",
          "tasks_lagging", "tasks_unknown_text", "indicators", "indicators_done", "has_funds", "funds_planned",
-         "funds_paid", "funds_rate", "categories", "lagging", "lagging_count", "missing_units", "top_units",
+         "funds_paid", "funds_rate", "categories", "lagging", "lagging_count", "missing_units", "refused_units", "top_units",
          "bottom_units", "units", "issuer", "date", "chart"}
 _OPEN = re.compile(r"\{[{%#]")
 _CLOSE = re.compile(r"[}%#]\}")
@@ -340,5 +342,5 @@ def _sample_contexts() -> list[dict]:
     full.update(has_funds=True, chart="", categories=[{"ordinal": "一", "name": "示例类别", "summary": "示例"}],
                 lagging=[{"number": "1", "unit": "示例单位", "task": "示例任务", "text": "示例"}],
                 units=[{"serial": "1", "name": "示例单位", "projects": [project, project]}])
-    empty = dict(full, has_funds=False, lagging=[], missing_units="", categories=[], units=[])
+    empty = dict(full, has_funds=False, lagging=[], missing_units="", refused_units="", categories=[], units=[])
     return [full, empty]

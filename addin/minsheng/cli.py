@@ -292,7 +292,7 @@ def _cmd_validate(args) -> int:
             clean += 1
             print(f"[通过] {name}：{item.submission.unit}，{len(item.submission.values)} 个指标，未发现问题")
             continue
-        bad = bool(errors) or item.submission is None
+        bad = item.failed
         failed += bad
         unit = f"{item.submission.unit}，" if item.submission else ""
         print(f"[{'错误' if bad else '提示'}] {name}：{unit}{len(errors)} 个错误，{len(notices)} 条提示")
@@ -351,8 +351,10 @@ def _print_consolidation(done) -> None:
     print(f"{result.period.label}汇总完成（时序进度 {format_percent(result.period.schedule)}）")
     print(f"  读取文件 {counts.files_read} 个：采用 {counts.files_accepted} 个，拒收或重复未采用 "
           f"{counts.files_rejected} 个；采用数值 {counts.indicators_accepted} 个")
+    missing = [u.name + ("（收到的报表未能采用）" if result.collection.refused_files(u.name) else "")
+               for u in result.missing_units]
     print(f"  问题清单 {counts.problems} 条（其中错误 {counts.errors} 条）；未报送单位 {counts.units_missing} 个"
-          + (f"：{'、'.join(u.name for u in result.missing_units)}" if result.missing_units else ""))
+          + (f"：{'、'.join(missing)}" if missing else ""))
     print(f"  {prog.sentence}")
     shown = [f"{s.value} {prog.counts[s]}" for s in STATUS_ORDER[::-1] if prog.counts[s]]
     print(f"  指标状态：{'，'.join(shown)}")

@@ -44,7 +44,7 @@ from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity
 from .numbers import parse_value, shown, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
-from .sheetxml import ERROR, hidden_contents
+from .sheetxml import ERROR, MERGED, hidden_contents, trimmed_workbook
 from .spool import Slot, Spool
 
 _RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
@@ -56,6 +56,8 @@ FAILURES = {
 }
 
 Stages = tuple[tuple[str, Decimal], ...]
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".et", ".ett", ".ods"}
+CELL_TEXT_LIMIT = 32767  # characters an Excel cell holds (and calamine returns)
 
 
 @dataclass
@@ -69,18 +71,22 @@ class FileResult:
     problems: list[Problem] = field(default_factory=list)
     judged: bytes | None = None  # what ``after`` made of the submission, pickled (the consolidation's rows)
     spooled: bytes | None = None  # the submission, pickled where it was read (then ``submission`` is a summary)
+    unit_hint: str = ""  # for a file refused after its unit was recognised: that unit
 
 
 def read_file(entry: Entry, register: Register, period: Period, stages: Stages,
-              after: Callable[[FileResult], None] | None = None) -> FileResult:
+              after: Callable[[FileResult], None] | None = None, careful: bool = False) -> FileResult:
     """Read one file from disk: bytes, hash, guard, sheets, checks; then ``after(result)``.
-    Runs in a worker process."""
+    Runs in a worker process. ``careful``: cells far outside any form are removed from every
+    sheet before the reader sees it (after a reader died on the file)."""
     try:
         data, st = read_regular(entry.path, MAX_FILE_BYTES)
     except Unreadable as exc:
         return FileResult(entry.name, problems=[Problem(entry.name, str(exc))])
-    sub, problems = read_submission(entry.path, register, period, stages, data, entry.name)
-    result = FileResult(entry.name, hashlib.sha256(data).hexdigest(), st.st_mtime, sub, problems)
+    reader = _open(entry.path, register, period, stages, data, entry.name, careful)
+    sub, problems = reader.read_safely() if isinstance(reader, _Reader) else (None, reader)
+    hint = reader.unit_hint if isinstance(reader, _Reader) else ""
+    result = FileResult(entry.name, hashlib.sha256(data).hexdigest(), st.st_mtime, sub, problems, unit_hint=hint)
     if after is not None:
         after(result)
     return result
@@ -92,6 +98,10 @@ def read_all(entries: list[Entry], register: Register, period: Period, stages: S
     """``read_file`` for each entry, in order, each isolated from the others."""
     pool = Pool(read_file, (register, period, stages, after))
     for entry, outcome in zip(entries, pool.map(progress(entries))):
+        if outcome.failure in (CRASHED, OUT_OF_MEMORY):
+            # Most likely a stray cell far outside the form made the reader allocate the whole
+            # rectangle: once more, without such cells (rare, so one worker of its own).
+            outcome = next(Pool(read_file, (register, period, stages, after, True), processes=1).map([entry]))
         if outcome.failure:
             yield FileResult(entry.name, problems=[Problem(entry.name, FAILURES.get(outcome.failure, UNREADABLE))])
         else:
@@ -112,20 +122,24 @@ def read_submission(path: Path, register: Register, period: Period, stages: Stag
             data, _ = read_regular(path, MAX_FILE_BYTES)
         except Unreadable as exc:
             return None, [Problem(name, str(exc))]
+    reader = _open(path, register, period, stages, data, name)
+    return reader.read_safely() if isinstance(reader, _Reader) else (None, reader)
+
+
+def _open(path: Path, register: Register, period: Period, stages: Stages, data: bytes,
+          name: str, careful: bool = False) -> _Reader | list[Problem]:
+    """A reader of the workbook in ``data``, or the problems that stop it being opened."""
     verdict = inspect(data)
+    if verdict.refusal and not verdict.kind and path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        # A PDF or a Word file beside the forms is usually an attachment: worth a word, not an error.
+        return [Problem(name, "不是 Excel/WPS 表格文件（可能是附件或说明材料），未读取；如是填报表，"
+                              "请用下发的模板填写后报送", severity=Severity.NOTICE)]
     if verdict.refusal:
-        return None, [Problem(name, verdict.refusal)]
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except python_calamine.PasswordError:
-        return None, [Problem(name, "文件设置了打开密码，无法读取；请取消密码后重新报送")]
-    except Exception:  # calamine raises several unrelated types for unreadable files
-        return None, [Problem(name, UNREADABLE)]
-    reader = _Reader(name, str(path), verdict, book, register, period, stages)
-    try:
-        return reader.read()
-    except Exception:  # malformed XML inside a sheet, and anything else a hostile file can do
-        return None, reader.problems + [Problem(name, UNREADABLE)]
+        return [Problem(name, verdict.refusal)]
+    reader = _Reader(name, str(path), verdict, None, register, period, stages)
+    if careful and verdict.package is not None:
+        return reader if reader.without_far_cells(data) else [Problem(name, UNREADABLE)]
+    return reader if reader.open(data) else reader.problems
 
 
 class _Reader:
@@ -137,6 +151,45 @@ class _Reader:
         self.register, self.period = register, period
         self.stages = {header_key(stage): stage for stage, _ in stages}
         self.problems: list[Problem] = []
+        self.unit_hint = ""  # whose file this is, as soon as that is known
+        self.data = b""
+
+    def open(self, data: bytes) -> bool:
+        self.data = data
+        try:
+            self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            return True
+        except python_calamine.PasswordError:
+            self.problem("文件设置了打开密码，无法读取；请取消密码后重新报送")
+        except Exception:  # calamine raises several unrelated types for unreadable files
+            self.problem(UNREADABLE)
+        return False
+
+    def without_far_cells(self, data: bytes | None = None, sheets: list[str] | None = None) -> bool:
+        """Reopen the workbook without the cells far outside any form (in ``sheets``, default all),
+        naming each that held something. False when that is not possible."""
+        try:
+            data, far = trimmed_workbook(data if data is not None else self.data, sheets)
+        except Exception:  # noqa: BLE001 - a package this cannot take apart is unreadable
+            return False
+        for sheet, cells in far.items():
+            for ref, content in cells:
+                if ref == "…":
+                    self.problem(f"表格以外{content}单元格有内容，未读取", sheet, severity=Severity.NOTICE)
+                else:
+                    self.problem(f"单元格 {ref} 远在填报表以外，其中的“{shown(content, 40)}”未读取；如是要报送的内容，"
+                                 f"请填到表格中相应的单元格，并删除表格以外的内容", sheet, ref, content, Severity.NOTICE)
+        verdict = inspect(data)
+        if verdict.refusal:
+            return False
+        self.verdict = verdict
+        return self.open(data)
+
+    def read_safely(self) -> tuple[Submission | None, list[Problem]]:
+        try:
+            return self.read()
+        except Exception:  # malformed XML inside a sheet, and anything else a hostile file can do
+            return None, self.problems + [Problem(self.name, UNREADABLE)]
 
     def problem(self, message: str, sheet: str = "", cell: str = "", raw: str = "",
                 severity: Severity = Severity.ERROR, indicator: str = "") -> None:
@@ -145,6 +198,8 @@ class _Reader:
 
     def read(self) -> tuple[Submission | None, list[Problem]]:
         meta = self._meta()
+        if meta.get("填报单位") in self.register.units:
+            self.unit_hint = meta.get("填报单位")
         sheet_name, rows, top, left = self._form()
         if rows is None:
             return None, self.problems
@@ -156,6 +211,7 @@ class _Reader:
         c_id = columns["指标编号"]
         ids = {_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)} - {""} - SIGN_OFF_LABELS
         unit, claimed, known = self._unit(meta, ids)
+        self.unit_hint = unit or self.unit_hint
         if unit is None or not self._period_ok(meta):
             return None, self.problems
 
@@ -172,7 +228,7 @@ class _Reader:
         if META_SHEET not in self.book.sheet_names:
             return Meta()
         try:
-            if sheet_refusal(self.verdict, META_SHEET):
+            if sheet_refusal(self.verdict, META_SHEET) and not self.without_far_cells(sheets=[META_SHEET]):
                 raise ValueError(META_SHEET)
             return read_meta(self.book.get_sheet_by_name(META_SHEET).to_python())
         except Exception:
@@ -218,6 +274,8 @@ class _Reader:
         others = [n for n in names if n not in preferred and n != META_SHEET]
         for sheet_name in preferred + others:
             refusal = sheet_refusal(self.verdict, sheet_name)
+            if refusal and self.without_far_cells(sheets=[sheet_name]):
+                refusal = sheet_refusal(self.verdict, sheet_name)
             if refusal:
                 self.problem(refusal, sheet_name)
                 if sheet_name in preferred:
@@ -330,6 +388,11 @@ class _Reader:
             for c, text in zip(c_texts, texts):
                 if c is not None and not text:
                     empty_texts[text_at[c] + line] = indicator_id
+                elif len(text) >= CELL_TEXT_LIMIT:
+                    told = ("正好是 Excel 单元格的上限，后面的内容可能没有保存下来" if len(text) == CELL_TEXT_LIMIT else
+                            f"超过 Excel 单元格的上限（{CELL_TEXT_LIMIT}），汇总表中只能保留前面部分（CSV 中完整保留）")
+                    self.problem(f"这段文字有 {len(text)} 个字符，{told}；请精简到几百字后重新报送",
+                                 sheet, text_at[c] + line, text, Severity.NOTICE, indicator_id)
             task_rows.setdefault(ind.task_id, []).append(r)
         view = self.register.tasks_of(sub.unit)
         empty_funds = self._funds(sub, view, rows, c_funds, top, left, task_rows)
@@ -412,6 +475,11 @@ class _Reader:
             return
         found = hidden_contents(self.verdict.package, sub.sheet, set(values) | set(funds) | set(texts))
         for ref, (kind, text) in found.items():
+            if kind == MERGED:
+                self.problem(f"单元格 {ref} 与 {text} 合并在了一起，合并后只保留 {text} 的内容，{ref} 按未填处理；"
+                             f"如 {ref} 有内容，请取消合并后分别填写", sub.sheet, ref, severity=Severity.NOTICE,
+                             indicator=values.get(ref) or texts.get(ref, ""))
+                continue
             if ref in texts:
                 self.problem(f"单元格中是{'错误值' if kind == ERROR else '没有保存结果的公式'}“{shown(text)}”，"
                              f"内容未能读出；请直接填写文字", sub.sheet, ref, text, indicator=texts[ref])
@@ -450,11 +518,14 @@ class _Reader:
         """填报日期 decides which of a unit's files is the newer: only a plausible date counts."""
         day = as_date(raw)
         text = cell_text(raw)
+        # A report for 1-6月 2020 is filled in that year or within a year of the period's end.
+        first = dt.date(self.period.year, 1, 1)
+        last = min(dt.date.today() + dt.timedelta(days=1), dt.date(self.period.year + 1, self.period.month, 28))
         if day is None:
-            self.problem(f"填报日期“{shown(text)}”不是日期，请填写如 2020-07-05 的日期", sub.sheet, ref, text,
-                         Severity.NOTICE)
-        elif day > dt.date.today() + dt.timedelta(days=1) or day.year < self.period.year - 1:
-            when = "晚于今天" if day > dt.date.today() else "早于统计期"
+            self.problem(f"填报日期“{shown(text)}”不是日期，请填写如 {self.period.year}-07-05 的日期；"
+                         f"比较同一单位的几份报表哪份较新时，改按文件修改时间", sub.sheet, ref, text, Severity.NOTICE)
+        elif not first <= day <= last:
+            when = "晚于今天" if day > dt.date.today() else "早于统计期所在年份" if day < first else "比统计期晚了一年以上"
             self.problem(f"填报日期 {day} {when}，请核对；比较同一单位的几份报表哪份较新时不采用这个日期",
                          sub.sheet, ref, text, Severity.NOTICE)
         else:
@@ -550,6 +621,12 @@ class Collection:
         entry = sub.funds_paid.get(task_id) if sub is not None else None
         return entry[0] if entry else None
 
+    def refused_files(self, unit: str) -> list[str]:
+        """The files of a unit none of which could be used: it did send something (未能采用)."""
+        if unit in self.chosen:
+            return []
+        return [item.name for item in self.received if item.unit == unit and item.outcome == "拒收"]
+
     @property
     def submissions(self) -> dict[str, Submission]:
         """Every accepted submission by unit (reads them all; for small inboxes and tests)."""
@@ -578,13 +655,19 @@ def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stage
     for entry in entries:
         if entry.refusal:
             problems.append(Problem(entry.name, entry.refusal, severity=entry.severity))
-            received.append(Received(entry.path, entry.name, "", "拒收"))
+            unit = unit_named_in(entry.name, register.units) if entry.severity is Severity.ERROR else ""
+            received.append(Received(entry.path, entry.name, "", "拒收", unit))
             continue
         result = next(results)
         sub = result.submission
         problems += result.problems
+        if "\ufffd" in entry.name:
+            problems.append(Problem(entry.name, "文件名中有无法识别的字符（显示为“\ufffd”，可能是在其他系统中命名的），"
+                                                "不便核对来源；请把文件改名后重新报送", severity=Severity.NOTICE))
         if sub is None:
-            received.append(Received(entry.path, entry.name, result.sha256, "拒收", modified=result.modified))
+            failed = any(p.severity is Severity.ERROR for p in result.problems)
+            unit = result.unit_hint or (unit_named_in(entry.name, register.units) if failed else "")
+            received.append(Received(entry.path, entry.name, result.sha256, "拒收", unit, result.modified))
             continue
         judged = spool.add_pickled(result.judged) if result.judged is not None else None
         slot = spool.add_pickled(result.spooled) if result.spooled is not None else spool.add(sub)
@@ -595,6 +678,12 @@ def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stage
     return collection
 
 
+def unit_named_in(name: str, units: Iterable[str]) -> str:
+    """The unit a file's name names (``2020-06_市教育局_填报表.xlsx``), the longest if several do."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return max((unit for unit in units if unit and unit in base), key=len, default="")
+
+
 def _choose(collection: Collection) -> None:
     """One file per unit: a file whose rows match its ``_meta`` first, then one made from our
     template, then the newer by 填报日期 and by modification time. The others are listed."""
@@ -603,27 +692,31 @@ def _choose(collection: Collection) -> None:
         if item.slot is not None:
             by_unit.setdefault(item.unit, []).append(item)
     for unit, items in by_unit.items():
-        items.sort(key=_rank, reverse=True)
+        # 填报日期 decides only when every file has a plausible one; else the modification time.
+        by_date = all(item.filled_on for item in items)
+        items.sort(key=lambda item: _rank(item, by_date), reverse=True)
         kept = collection.chosen[unit] = items[0]
         for other in items[1:]:
             other.outcome = "重复未采用"
             collection.problems = [p for p in collection.problems if p.file != other.name]
-            collection.problems.append(_duplicate(unit, kept, other))
+            collection.problems.append(_duplicate(unit, kept, other, by_date))
 
 
-def _rank(item: Received) -> tuple:
-    return (not item.claimed_unit, item.from_template, item.filled_on or dt.date.min, item.modified)
+def _rank(item: Received, by_date: bool) -> tuple:
+    return (not item.claimed_unit, item.from_template, item.filled_on if by_date else dt.date.min, item.modified)
 
 
-def _duplicate(unit: str, kept: Received, other: Received) -> Problem:
+def _duplicate(unit: str, kept: Received, other: Received, by_date: bool) -> Problem:
     claimed = other.claimed_unit
     if claimed:
         return Problem(other.name, f"模板信息标明是“{claimed}”的报表，但表中的指标属于“{unit}”；"
                                    f"已采用“{unit}”的报表“{kept.name}”，本文件未汇总，"
                                    f"也没有顶替“{claimed}”的报表；请核对是否发错了文件")
-    if _rank(kept) == _rank(other):
+    if _rank(kept, by_date) == _rank(other, by_date):
         why = "两个文件的填报日期和修改时间相同，无法判断哪份较新，已按文件名采用"
+    elif by_date:
+        why = "已采用较新的（按填报日期，日期相同再按文件修改时间）"
     else:
-        why = "已采用较新的（按填报日期、再按修改时间）"
+        why = "已采用文件修改时间较新的（有的文件填报日期没填或有误，未按填报日期比较）"
     return Problem(other.name, f"{unit} 报送了多个文件，{why}“{kept.name}”，本文件未汇总；"
                                f"如有误请删除多余的文件", severity=Severity.NOTICE)

@@ -93,8 +93,9 @@ _PERCENTS = frozenset(1 + c for c, column in enumerate(COLUMNS) if column.kind =
 
 
 def csv_safe(text: str) -> str:
-    """Text that a spreadsheet opening the CSV would take for a formula gets a leading apostrophe."""
-    if text.startswith(_FORMULA_START):
+    """Text that a spreadsheet opening the CSV would take for a formula gets a leading apostrophe
+    (a lone ``-`` or ``@`` is no formula and stays as it is)."""
+    if len(text) > 1 and text.startswith(_FORMULA_START):
         try:
             Decimal(text)
             return text
@@ -132,7 +133,14 @@ class CsvLines:
 _QUOTE = re.compile('[",\r\n]')
 
 
+# Control characters (a NUL typed as _x0000_) cut or garble a CSV in other systems; the workbook keeps them.
+_CONTROLS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+_HAS_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _field(text: str) -> str:
+    if _HAS_CONTROL.search(text):
+        text = text.translate(_CONTROLS)
     if text and text[0] in _FORMULA_FIRST:
         text = csv_safe(text)
     return '"' + text.replace('"', '""') + '"' if _QUOTE.search(text) else text

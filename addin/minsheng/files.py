@@ -150,6 +150,15 @@ def save_workbook(book: xlsxwriter.Workbook, path: Path) -> None:
 
 
 def display_name(path_text: str) -> str:
-    """A file name as it can be shown and stored: bytes that are not valid in the file system's
-    encoding (possible on Linux) become ``�`` instead of breaking the workbook, CSV or ledger."""
-    return path_text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A file name as it can be shown and stored. On Linux a name may be bytes that are no UTF-8:
+    most often GBK, from an archive made on Chinese Windows, and read so; anything else becomes
+    ``�`` instead of breaking the workbook, CSV or ledger."""
+    raw = path_text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")

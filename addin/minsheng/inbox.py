@@ -22,7 +22,8 @@ from .model import Severity
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 OWNER_FILE_BYTES = 1024  # Excel's and WPS's ~$ owner files are about 165 bytes
 MAX_DEPTH = 16  # sub-folder levels walked below the inbox
-HIDDEN = "是隐藏{kind}，未读取；如是填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总"
+HIDDEN = {False: "是隐藏文件，未读取；如是填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总",
+          True: "是隐藏文件夹，其中的文件都未读取；如有填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _link_refusal(path: str) -> str:
         target = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return "是循环的符号链接（链接指向自己），未读取；请删除该链接，把填报表本身放入收件文件夹"
+            return "是循环的符号链接（指向自己，或几个链接互相指向），未读取；请删除该链接，把填报表本身放入收件文件夹"
         return "是符号链接，但指向的文件不存在，未读取；请把填报表本身放入收件文件夹"
     kind = "文件夹" if stat.S_ISDIR(target.st_mode) else "文件"
     return f"是指向别处{kind}的符号链接（快捷方式），未读取；请把填报表本身复制到收件文件夹"
@@ -102,9 +103,8 @@ def _scan(folder: Path, inbox: Path, depth: int, found: list[Entry]) -> None:
             continue
         name = relative(entry.path)
         if entry.name.startswith(".") or _hidden(st):
-            kind = "文件夹，其中的文件" if stat.S_ISDIR(st.st_mode) else "文件"
-            found.append(Entry(Path(entry.path), name + (os.sep if stat.S_ISDIR(st.st_mode) else ""),
-                               HIDDEN.format(kind=kind), Severity.NOTICE))
+            folder = stat.S_ISDIR(st.st_mode)
+            found.append(Entry(Path(entry.path), name + (os.sep if folder else ""), HIDDEN[folder], Severity.NOTICE))
         elif _is_link(st):
             found.append(Entry(Path(entry.path), name, _link_refusal(entry.path)))
         elif stat.S_ISDIR(st.st_mode):

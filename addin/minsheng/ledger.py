@@ -61,12 +61,17 @@ MIGRATIONS = [
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the ledger."""
+    if path.is_dir():
+        raise LedgerError(f"历史数据库的位置 {path} 是一个文件夹，不是数据库文件；请把这个文件夹改名，"
+                          f"或在 config.ini 的 [paths] ledger 中换一个文件名")
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     conn = sqlite3.connect(str(path))
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            raise sqlite3.DatabaseError("not a minsheng ledger: tables without a version")
         if version > len(MIGRATIONS):
             raise LedgerError(f"历史数据库 {path} 由更新版本的 minsheng 创建（版本 {version}），请升级 minsheng")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -80,8 +85,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# A file that SQLite reads but whose tables are not ours (another program's database under this
+# name, or ours with a table dropped by hand) is treated as damaged: set aside, never written into.
+_FOREIGN = ("no such table", "no such column", "already exists", "has no column", "not a minsheng ledger")
+
+
 def _damaged(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return (getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+            or any(text in str(exc) for text in _FOREIGN))
 
 
 _SQLITE_TEXT = {"SQLITE_FULL": "磁盘空间已满", "SQLITE_READONLY": "文件或文件夹是只读的",
@@ -119,7 +130,7 @@ def _set_aside_noting(path: Path, notes: list[str]) -> None:
     except OSError as exc:
         raise LedgerError(f"历史数据库 {path} 已损坏，且无法改名另存（{os_error_text(exc)}）；"
                           f"请把它移到别处后重试") from exc
-    notes.append(f"历史数据库 {path.name} 已损坏，已改名保存为 {kept.name}（未删除），并新建了历史数据库；"
+    notes.append(f"历史数据库 {path.name} 已损坏（或不是本软件的数据库），已改名保存为 {kept.name}（未删除），并新建了历史数据库；"
                  f"本次无法与上期对比（上期累计、环比、较上期减少为空）")
 
 
@@ -144,7 +155,7 @@ class PreviousValues:
         self._conn: sqlite3.Connection | None = None
         self._before: Period | None = None
         self._cache: OrderedDict[str, dict[str, Previous]] = OrderedDict()
-        if not path.is_file():
+        if not path.exists():
             return
         try:
             self._conn = connect(path)

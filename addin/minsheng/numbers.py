@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -20,7 +19,10 @@ from .cells import cell_text
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "暂无", "空", "n/a", "na", "null"}
 # Words people put before a number that do not change it.
 _HEDGES = ("大约", "约为", "约", "近", "累计", "共计", "共", "达到", "达")
-_MULTIPLIERS = {"万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
+_MULTIPLIERS = {"千": Decimal(10) ** 3, "万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
+# Full-width ASCII (what a Chinese input method types: １２，％) and the ideographic space; not
+# NFKC, which would also make ² or ① a digit.
+_HALF_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
 _NUMBER_RE = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")  # ASCII digits only
 
 
@@ -108,8 +110,7 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
     cleaned = _INVISIBLE.sub("", raw)
     if cleaned != raw:
         changes.append("去掉了看不见的字符")
-    # NFKC turns full-width digits, commas, percent signs and spaces into ASCII ones.
-    normal = unicodedata.normalize("NFKC", cleaned).strip()
+    normal = cleaned.translate(_HALF_WIDTH).strip()
     if normal == "":
         return Parsed()
     if "".join(normal.split()).lower() in _PLACEHOLDERS:
@@ -129,6 +130,12 @@ def _parse_text(raw: str, unit_of_measure: str) -> Parsed:
 
     unit_factor, unit_base = _unit_scale(unit_of_measure)
     number_part, suffix = _split_suffix(text)
+    if re.fullmatch(r"[+-]?\.[0-9]+", number_part):  # .5, as a calculator would take it
+        number_part = number_part.replace(".", "0.", 1)
+        changes.append("补上了小数点前的 0")
+    elif re.fullmatch(r"[+-]?[0-9]+\.", number_part):
+        number_part = number_part[:-1]
+        changes.append("去掉了末尾的小数点")
     if not number_part or not _NUMBER_RE.match(number_part) or (suffix and not _UNIT_LIKE.match(suffix)):
         if number_part and "," in number_part and _NUMBER_RE.match(number_part.replace(",", "")):
             return Parsed(error=f"“{quoted}”的千位分隔符位置不对，无法确定数值，请只填写数字")

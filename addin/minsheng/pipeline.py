@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import circular, ledger
@@ -20,7 +20,7 @@ from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .forms import write_forms
-from .inbox import Entry, scan
+from .inbox import Entry, is_litter, scan
 from .model import IndicatorType, Period, Problem, Severity, Submission
 from .register import load_register
 from .registerdb import Register
@@ -173,6 +173,11 @@ class Checked:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity is Severity.ERROR]
 
+    @property
+    def failed(self) -> bool:
+        """Something is wrong in it (a skipped temporary file is not)."""
+        return bool(self.errors) or (self.submission is None and not self.problems)
+
 
 def validate_files(config: Config, files: list[Path], progress: Progress = iter) -> list[Checked]:
     """Check filled templates without consolidating: right register and period, cells filled,
@@ -189,7 +194,7 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
                                    entry.name))
             continue
         read = next(reads)
-        problems = read.problems
+        problems = [_as_checked(p) for p in read.problems]
         if read.submission is not None:
             problems += _unfilled(read.submission, register)
         results.append(Checked(entry.path, read.submission, problems, entry.name))
@@ -201,7 +206,15 @@ def _entries(path: Path) -> list[Entry]:
     if path.is_dir():
         return [Entry(entry.path, display_name(f"{path.name}/{entry.name}"), entry.refusal, entry.severity)
                 for entry in scan(path)]
+    if is_litter(path):
+        return [Entry(path, display_name(path.name), "是 Excel 或 WPS 打开文件时留下的临时文件，不是填报表，已跳过",
+                      Severity.NOTICE)]
     return [Entry(path, display_name(path.name))]
+
+
+def _as_checked(problem: Problem) -> Problem:
+    """The reader's words are the consolidation's; ``validate`` consolidates nothing."""
+    return replace(problem, message=problem.message.replace("未汇总", "汇总时不会采用"))
 
 
 def _unfilled(sub: Submission, register: Register) -> list[Problem]:

@@ -8,6 +8,7 @@ few input cells that came back empty, the sheet's XML is looked at once, directl
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -25,6 +26,8 @@ MAX_SHEET_BYTES = 50 * 1024 * 1024
 
 ERROR = "error"  # an Excel error value; the text says which
 NO_RESULT = "no_result"  # a formula whose result was never saved
+MERGED = "merged"  # covered by a merged range; the text is the range's first cell, which keeps the content
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
 def _unescape(text: bytes) -> str:
@@ -81,7 +84,7 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dic
     except Exception:
         return {}
     wanted = {ref.encode("ascii") for ref in refs}
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[str, str]] = _merged(xml, refs)
     first = _CELL_START.search(xml)
     if first is None:
         return found
@@ -107,3 +110,119 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dic
             formula = re.search(rb'<(?:\w+:)?f\b[^>]*>([^<]*)<', body)
             found[ref.group(1).decode()] = (NO_RESULT, "=" + _unescape(formula.group(1)) if formula else "")
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells far outside any form (a stray value at XFD1048576) make a reader allocate the whole
+# rectangle up to them. Such a sheet is read without them, and each is named.
+
+FORM_ROWS, FORM_COLUMNS = 20_000, 64  # far beyond any department form; kept cells stay under 1.3 M
+_ROW = re.compile(rb'<((?:\w+:)?row)\b([^>]*?)(?:/>|>(.*?)</\1>)', re.S)
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_DIMENSION_TAG = re.compile(rb'<(?:\w+:)?dimension\b[^>]*/>')
+_INLINE = re.compile(rb'<(?:\w+:)?t\b[^>]*>([^<]*)<')
+_SHARED = re.compile(rb'<(?:\w+:)?si>(.*?)</(?:\w+:)?si>', re.S)
+
+
+def _column_of(ref: bytes) -> int:
+    n = 0
+    for ch in ref:
+        if 65 <= ch <= 90:
+            n = n * 26 + ch - 64
+        else:
+            break
+    return n
+
+
+def _merged(xml: bytes, refs: set[str]) -> dict[str, tuple[str, str]]:
+    """The cells of ``refs`` that a merged range covers (but its first cell)."""
+    found: dict[str, tuple[str, str]] = {}
+    ranges = [(_column_of(a), int(b), _column_of(c), int(d), (a + b).decode()) for a, b, c, d in _MERGE.findall(xml)]
+    if not ranges:
+        return found
+    for ref in refs:
+        letters = ref.rstrip("0123456789")
+        col, row = _column_of(letters.encode()), int(ref[len(letters):])
+        for left, top, right, bottom, anchor in ranges:
+            if left <= col <= right and top <= row <= bottom and anchor != ref:
+                found[ref] = (MERGED, anchor)
+                break
+    return found
+
+
+def trim_sheet(xml: bytes) -> tuple[bytes, list[tuple[str, bytes, bytes]]]:
+    """The sheet's XML without the cells (and rows) beyond ``FORM_ROWS`` × ``FORM_COLUMNS``, and
+    those that held something: ``(ref, type, content)``."""
+    dropped: list[tuple[str, bytes, bytes]] = []
+    out, at = [], 0
+    for row in _ROW.finditer(xml):
+        number = _ROW_NUMBER.search(row.group(2))
+        row_number = int(number.group(1)) if number else 0
+        body = row.group(3) or b""
+        keep_row = row_number <= FORM_ROWS
+        kept_cells, last = [], 0
+        for cell in _CELL.finditer(body):
+            ref = _REF.search(cell.group(1))
+            far = not keep_row or (ref is not None and _column_of(ref.group(1)) > FORM_COLUMNS)
+            if far:
+                content = cell.group(2) or b""
+                if content.strip():
+                    kind = _TYPE.search(cell.group(1))
+                    dropped.append((ref.group(1).decode() if ref else f"第 {row_number} 行",
+                                    kind.group(1) if kind else b"n", content))
+                kept_cells.append(body[last:cell.start()])
+                last = cell.end()
+        if not keep_row:
+            out.append(xml[at:row.start()])
+        elif last:
+            kept_cells.append(body[last:])
+            out.append(xml[at:row.start(3)] + b"".join(kept_cells) + xml[row.end(3):row.end()])
+        else:
+            out.append(xml[at:row.end()])
+        at = row.end()
+    out.append(xml[at:])
+    trimmed = _DIMENSION_TAG.sub(b"", b"".join(out), count=1)  # let the reader count for itself
+    return trimmed, dropped
+
+
+def trimmed_workbook(data: bytes, sheets: list[str] | None = None) -> tuple[bytes, dict[str, list[tuple[str, str]]]]:
+    """The workbook ``data`` with ``sheets`` (default: all) trimmed by ``trim_sheet``; and for each
+    sheet, the far cells that held something: ``(ref, what it held, as text)``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts = {part: name for name, part in _sheet_parts(source).items() if sheets is None or name in sheets}
+    strings: list[bytes] | None = None
+    dropped: dict[str, list[tuple[str, str]]] = {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename in parts:
+                content, cells = trim_sheet(content[:MAX_SHEET_BYTES])
+                named = []
+                for ref, kind, body in cells[:20]:
+                    if kind == b"s" and strings is None:
+                        strings = _shared_strings(source)
+                    named.append((ref, _cell_content(kind, body, strings or [])))
+                if cells:
+                    dropped[parts[info.filename]] = named + [("…", f"另有 {len(cells) - 20} 个")] * (len(cells) > 20)
+            target.writestr(info, content)
+    return out.getvalue(), dropped
+
+
+def _shared_strings(package: zipfile.ZipFile) -> list[bytes]:
+    try:
+        return [match.group(1) for match in _SHARED.finditer(package.read("xl/sharedStrings.xml")[:MAX_SHEET_BYTES])]
+    except KeyError:
+        return []
+
+
+def _cell_content(kind: bytes, body: bytes, strings: list[bytes]) -> str:
+    value = _VALUE.search(body)
+    formula = re.search(rb'<(?:\w+:)?f\b[^>]*>([^<]*)<', body)
+    if kind == b"s" and value and value.group(1).isdigit() and int(value.group(1)) < len(strings):
+        return _unescape(b"".join(_INLINE.findall(strings[int(value.group(1))])))
+    if kind == b"inlineStr":
+        return _unescape(b"".join(_INLINE.findall(body)))
+    if value:
+        return _unescape(value.group(1))
+    return "=" + _unescape(formula.group(1)) if formula else "（格式）"

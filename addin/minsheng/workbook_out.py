@@ -182,15 +182,24 @@ def _attention(result: Consolidation) -> Table:
     return table
 
 
-_MISSING = Layout("未报送单位", ("牵头单位", "应报指标数", "涉及任务"), (18, 10, 90), (TEXT, NUMBER, WRAP))
+_MISSING = Layout("未报送单位", ("牵头单位", "应报指标数", "说明", "涉及任务"), (18, 10, 40, 70),
+                  (TEXT, NUMBER, WRAP, WRAP))
 
 
 def _missing(result: Consolidation) -> Table:
     table = Table(_MISSING)
     for u in result.missing_units:
         tasks = "；".join(f"{task.id}.{task.name}" for task in result.register.tasks_of(u.name))
-        table.add([u.name, u.indicators, tasks])
+        table.add([u.name, u.indicators, missing_reason(result, u.name), tasks])
     return table
+
+
+def missing_reason(result: Consolidation, unit: str) -> str:
+    """Why a unit has no figures: it sent nothing, or what it sent could not be used."""
+    refused = result.collection.refused_files(unit)
+    if not refused:
+        return "未收到报表"
+    return f"收到“{'”“'.join(refused)}”，但未能采用（原因见问题清单），需重新报送"
 
 
 def _error_lights(ws, st: Styles, first: int, last: int) -> None:
