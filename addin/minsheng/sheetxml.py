@@ -27,7 +27,7 @@ MAX_SHEET_BYTES = 50 * 1024 * 1024
 ERROR = "error"  # an Excel error value; the text says which
 NO_RESULT = "no_result"  # a formula whose result was never saved
 MERGED = "merged"  # covered by a merged range; the text is the range's first cell, which keeps the content
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+_MERGE = re.compile(rb'mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
 def _unescape(text: bytes) -> str:
@@ -137,16 +137,23 @@ def _column_of(ref: bytes) -> int:
 def _merged(xml: bytes, refs: set[str]) -> dict[str, tuple[str, str]]:
     """The cells of ``refs`` that a merged range covers (but its first cell)."""
     found: dict[str, tuple[str, str]] = {}
-    ranges = [(_column_of(a), int(b), _column_of(c), int(d), (a + b).decode()) for a, b, c, d in _MERGE.findall(xml)]
-    if not ranges:
+    at = xml.find(b"<mergeCells")  # they follow the cells: a search from there, when there are any
+    if at < 0:
+        at = xml.find(b":mergeCells")
+    if at < 0:
         return found
-    for ref in refs:
-        letters = ref.rstrip("0123456789")
-        col, row = _column_of(letters.encode()), int(ref[len(letters):])
-        for left, top, right, bottom, anchor in ranges:
-            if left <= col <= right and top <= row <= bottom and anchor != ref:
-                found[ref] = (MERGED, anchor)
-                break
+    letters = {_column_of(col.encode()): col for col in {ref.rstrip("0123456789") for ref in refs}}
+    for a, b, c, d in _MERGE.findall(xml, at):
+        left, right = _column_of(a), _column_of(c)
+        covered = [col for number, col in letters.items() if left <= number <= right]
+        if not covered:  # most merges are the task columns', which hold no input
+            continue
+        anchor = (a + b).decode()
+        for row in range(int(b), min(int(d), int(b) + FORM_ROWS) + 1):
+            for col in covered:
+                ref = f"{col}{row}"
+                if ref in refs and ref != anchor:
+                    found.setdefault(ref, (MERGED, anchor))
     return found
 
 
