@@ -34,8 +34,8 @@ COLUMNS = (
     DetailColumn("指标编号", 8), DetailColumn("指标名称", 24), DetailColumn("计量单位", 7),
     DetailColumn("指标类型", 7), DetailColumn("年度目标值", 10, NUMBER), DetailColumn("年度计划资金(万元)", 10, NUMBER),
     DetailColumn("完成时限", 11), DetailColumn("上期累计", 10, NUMBER), DetailColumn("本期累计完成", 11, NUMBER),
-    DetailColumn("完成率", 9, PERCENT), DetailColumn("时序进度", 9, PERCENT), DetailColumn("差距（个百分点）", 10, POINTS),
-    DetailColumn("状态", 9), DetailColumn("标记", 14), DetailColumn("环比（个百分点）", 10, POINTS),
+    DetailColumn("完成率", 9, PERCENT), DetailColumn("时序进度", 9, PERCENT), DetailColumn("差距（个百分点）", 9, POINTS),
+    DetailColumn("状态", 9), DetailColumn("标记", 14), DetailColumn("环比（个百分点）", 9, POINTS),
     DetailColumn("进展情况", 36), DetailColumn("存在问题", 24), DetailColumn("下步措施", 24),
     DetailColumn("来源文件", 30), DetailColumn("来源单元格", 9),
 )

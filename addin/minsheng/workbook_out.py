@@ -145,7 +145,12 @@ def _status_lights(ws, st: Styles, col: int, first: int, last: int) -> None:
 
 
 def _detail_lights(ws, st: Styles, first: int, last: int) -> None:
-    ws.set_paper(8)  # A3: the full table is wide; it stays one page wide
+    # 27 columns: on A3 landscape two pages wide at about full size (one page wide would be ~35 %,
+    # unreadable); 序号 is printed on every page so the halves of a row can be matched.
+    ws.set_paper(8)
+    ws.fit_to_pages(2, 0)
+    ws.repeat_columns(0)
+    ws.print_across()
     _status_lights(ws, st, detail.STATUS_COLUMN, first, last)
 
 
@@ -167,7 +172,7 @@ def _ranking(result: Consolidation) -> Table:
 
 _ATTENTION_HEADER = ("牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成",
                      "完成率", "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施")
-_ATTENTION = Layout("滞后任务", _ATTENTION_HEADER, (14, 7, 22, 8, 24, 10, 11, 9, 9, 10, 9, 30, 24, 24),
+_ATTENTION = Layout("滞后任务", _ATTENTION_HEADER, (14, 7, 22, 8, 24, 10, 11, 9, 9, 9, 9, 30, 24, 24),
                     (TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP),
                     lambda ws, st, first, last: _status_lights(ws, st, _ATTENTION_HEADER.index("状态"), first, last))
 
