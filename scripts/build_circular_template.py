@@ -25,6 +25,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
+from minsheng.annex import CELL_MARGIN_MM, COLUMNS_MM  # noqa: E402
+from minsheng.annex import FONT_PT as TABLE_FONT_PT  # noqa: E402
+from minsheng.annex import LINE_PT as TABLE_LINE_PT  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = [ROOT / "templates" / "通报模板.docx", ROOT / "addin" / "minsheng" / "data" / "通报模板.docx"]
 
@@ -33,8 +38,9 @@ LINE_PT = 28.95  # 22 lines on a 225 mm 版心
 # Official font → what Word uses when it is not installed (written into the font table).
 FALLBACKS = {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei",
              "宋体": "SimSun"}
-# Widths of the main table's columns in the landscape 附件 (225 mm of text width).
-TABLE_COLUMNS = (("序号", 13), ("实施单位", 27), ("项目名称", 35), ("年度目标任务", 70), ("进展情况", 80))
+# The annex table's columns (225 mm of text width), font and line pitch: those the pages are planned
+# with (minsheng.annex).
+TABLE_COLUMNS = tuple(zip(("序号", "实施单位", "项目名称", "年度目标任务", "进展情况"), COLUMNS_MM.values()))
 
 
 def set_fonts(style, east_asian: str, size: float, bold: bool = False) -> None:
@@ -78,19 +84,59 @@ def make_styles(doc) -> None:
     paragraph_style(doc, "正文", "仿宋_GB2312", BODY_PT, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars=2)
     paragraph_style(doc, "一级标题", "黑体", BODY_PT, indent_chars=2, keep_next=True)
     paragraph_style(doc, "二级标题", "楷体_GB2312", BODY_PT, indent_chars=2, keep_next=True)
-    paragraph_style(doc, "表头", "黑体", 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, line=16)  # 五号
-    paragraph_style(doc, "表格文字", "仿宋_GB2312", 10.5, line=16)
+    paragraph_style(doc, "表头", "黑体", TABLE_FONT_PT, align=WD_ALIGN_PARAGRAPH.CENTER, line=16)  # 五号
+    # The pitch the annex's pages are measured in.
+    paragraph_style(doc, "表格文字", "仿宋_GB2312", TABLE_FONT_PT, line=TABLE_LINE_PT)
     paragraph_style(doc, "页码", "宋体", 14, line=None)
+    # GB/T 9704: the date 右空四字; the issuer centred over it (its indent is set when rendering).
     paragraph_style(doc, "落款", "仿宋_GB2312", BODY_PT, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    date = paragraph_style(doc, "成文日期", "仿宋_GB2312", BODY_PT, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    date.paragraph_format.right_indent = Pt(BODY_PT * 4)
+    date.element.get_or_add_pPr().get_or_add_ind().set(qn("w:rightChars"), "400")
     paragraph_style(doc, "附件标记", "黑体", BODY_PT)
+    spacer = paragraph_style(doc, "分页", "仿宋_GB2312", 1, line=1)  # carries the annex's page breaks
+    spacer.paragraph_format.page_break_before = True
+    for name, east_asian in (("小标题字", "楷体_GB2312"), ("单位名字", "黑体")):
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        style.quick_style = True
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), east_asian)
+    numbered_headings(doc)
 
 
-def add(doc, style: str, *segments: str):
-    """A paragraph whose text and placeholders each get a run of their own."""
+def add(doc, style: str, *segments):
+    """A paragraph whose text and placeholders each get a run of their own; a segment given as
+    ``(text, character_style)`` gets that style."""
     paragraph = doc.add_paragraph(style=style)
     for segment in segments:
-        paragraph.add_run(segment)
+        text, character = segment if isinstance(segment, tuple) else (segment, None)
+        paragraph.add_run(text, style=character)
     return paragraph
+
+
+def numbered_headings(doc) -> None:
+    """一、二、三… for 一级标题 by Word's own numbering, so that a section the data leaves out (no
+    categories, nothing lagging) takes no number and the office may add or delete sections."""
+    numbering = doc.part.numbering_part.element
+    abstract = OxmlElement("w:abstractNum")
+    abstract.set(qn("w:abstractNumId"), "90")
+    level = OxmlElement("w:lvl")
+    level.set(qn("w:ilvl"), "0")
+    for tag, value in (("w:start", "1"), ("w:numFmt", "chineseCounting"), ("w:suff", "nothing"),
+                       ("w:lvlText", "%1、"), ("w:lvlJc", "left")):
+        child = OxmlElement(tag)
+        child.set(qn("w:val"), value)
+        level.append(child)
+    abstract.append(level)
+    numbering.insert(0, abstract)  # abstract numbering definitions come before the w:num elements
+    num = OxmlElement("w:num")
+    num.set(qn("w:numId"), "90")
+    ref = OxmlElement("w:abstractNumId")
+    ref.set(qn("w:val"), "90")
+    num.append(ref)
+    numbering.append(num)
+    num_pr = doc.styles["一级标题"].element.get_or_add_pPr().get_or_add_numPr()  # in its schema place
+    num_pr.get_or_add_numId().val = 90
 
 
 def no_grid(section) -> None:
@@ -144,15 +190,16 @@ def set_cell(cell, width_mm: float, text: str = "", style: str = "表格文字",
 
 
 def main_table(doc) -> None:
-    """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况, units → projects, 序号 and 实施单位 merged."""
+    """One table per annex page: 序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况, 序号 and 实施单位
+    merged over a unit's rows. The pages are laid out by ``minsheng.annex``."""
+    add(doc, "正文", "{%p for page in annex %}")
+    add(doc, "正文", "{%p if not loop.first %}")
+    add(doc, "分页", "")
+    add(doc, "正文", "{%p endif %}")
     widths = [w for _, w in TABLE_COLUMNS]
     table = doc.add_table(rows=6, cols=len(TABLE_COLUMNS))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    tbl_pr = table._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
+    table.autofit = False  # w:tblLayout fixed, in its place
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         line = OxmlElement(f"w:{edge}")
@@ -160,7 +207,17 @@ def main_table(doc) -> None:
         line.set(qn("w:sz"), "4")
         line.set(qn("w:color"), "000000")
         borders.append(line)
-    tbl_pr.append(borders)
+    # Schema order of w:tblPr: … tblInd, tblBorders, shd, tblLayout, tblCellMar, tblLook.
+    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+    margins = OxmlElement("w:tblCellMar")  # 1 mm a side (Word's default is 1.9 mm): as minsheng.annex measures
+    for edge in ("left", "right"):
+        margin = OxmlElement(f"w:{edge}")
+        margin.set(qn("w:w"), str(round(CELL_MARGIN_MM / 2 * 56.6929)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
+                                           "w:tblPrChange")
     # Column widths on the grid itself, not only on cells, so LibreOffice and WPS keep them.
     for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         col.set(qn("w:w"), str(int(width * 56.6929)))
@@ -168,18 +225,19 @@ def main_table(doc) -> None:
     header, outer, inner, data, inner_end, outer_end = table.rows
     for cell, (title, width) in zip(header.cells, TABLE_COLUMNS):
         set_cell(cell, width, title, "表头")
-    _row_flag(header, "w:tblHeader")  # repeated at the top of every page
-    for row, tag in ((outer, "{%tr for unit in units %}"), (inner, "{%tr for project in unit.projects %}"),
+    _row_flag(header, "w:tblHeader")  # repeated should a page overflow after all
+    for row, tag in ((outer, "{%tr for unit in page.units %}"), (inner, "{%tr for row in unit.rows %}"),
                      (inner_end, "{%tr endfor %}"), (outer_end, "{%tr endfor %}")):
         for i, cell in enumerate(row.cells):
             set_cell(cell, widths[i], tag if i == 0 else "")
     cells = data.cells
     set_cell(cells[0], widths[0], "{% vm %}{{ unit.serial }}", align=WD_ALIGN_PARAGRAPH.CENTER)
-    set_cell(cells[1], widths[1], "{% vm %}{{ unit.name }}", align=WD_ALIGN_PARAGRAPH.CENTER)
-    set_cell(cells[2], widths[2], "{{ project.name }}")
-    set_cell(cells[3], widths[3], "{{ project.target }}")
-    set_cell(cells[4], widths[4], "{{ project.progress }}")
-    _row_flag(data, "w:cantSplit")  # a project's row never breaks across pages
+    set_cell(cells[1], widths[1], "{% vm %}{{ unit.unit }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    set_cell(cells[2], widths[2], "{{ row.name }}")
+    set_cell(cells[3], widths[3], "{{ row.target }}")
+    set_cell(cells[4], widths[4], "{{ row.progress }}")
+    _row_flag(data, "w:cantSplit")  # the pages are planned so that a row never needs to break
+    add(doc, "正文", "{%p endfor %}")
 
 
 def _row_flag(row, tag: str) -> None:
@@ -190,60 +248,53 @@ def _row_flag(row, tag: str) -> None:
 
 def body(doc) -> None:
     add(doc, "公文标题", "{{ title }}")
-    add(doc, "正文", "今年以来，各牵头单位认真贯彻落实市委、市政府关于保障和改善民生的决策部署，扎实推进各项民生工程。"
-                   "现将", "{{ period_label }}", "民生工程项目进展情况通报如下。")
-    add(doc, "一级标题", "一、总体进展情况")
-    add(doc, "正文", "截至", "{{ period_end }}", "，全市", "{{ tasks }}", "项民生工程任务中，已有",
-        "{{ tasks_complete }}", "项完成全年任务目标，", "{{ tasks_on_schedule }}", "项按时序进度推进，",
-        "{{ tasks_lagging }}", "项进度滞后或未达标", "{{ tasks_unknown_text }}", "。时序进度为",
-        "{{ schedule }}", ",", "{{ indicators }}", "个考核指标中已完成或达标", "{{ indicators_done }}", "个。")
-    add(doc, "正文", "{%p if has_funds %}")
-    add(doc, "正文", "全年计划安排资金", "{{ funds_planned }}", "，已累计拨付", "{{ funds_paid }}", "，拨付率",
-        "{{ funds_rate }}", "。")
-    add(doc, "正文", "{%p endif %}")
+    add(doc, "正文", "{{ issuer }}", "对", "{{ period_label }}", "全市民生工程项目推进情况进行了调度。现将有关情况通报如下：")
+    add(doc, "一级标题", "总体进展情况")
+    add(doc, "正文", "截至", "{{ period_end }}", "（时序进度", "{{ schedule }}", "），", "{{ overview }}", "{{ funds }}")
 
-    add(doc, "一级标题", "二、分类推进情况")
+    add(doc, "正文", "{%p if categories %}")
+    add(doc, "一级标题", "分类推进情况")
     add(doc, "正文", "{%p for category in categories %}")
-    add(doc, "二级标题", "（", "{{ category.ordinal }}", "）", "{{ category.name }}")
-    add(doc, "正文", "{{ category.summary }}")
+    add(doc, "正文", ("（", "小标题字"), ("{{ category.ordinal }}", "小标题字"), ("）", "小标题字"),
+        ("{{ category.name }}", "小标题字"), ("。", "小标题字"), "{{ category.summary }}")
     add(doc, "正文", "{%p endfor %}")
-
-    add(doc, "一级标题", "三、进度滞后的任务")
-    add(doc, "正文", "{%p if lagging %}")
-    add(doc, "正文", "对照时序进度，以下", "{{ lagging_count }}", "个指标进度滞后或未达到目标：")
-    add(doc, "正文", "{%p for item in lagging %}")
-    add(doc, "正文", "{{ item.number }}", "．", "{{ item.unit }}", "：", "{{ item.task }}", "——", "{{ item.text }}")
-    add(doc, "正文", "{%p endfor %}")
-    add(doc, "正文", "{%p else %}")
-    add(doc, "正文", "本期所有任务均按时序进度推进。")
     add(doc, "正文", "{%p endif %}")
 
-    add(doc, "一级标题", "四、报送情况")
+    add(doc, "正文", "{%p if lagging_units %}")
+    add(doc, "一级标题", "进度滞后的任务")
+    add(doc, "正文", "对照时序进度（", "{{ schedule }}", "），以下", "{{ lagging_count }}", "个指标进度滞后、尚未启动或未达到年度目标，请有关单位加快推进：")
+    add(doc, "正文", "{%p for item in lagging_units %}")
+    add(doc, "正文", ("{{ item.unit }}", "单位名字"), ("：", "单位名字"), "{{ item.text }}")
+    add(doc, "正文", "{%p endfor %}")
+    add(doc, "正文", "{%p endif %}")
+
+    add(doc, "一级标题", "报送情况")
     add(doc, "正文", "{%p if missing_units %}")
     add(doc, "正文", "截至汇总时，", "{{ missing_units }}", "未按时报送进展情况，请尽快补报。")
-    add(doc, "正文", "{%p elif not refused_units %}")
+    add(doc, "正文", "{%p elif missing_count %}")
+    add(doc, "正文", "截至汇总时，有", "{{ missing_count }}", "个单位未按时报送进展情况，请尽快补报。")
+    add(doc, "正文", "{%p elif not refused_count %}")
     add(doc, "正文", "各牵头单位均已按时报送进展情况。")
     add(doc, "正文", "{%p endif %}")
     add(doc, "正文", "{%p if refused_units %}")
     add(doc, "正文", "{{ refused_units }}", "报送的报表未能汇总（格式或内容不符合要求），请按要求修改后重新报送。")
+    add(doc, "正文", "{%p elif refused_count %}")
+    add(doc, "正文", "有", "{{ refused_count }}", "个单位报送的报表未能汇总（格式或内容不符合要求），请按要求修改后重新报送。")
     add(doc, "正文", "{%p endif %}")
 
-    add(doc, "一级标题", "五、各单位完成情况")
-    add(doc, "正文", "按各单位指标平均完成率排序，完成情况较好的是", "{{ top_units }}", "；完成率相对较低的是",
-        "{{ bottom_units }}", "。")
-    add(doc, "正文", "{%p if chart %}")
-    chart = add(doc, "正文", "{{ chart }}")
-    chart.paragraph_format.first_line_indent = Pt(0)
-    chart.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact pitch would crop the picture
-    chart.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    add(doc, "正文", "{%p if internal %}")
+    add(doc, "一级标题", "各单位完成情况")
+    add(doc, "正文", "{{ ranking }}")
     add(doc, "正文", "{%p endif %}")
 
-    add(doc, "一级标题", "六、下一步工作要求")
-    add(doc, "正文", "各牵头单位要对照年度目标任务，倒排工期、挂图作战；进度滞后的单位要认真分析原因，"
-                   "制定整改措施，确保按时完成全年任务。请各单位于每月5日前报送上月进展情况。")
+    add(doc, "一级标题", "下一步工作要求")
+    add(doc, "正文", "各牵头单位要对照年度目标任务倒排工期、挂图作战，进度滞后的单位要分析原因、制定措施，"
+                   "确保按时完成全年任务。", "{{ deadline }}")
+    add(doc, "正文", "")
     add(doc, "正文", "附件：", "{{ period_label }}", "民生工程项目进展情况表")
+    add(doc, "正文", "")  # GB/T 9704: a line above the signature
     add(doc, "落款", "{{ issuer }}")
-    add(doc, "落款", "{{ date }}")
+    add(doc, "成文日期", "{{ date }}")
 
 
 def build() -> Document:
@@ -265,20 +316,36 @@ def build() -> Document:
     add(doc, "附件标记", "附件")
     add(doc, "公文标题", "{{ period_label }}", "民生工程项目进展情况表")
     main_table(doc)
+    # The completion chart (internal circulars) closes the annex, where a page has room for it.
+    add(doc, "正文", "{%p if chart %}")
+    add(doc, "二级标题", "各单位指标平均完成率").paragraph_format.first_line_indent = Pt(0)
+    chart = add(doc, "正文", "{{ chart }}")
+    chart.paragraph_format.first_line_indent = Pt(0)
+    chart.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact pitch would crop the picture
+    chart.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    add(doc, "正文", "{%p endif %}")
+    add(doc, "分页", "").paragraph_format.page_break_before = False  # a body ends with a paragraph
     doc.core_properties.title = "民生工程项目进展情况通报"
     doc.core_properties.author = "minsheng"
     return doc
 
 
-def add_font_fallbacks(path: Path) -> None:
-    """Declare the official fonts with an alternative name, for machines that lack them."""
+def finish_package(path: Path) -> None:
+    """Declare the official fonts with an alternative name, for machines that lack them; drop the
+    Word 2010 ``stylesWithEffects`` part python-docx's skeleton carries (out of step with our
+    styles, which Word may call unreadable content; Word does not need it)."""
+    import re
     import zipfile
 
     from lxml import etree
 
     with zipfile.ZipFile(path) as z:
-        parts = {name: z.read(name) for name in z.namelist()}
+        parts = {name: z.read(name) for name in z.namelist() if name != "word/stylesWithEffects.xml"}
         infos = {info.filename: info for info in z.infolist()}
+    parts["word/_rels/document.xml.rels"] = re.sub(rb'<Relationship [^>]*stylesWithEffects[^>]*/>', b"",
+                                                   parts["word/_rels/document.xml.rels"])
+    parts["[Content_Types].xml"] = re.sub(rb'<Override [^>]*stylesWithEffects[^>]*/>', b"",
+                                          parts["[Content_Types].xml"])
     table = etree.fromstring(parts["word/fontTable.xml"])
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     for name, alternative in FALLBACKS.items():
@@ -301,7 +368,7 @@ def main() -> int:
     for out in OUTPUTS:
         out.parent.mkdir(parents=True, exist_ok=True)
         doc.save(out)
-        add_font_fallbacks(out)
+        finish_package(out)
         print(f"已写入 {out.relative_to(ROOT)}")
     return 0
 

@@ -43,6 +43,12 @@ def text_of(doc) -> str:
     return "\n".join(parts)
 
 
+def annex_rows(doc):
+    """The annex's data rows, page by page: (序号 cell, 实施单位 cell, 项目名称, 进展情况)."""
+    return [[(cell_text(r._tr.tc_lst[0]), cell_text(r._tr.tc_lst[1]), r.cells[2].text, r.cells[4].text)
+             for r in table.rows[1:]] for table in doc.tables]
+
+
 def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
     monkeypatch.setattr(circular, "find_cjk_font", lambda: None)  # chart tested separately
     config = dataclasses.replace(config, issuer="马鞍山市民生工作领导小组办公室")
@@ -54,31 +60,30 @@ def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
 
     title = doc.paragraphs[0]
     assert title.text == "2020年1-6月份民生工程项目进展情况" and title.style.name == "公文标题"
+    assert doc.paragraphs[1].text.startswith("马鞍山市民生工作领导小组办公室对2020年1-6月全市民生工程项目")
+    assert doc.paragraphs[1].text.endswith("通报如下：")
     assert "{{" not in text and "{%" not in text
     prog = consolidated.programme
-    assert f"全市{prog.tasks}项民生工程任务中，已有{prog.tasks_complete}项完成全年任务目标" in text
-    assert "市民政局未按时报送进展情况" in text
-    assert "马鞍山市民生工作领导小组办公室" in text
-    # 7-1: 6 of 12 = 50.0% on schedule; 7-2: 500/988 = 50.6%; the table carries both sentences.
-    assert "新建改扩建公办幼儿园6所，完成任务50.0%" in text
-    assert "资助幼儿500人次，完成任务50.6%" in text
+    assert f"全市{prog.tasks}项民生工程任务中" in text
+    assert "截至汇总时，市民政局未按时报送进展情况，请尽快补报。" in text
 
+    (page,) = annex_rows(doc)  # five rows: one page
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["序号", "实施单位", "项目名称", "年度目标任务", "进展情况"]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert [(unit, name) for _, unit, name, _ in page] == [
+        ("市教育局", "推进学前教育促进工程"), ("", "加强义务教育经费保障"), ("市医保局", "实施城乡居民基本医疗保险制度"),
+        ("", "实施困难人员救助暨困难职工帮扶"), ("市民政局", "实施困难人员救助暨困难职工帮扶")]
     body = table.rows[1:]
-    projects = [(cell_text(r._tr.tc_lst[1]), r.cells[2].text) for r in body]
-    assert projects == [("市教育局", "推进学前教育促进工程"), ("", "加强义务教育经费保障"),
-                        ("市医保局", "实施城乡居民基本医疗保险制度"), ("", "实施困难人员救助暨困难职工帮扶"),
-                        ("市民政局", "实施困难人员救助暨困难职工帮扶")]
     merges = [[tc.tcPr.find(qn("w:vMerge")).get(qn("w:val")) for tc in r._tr.tc_lst[:2]] for r in body]
     assert merges == [["restart"] * 2, ["continue"] * 2, ["restart"] * 2, ["continue"] * 2, ["restart"] * 2]
-    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in body)
     grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
     assert sum(grid) == pytest.approx(225 * 56.69, rel=0.01)  # the landscape text width
-    progress = body[0].cells[4].text
-    assert progress.startswith(VERBATIM)  # escaped, not cut
-    assert body[4].cells[4].text == "未报送。"
+    # 7-1: 6 of 12 = 50.0%; 7-2: 500/988 = 50.6%: the department wrote neither, so both are computed.
+    progress = page[0][3]
+    assert progress.startswith(VERBATIM) and "新建改扩建公办幼儿园6所，完成任务50.0%" in progress
+    assert "资助幼儿500人次，完成任务50.6%" in progress
+    assert page[4][3] == "未报送。"
 
 
 def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
@@ -95,7 +100,7 @@ def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
     assert body.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     assert doc.styles["公文标题"].element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     assert doc.styles["公文标题"].font.size.pt == 22
-    for name in ("一级标题", "二级标题", "表头", "表格文字", "页码", "落款"):
+    for name in ("一级标题", "二级标题", "表头", "表格文字", "页码", "落款", "成文日期"):
         assert doc.styles[name].element.rPr.rFonts.get(qn("w:eastAsia")), name
     assert doc.settings.odd_and_even_pages_header_footer
     odd, even = first.footer.paragraphs[0], first.even_page_footer.paragraphs[0]
@@ -110,9 +115,30 @@ def test_chart_is_drawn_when_a_chinese_font_exists(consolidated, config):
     if circular.find_cjk_font() is None:
         pytest.skip("no CJK font installed")
     rendered = make_circular(config, result=consolidated)
-    assert rendered.notes == []
+    assert not any("字体" in note for note in rendered.notes)
     doc = Document(str(rendered.path))
     assert len(doc.inline_shapes) == 1
+
+
+def test_a_font_installed_after_matplotlib_cached_its_list_is_found(monkeypatch):
+    from matplotlib import font_manager
+
+    if not any("CJK" in font_manager.get_font(path).family_name or "AR PL" in font_manager.get_font(path).family_name
+               for path in font_manager.findSystemFonts()):
+        pytest.skip("no CJK font file on this machine")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # the stale cache: no Chinese font in it
+    found = circular.find_cjk_font()
+    assert found and Path(found).is_file()
+
+
+def test_an_old_template_is_named_in_a_note(consolidated, config, workfolder, monkeypatch):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    own = workfolder / "templates" / "通报模板.docx"
+    doc = Document(str(own))
+    doc.add_paragraph("{{ tasks_complete }}项已完成")  # a variable an earlier version had
+    doc.save(str(own))
+    rendered = make_circular(config, result=consolidated)
+    assert any("tasks_complete" in note and "旧版模板" in note for note in rendered.notes)
 
 
 def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeypatch):
@@ -134,7 +160,7 @@ def test_computed_sentences_can_be_switched_off(consolidated, config, monkeypatc
     from dataclasses import replace
 
     doc = Document(str(make_circular(replace(config, computed_sentences=False), result=consolidated).path))
-    progress = doc.tables[0].rows[1].cells[4].text
+    progress = annex_rows(doc)[0][0][3]
     assert progress.startswith(VERBATIM) and "完成任务" not in progress
 
 
@@ -162,7 +188,7 @@ def test_template_lint_finds_split_tags_unknown_variables_and_lost_text(tmp_path
     split.add_run("{{ iss")
     split.add_run("uer }}").bold = True
     doc.add_paragraph("{{ 发文字号 }}")
-    lost = doc.add_paragraph("请各单位注意 {%p if has_funds %}")
+    lost = doc.add_paragraph("请各单位注意 {%p if funds %}")
     doc.add_paragraph("{%p endif %}")
     doc.save(str(path))
     problems = circular.check_template(path)

@@ -17,14 +17,14 @@ STAGES = {"未启动": Decimal(0), "前期准备": Decimal(20), "开工实施": 
           "全面完成": Decimal(100)}
 
 
-def indicator(kind="累计", target="100", unit="个", id="1-1", lead="市教育局"):
-    return Indicator(id, id.split("-")[0], "指标", unit, IndicatorType(kind),
+def indicator(kind="累计", target="100", unit="个", id="1-1", lead="市教育局", name="指标"):
+    return Indicator(id, id.split("-")[0], name, unit, IndicatorType(kind),
                      None if target is None else Decimal(target), lead, 2)
 
 
-def judge(kind, target, value, period=JUNE, previous=None, progress="", deadline=None, stage=""):
+def judge(kind, target, value, period=JUNE, previous=None, progress="", deadline=None, stage="", unit="个"):
     reported = Reported("1-1", None if value is None else Decimal(value), stage, progress=progress)
-    return assess(indicator(kind, target), reported, True, period, RULES, STAGES, deadline, previous)
+    return assess(indicator(kind, target, unit), reported, True, period, RULES, STAGES, deadline, previous)
 
 
 @pytest.mark.parametrize("kind, target, value, status", [
@@ -109,10 +109,35 @@ def test_decrease_flag_and_change_in_points():
     assert Flag.DECREASED in milestone.flags and milestone.change == -30
 
 
-def test_text_that_disagrees_with_the_numbers_is_flagged():
-    assert Flag.TEXT_MISMATCH in judge("累计", "100", "40", progress="目前已完成全年任务的80%").flags
-    assert Flag.TEXT_MISMATCH not in judge("累计", "100", "40", progress="已完成40%").flags
-    assert Flag.TEXT_MISMATCH not in judge("累计", "100", "40", progress="进展顺利").flags
+@pytest.mark.parametrize("kind, target, value, progress, flagged", [
+    ("累计", "100", "40", "目前已完成全年任务的80%", True),
+    ("累计", "988", "612", "完成幼儿资助612人次，完成任务80%。", True),  # 61.9% computed
+    ("累计", "100", "40", "已完成40%", False),
+    ("累计", "100", "40", "已完成40.6%", False),  # within a point: the same figure, rounded
+    ("累计", "100", "40", "进展顺利", False),
+    # A rate's level is its value, not a completion share (SPEC §9): 92.3 of 90 is no mismatch.
+    ("比率", "90", "92.3", "城乡居民医保参保率92.3%", False),
+    ("比率", "90", "92.3", "参保率完成92.3%", False),
+    ("比率", "90", "85", "参保率92.3%", True),  # the level said is not the level typed
+    # Sub-items after 其中 never count; the main figure still does.
+    ("累计", "100", "68.2", "改造完成率68.2%(其中:甲县完成率75%,乙区完成率51.3%)", False),
+    ("累计", "100", "61", "改造完成率68.2%（其中：甲县完成率75%）", True),
+    ("累计", "100", "50", "2020年底前完成12所，6月底完成50%", False),  # a year is no figure
+])
+def test_text_that_disagrees_with_the_numbers_is_flagged(kind, target, value, progress, flagged):
+    unit = "%" if kind == "比率" else "个"
+    assert (Flag.TEXT_MISMATCH in judge(kind, target, value, progress=progress, unit=unit).flags) is flagged
+
+
+def test_a_text_reporting_several_indicators_is_matched_by_name():
+    text = "新建幼儿园6所，完成50%；培训教师461人，完成任务90%。"
+    others = ("新建改扩建公办幼儿园", "培训幼儿教师")
+    kindergartens = assess(indicator("累计", "12", name="新建改扩建公办幼儿园"), Reported("1-1", Decimal(6), "", text),
+                           True, JUNE, RULES, STAGES, others=others)
+    teachers = assess(indicator("累计", "461", name="培训幼儿教师"), Reported("1-1", Decimal(461), "", text),
+                      True, JUNE, RULES, STAGES, others=others)
+    assert Flag.TEXT_MISMATCH not in kindergartens.flags  # its 50% is its own, and right
+    assert Flag.TEXT_MISMATCH in teachers.flags  # 90% said, 100.0% computed
 
 
 @pytest.mark.parametrize("month, deadline, expected", [

@@ -57,7 +57,7 @@ def test_the_everyday_flow_runs_on_a_gbk_console(demo):
         assert done.returncode == EXIT_OK, (argv, err)
         assert "Traceback" not in err and "程序内部出错" not in err, argv
         outputs[argv[0]] = out
-    assert "[错误] 市教育局?副本?.xlsx：市教育局" in outputs["validate"]
+    assert "市教育局?副本?.xlsx：市教育局" in outputs["validate"]
     assert "汇总完成" in outputs["consolidate"] and "通报已生成" in outputs["run"]
 
 

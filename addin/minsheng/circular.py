@@ -18,22 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
+from . import annex, wording
+from .cells import display_width
 from .config import Config
-from .consolidation import Consolidation, Lagging
-from .engine import Assessment, progress_sentence
+from .consolidation import Consolidation
+from .engine import Assessment
 from .files import atomic_path
-from .model import IndicatorType, Period, Status
-from .numbers import chinese_date, chinese_number, format_amount, format_percent, percent
+from .model import Period
+from .numbers import format_percent, percent
 from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
 from .workfolder import bundled_circular_template
 
 # Fonts the chart may use for Chinese labels, best first.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Noto Serif CJK SC", "SimSun", "AR PL UKai CN", "AR PL UMing CN")
-_LEADING_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")
 
 
 def template_path(config: Config) -> Path:
@@ -54,102 +56,52 @@ def circular_name(period: Period) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Context: every value already formatted as the circular shows it.
-
-def _title(result: Consolidation) -> str:
-    p = result.period
-    span = "1月份" if p.month == 1 else f"1-{p.month}月份"
-    return f"{p.year}年{span}民生工程项目进展情况"
-
-
-def _unit_progress(items: list[Assessment], sentences: bool) -> str:
-    """进展情况 of one unit's project: the department's words, then the computed sentence."""
-    if items and items[0].status is Status.NOT_SUBMITTED:
-        return "未报送。"
-    words = list(dict.fromkeys(a.reported.progress.strip() for a in items if a.reported and a.reported.progress.strip()))
-    text = "".join(w if w.endswith(("。", ".", "！", "!", "；", ";")) else w + "。" for w in words)
-    if sentences or not text:
-        text += "；".join(progress_sentence(a) for a in items) + "。"
-    return text
-
-
-def _lagging_text(item: Lagging) -> str:
-    unit = item.unit_of_measure
-    if item.status is Status.NOT_MET:
-        return (f"{item.indicator_name}为{format_amount(item.value, unit)}，"
-                f"未达到年度目标{format_amount(item.target, unit)}。")
-    if item.type is IndicatorType.MILESTONE:
-        done = f"处于“{item.stage}”阶段（折合{item.rate_percent}%）"
-    else:
-        done = f"完成{format_amount(item.value, unit)}，完成率{item.rate_percent}%"
-    return (f"{item.indicator_name}{done}，低于时序进度（{item.schedule_percent}%）"
-            f"{item.gap_points}个百分点，{item.status.value}。")
-
-
-def _units_text(groups) -> str:
-    return "、".join(f"{g.name}（{format_percent(g.mean)}）" for g in groups) or "无"
-
+# Context: every value already formatted as the circular shows it (the sentences: ``wording``).
 
 def build_context(result: Consolidation, config: Config, today: dt.date | None = None) -> dict:
-    prog = result.programme
-    done = prog.counts[Status.COMPLETE] + prog.counts[Status.MET]
-    unknown = prog.tasks - prog.tasks_complete - prog.tasks_on_schedule - prog.tasks_lagging
-    submitted = [u for u in result.units if u.submitted]
-    top_n = min(config.top_units, max(len(submitted) // 2, 1))
-    categories = []
-    for i, group in enumerate(result.categories, start=1):
-        counts = group.counts
-        lag = counts[Status.LAGGING] + counts[Status.SEVERELY_LAGGING] + counts[Status.NOT_STARTED]
-        summary = (f"该类共{group.tasks}项任务、{group.indicators}个指标，已完成或达标"
-                   f"{counts[Status.COMPLETE] + counts[Status.MET]}个，序时推进{counts[Status.ON_SCHEDULE]}个，"
-                   f"滞后{lag}个")
-        if counts[Status.NOT_MET]:
-            summary += f"，未达标{counts[Status.NOT_MET]}个"
-        if counts[Status.NOT_SUBMITTED] + counts[Status.NOT_FILLED]:
-            summary += f"，未报送或未填{counts[Status.NOT_SUBMITTED] + counts[Status.NOT_FILLED]}个"
-        summary += f"；平均完成率{format_percent(group.mean)}。"
-        categories.append({"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", group.name or "（未分类）"),
-                           "summary": summary})
-    lagging = result.attention
+    """The template's variables (``KNOWN``). ``notes`` (not a variable) says what the clerk should know."""
+    missing, refused = wording.submission(result)
+    date, date_note = wording.issue_date(config, today)
+    internal = not config.public
+    lagging = wording.lagging_units(result)
+    return {
+        "title": wording.title(result),
+        "period_label": result.period.label,
+        "period_end": f"{result.period.month}月底",
+        "schedule": format_percent(wording.schedule(result)),
+        "issuer": config.issuer,
+        "overview": wording.overview(result),
+        "funds": wording.funds(result),
+        "categories": wording.categories(result),
+        "lagging_units": lagging,
+        "lagging_count": str(sum(int(item["count"]) for item in lagging)),
+        "missing_units": missing if internal else "",
+        "missing_count": str(len(missing.split("、"))) if missing else "",
+        "refused_units": refused if internal else "",
+        "refused_count": str(len(refused.split("、"))) if refused else "",
+        "internal": internal,
+        "ranking": wording.ranking(result, config) if internal else "",
+        "deadline": wording.deadline(config),
+        "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(_annex_rows(result, config))],
+        "date": date,
+        "chart": "",
+        "notes": [date_note] if date_note else [],
+    }
+
+
+def _annex_rows(result: Consolidation, config: Config) -> list[annex.Row]:
+    """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况: each unit's projects, in register order."""
     by_project: dict[tuple[str, str], list[Assessment]] = {}
     for a in result.iter_assessments():
         by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)
-    units = []
+    rows = []
     for serial, unit in enumerate(result.register.units, start=1):
-        projects = [{"name": task.name, "target": task.annual_target,
-                     "progress": _unit_progress(by_project[unit, task.id], config.computed_sentences)}
-                    for task in result.register.tasks_of(unit)]
-        units.append({"serial": str(serial), "name": unit, "projects": projects})
-    return {
-        "title": _title(result),
-        "period_label": result.period.label,
-        "period_end": f"{result.period.month}月底",
-        "schedule": format_percent(result.period.schedule),
-        "tasks": str(prog.tasks),
-        "tasks_complete": str(prog.tasks_complete),
-        "tasks_on_schedule": str(prog.tasks_on_schedule),
-        "tasks_lagging": str(prog.tasks_lagging),
-        "tasks_unknown_text": f"，{unknown}项因未报送、未填或数据有误无法判断" if unknown else "",
-        "indicators": str(prog.indicators),
-        "indicators_done": str(done),
-        "has_funds": bool(prog.funds_planned),
-        "funds_planned": format_amount(prog.funds_planned, "万元"),
-        "funds_paid": format_amount(prog.funds_paid, "万元"),
-        "funds_rate": format_percent(prog.funds_rate) if prog.funds_rate is not None else "",
-        "categories": categories,
-        "lagging": [{"number": str(i), "unit": item.unit, "task": item.task_name, "text": _lagging_text(item)}
-                    for i, item in enumerate(lagging, start=1)],
-        "lagging_count": str(len(lagging)),
-        # Units that sent nothing, and units whose files could not be used: not the same reproach.
-        "missing_units": "、".join(u.name for u in result.missing_units if not result.collection.refused_files(u.name)),
-        "refused_units": "、".join(u.name for u in result.missing_units if result.collection.refused_files(u.name)),
-        "top_units": _units_text(submitted[:top_n]),
-        "bottom_units": _units_text(list(reversed(submitted[-top_n:])) if len(submitted) > top_n else []),
-        "units": units,
-        "issuer": config.issuer,
-        "date": chinese_date(config.issue_date or today or dt.date.today()),
-        "chart": "",
-    }
+        submitted = unit in result.collection.chosen
+        for task in result.register.tasks_of(unit):
+            progress = (wording.project_progress(task, by_project[unit, task.id], config.computed_sentences)
+                        if submitted else wording.unit_progress_missing(result, unit))
+            rows.append(annex.Row(str(serial), unit, task.name, task.annual_target, progress))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +115,31 @@ def find_cjk_font() -> str | None:
     for name in CJK_FONTS:
         if name in by_name:
             return by_name[name]
-    return None
+    return _font_installed_since(font_manager)
+
+
+def _font_installed_since(font_manager) -> str | None:
+    """matplotlib keeps its list of fonts in a cache (~/.cache/matplotlib) made when it first ran;
+    a Chinese font installed after that is not in it. So the font files themselves are looked at."""
+    found: dict[str, str] = {}
+    for path in font_manager.findSystemFonts():
+        try:
+            family = font_manager.get_font(path).family_name
+        except Exception:  # noqa: BLE001 - a font file FreeType cannot read is no candidate
+            continue
+        if family in CJK_FONTS or "CJK" in family:
+            found.setdefault(family, path)
+    if not found:
+        return None
+    # As CJK_FONTS, but any sans-serif CJK family (Noto Sans CJK JP holds the same characters)
+    # before the serif and brush ones.
+    def rank(family: str) -> tuple:
+        known = CJK_FONTS.index(family) if family in CJK_FONTS else len(CJK_FONTS)
+        return (known >= CJK_FONTS.index("Noto Serif CJK SC") and "Sans" not in family, known, family)
+
+    best = min(found, key=rank)
+    font_manager.fontManager.addfont(found[best])  # for the rest of this run
+    return found[best]
 
 
 def completion_chart(result: Consolidation, target: Path, font: str | None = None) -> str:
@@ -181,9 +157,9 @@ def completion_chart(result: Consolidation, target: Path, font: str | None = Non
     units = [u for u in result.units if u.submitted]
     names = [u.name for u in units][::-1]
     values = [float(percent(u.mean)) for u in units][::-1]
-    height = max(2.5, 0.28 * len(units) + 1.2)
-    fig, ax = plt.subplots(figsize=(6.0, height), dpi=150)
-    bars = ax.barh(names, values, color="#4472C4", height=0.6)
+    height = max(1.8, 0.11 * len(units) + 0.6)  # it closes the annex: wide and low, on a landscape page
+    fig, ax = plt.subplots(figsize=(9.0, height), dpi=150)
+    bars = ax.barh(names, values, color="#4472C4", height=0.65)
     schedule = float(percent(result.period.schedule))
     ax.axvline(schedule, color="#C00000", linestyle="--", linewidth=1)
     ax.text(schedule, len(names) - 0.3, f"时序进度 {schedule}%", color="#C00000", fontproperties=prop,
@@ -221,17 +197,22 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
     """Render the circular to ``target`` (atomically); optionally draw the chart and make a PDF."""
     template = template_path(config)
     context = build_context(result, config)
-    notes = []
+    notes = context.pop("notes")
     with tempfile.TemporaryDirectory() as tmp:
         doc = DocxTemplate(str(template))
-        if chart and config.chart:
+        unknown = sorted(doc.get_undeclared_template_variables() - KNOWN)
+        if unknown:  # most likely the office's copy of an older template
+            notes.append(f"通报模板 {template} 用到了本版本没有的标签（{'、'.join(unknown)}），通报中这些位置是空白；"
+                         f"可能是旧版模板：把它改名备份后运行 minsheng init 工作文件夹 放入新模板，再把自己的改动重做一遍")
+        if chart and config.chart and context["internal"]:
             picture = Path(tmp) / "chart.png"
             note = completion_chart(result, picture)
             if note:
                 notes.append(note)
             else:
-                context["chart"] = InlineImage(doc, str(picture), width=Mm(150))
+                context["chart"] = InlineImage(doc, str(picture), width=Mm(190))
         doc.render(context, autoescape=True)
+        _place_signature(doc.docx)
         buffer = io.BytesIO()
         doc.save(buffer)
         with atomic_path(target) as out:
@@ -242,6 +223,24 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
         if note:
             notes.append(note)
     return rendered
+
+
+SIGNATURE_STYLE, DATE_STYLE = "落款", "成文日期"
+
+
+def _place_signature(doc) -> None:
+    """GB/T 9704: the date 右空四字 (its style), the issuer centred over the date. How far the issuer
+    stands from the margin depends on both texts' lengths, so it is set here, after rendering."""
+    paragraphs = doc.paragraphs
+    for i, paragraph in enumerate(paragraphs[:-1]):
+        date = paragraphs[i + 1]
+        if paragraph.style.name != SIGNATURE_STYLE or date.style.name != DATE_STYLE:
+            continue
+        chars = (display_width(date.text) - display_width(paragraph.text)) / 2  # in full-width characters
+        indent = max(0.0, 4 + chars / 2)
+        ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
+        ind.set(qn("w:rightChars"), str(round(indent * 100)))
+        ind.set(qn("w:right"), str(round(indent * 320)))  # 三号 16 pt = 320 twips a character
 
 
 def to_pdf(docx: Path) -> tuple[Path | None, str]:
@@ -263,10 +262,9 @@ def to_pdf(docx: Path) -> tuple[Path | None, str]:
 # ---------------------------------------------------------------------------------------------
 # Template lint (minsheng circular --check-template).
 
-KNOWN = {"title", "period_label", "period_end", "schedule", "tasks", "tasks_complete", "tasks_on_schedule",
-         "tasks_lagging", "tasks_unknown_text", "indicators", "indicators_done", "has_funds", "funds_planned",
-         "funds_paid", "funds_rate", "categories", "lagging", "lagging_count", "missing_units", "refused_units", "top_units",
-         "bottom_units", "units", "issuer", "date", "chart"}
+KNOWN = {"title", "period_label", "period_end", "schedule", "issuer", "overview", "funds", "categories",
+         "lagging_units", "lagging_count", "missing_units", "missing_count", "refused_units", "refused_count",
+         "internal", "ranking", "deadline", "annex", "date", "chart"}
 _OPEN = re.compile(r"\{[{%#]")
 _CLOSE = re.compile(r"[}%#]\}")
 
@@ -336,11 +334,14 @@ def check_template(path: Path) -> list[str]:
 
 
 def _sample_contexts() -> list[dict]:
-    """Two sample contexts that between them take every branch of the default template."""
+    """Sample contexts that between them take every branch of the default template."""
     project = {"name": "示例项目", "target": "示例目标", "progress": "示例进展"}
+    unit = {"serial": "1", "unit": "示例单位", "rows": [project, project]}
     full = {name: f"〔{name}〕" for name in KNOWN}
-    full.update(has_funds=True, chart="", categories=[{"ordinal": "一", "name": "示例类别", "summary": "示例"}],
-                lagging=[{"number": "1", "unit": "示例单位", "task": "示例任务", "text": "示例"}],
-                units=[{"serial": "1", "name": "示例单位", "projects": [project, project]}])
-    empty = dict(full, has_funds=False, lagging=[], missing_units="", refused_units="", categories=[], units=[])
-    return [full, empty]
+    full.update(internal=True, chart="〔图〕", categories=[{"ordinal": "一", "name": "示例类别", "summary": "示例"}],
+                lagging_units=[{"unit": "示例单位", "text": "示例", "count": "1"}],
+                annex=[{"units": [unit]}, {"units": [unit, unit]}])
+    empty = dict(full, internal=False, funds="", lagging_units=[], missing_units="", missing_count="",
+                 refused_units="", refused_count="", categories=[], ranking="", deadline="", annex=[{"units": [unit]}])
+    public = dict(empty, missing_count="2", refused_count="1")  # the released circular counts, names no one
+    return [full, empty, public]

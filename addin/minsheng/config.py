@@ -51,6 +51,7 @@ class Config:
     computed_sentences: bool = True  # 进展情况: append the computed sentence to the department's text
     chart: bool = True  # draw the completion chart into the circular
     top_units: int = 3  # units named as best and as lowest in the circular
+    public: bool = False  # the circular for release: no ranking, no names of units that sent nothing
 
     def _folder(self, pattern: str, period: Period | None) -> Path:
         return self.root / pattern.replace("{period}", str(period or self.period))
@@ -232,6 +233,7 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
         computed_sentences=cfg.flag("circular", "computed_sentences", True),
         chart=cfg.flag("circular", "chart", True),
         top_units=_count(cfg, "circular", "top_units", 3),
+        public=cfg.flag("circular", "public", False),
     )
 
 

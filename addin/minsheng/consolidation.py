@@ -42,9 +42,11 @@ from .engine import (
     assess,
     assess_tasks,
     capped,
+    sibling_names,
+    text_conflict,
 )
-from .model import IndicatorType, Period, Problem, Severity, Status, Submission, Task
-from .numbers import percent_of
+from .model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
+from .numbers import format_amount, percent_of, shown
 from .registerdb import Register
 
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
@@ -91,6 +93,7 @@ class JudgedRow(NamedTuple):
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
     lagging: tuple | None  # its ``Lagging`` fields as ``LaggingList`` stores them, if it lags
+    note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
 
 
 _STATUS = {status.value: status for status in Status}
@@ -132,16 +135,17 @@ class Judged:
         self.spans: list[int] = []  # per row: XML offset, XML length, CSV offset, CSV length
         self.ledger: list[tuple | None] = []
         self.lagging: list[tuple | None] = []
+        self.notes: dict[int, tuple] = {}  # by position: the few rows with a note
         self._index: dict[int, int] | None = None
         self._text: bytes | None = None
 
     def __getstate__(self) -> tuple:
         return (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
-                self.ledger, self.lagging)
+                self.ledger, self.lagging, self.notes)
 
     def __setstate__(self, state: tuple) -> None:
         (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
-         self.ledger, self.lagging) = state
+         self.ledger, self.lagging, self.notes) = state
         self._index = None
         self._text: bytes | None = None
 
@@ -155,6 +159,8 @@ class Judged:
         self.spans += (offset, len(row.xml), offset + len(row.xml), len(row.csv))
         self.ledger.append(row.ledger)
         self.lagging.append(row.lagging)
+        if row.note is not None:
+            self.notes[position] = row.note
         return offset + len(row.xml) + len(row.csv)
 
     def row(self, position: int, files: RowFiles) -> JudgedRow | None:
@@ -168,18 +174,33 @@ class Judged:
         base = self.spans[0]
         x, xn, c, cn = (v - base if k % 2 == 0 else v for k, v in enumerate(self.spans[4 * i:4 * i + 4]))
         return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._text[x:x + xn],
-                         self._text[c:c + cn], self.ledger[i], self.lagging[i])
+                         self._text[c:c + cn], self.ledger[i], self.lagging[i], self.notes.get(position))
 
 
 def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detail.Renderer,
-              sha256: str = "") -> JudgedRow:
+              sha256: str = "", sheet: str = "") -> JudgedRow:
     """Everything the outputs need from one assessment."""
     ind = a.indicator
     values = detail.detail_values(ind.position + 1, task, texts, a)
     return JudgedRow(ind.lead_unit, a.status, capped(a),
                      renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
                      renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
-                     LaggingList.fields_of(Lagging.of(a, task.name)) if a.status in ATTENTION else None)
+                     LaggingList.fields_of(Lagging.of(a, task.name)) if a.status in ATTENTION else None,
+                     _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
+
+
+def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
+    """文字与数据不符, for the clerk: the circular keeps the department's words and adds no second figure."""
+    ind, rep = a.indicator, a.reported
+    stated = text_conflict(ind, rep.progress, a.value, a.rate_percent, sibling_names(task))
+    value = format_amount(a.value, ind.unit_of_measure)
+    if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
+        found = f"写的是{stated}，填报的本期数值却是{value}"
+    else:
+        found = f"写的是完成{stated}，按填报的本期累计完成（{value}）计算的完成率是{a.rate_percent}%"
+    message = (f"指标 {ind.id} 的“进展情况”{found}，两者不一致；请与报送单位核对数字或文字"
+               f"（通报照录单位原文，不再另附计算的数字）")
+    return (a.source, message, sheet, rep.cell, Severity.NOTICE, shown(rep.progress, 200), ind.id)
 
 
 def ledger_row(a: Assessment, sha256: str) -> tuple | None:
@@ -246,12 +267,12 @@ class Judge:
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
         offset = self._offset
         for task in self.register.tasks_of(sub.unit):
-            texts = detail.task_texts(task)
+            texts, others = detail.task_texts(task), sibling_names(task)
             for ind in task.indicators:
                 a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, task.deadline,
-                           previous.get(ind.id), sub.name)
-                offset = judged.add(ind.position, judge_row(a, task, texts, self._renderer, sha256), self._out,
-                                    offset)
+                           previous.get(ind.id), sub.name, others)
+                row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
+                offset = judged.add(ind.position, row, self._out, offset)
         self._out.flush()  # before the result goes back: the main process reads the file
         self._offset = offset
         return judged
@@ -396,6 +417,7 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     roll = RollUp(register.units, period)
     lagging = LaggingList()
     accepted = 0
+    notes: list[Problem] = []
     rows: list[JudgedRow] = []
     task = None
     unit, judged = None, None
@@ -413,8 +435,12 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         accepted += row.ledger is not None
         if row.lagging is not None:
             lagging.add(row.lagging, slot.position)
+        if row.note is not None:
+            notes.append(Problem(*row.note))
     if task is not None:
         _close_task(task, rows, roll, sinks, collection)
+    known = set(collection.problems)  # consolidating the same collection again adds nothing twice
+    collection.problems += [note for note in notes if note not in known]  # after the files' own problems
     units = roll.units(collection.chosen)
     programme = roll.programme(units)
     received = collection.received
@@ -451,8 +477,10 @@ class _JudgeHere:
         ind = next(i for i in task.indicators if i.position == slot.position)
         sub = self.collection.submission(slot.unit)
         a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules, None,
-                   task.deadline, self.previous_of(slot.unit).get(ind.id), sub.name if sub else "")
-        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(slot.unit))
+                   task.deadline, self.previous_of(slot.unit).get(ind.id), sub.name if sub else "",
+                   sibling_names(task))
+        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(slot.unit),
+                         sub.sheet if sub else "")
 
 
 def _previous_of(previous) -> PreviousOf:

@@ -12,7 +12,6 @@ province's register is judged without holding every assessment.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +20,11 @@ from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
+from . import narrative
 from .config import Thresholds
 from .model import STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
 from .numbers import format_amount, format_percent, percent_of
 
-_TEXT_PERCENT = re.compile(r"完成[^,，。;；]*?(\d+(?:\.\d+)?)\s*[%％]")
 Stages = Mapping[str, Decimal]
 
 
@@ -152,8 +151,9 @@ class Rules:
 
 def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period,
            thresholds: Thresholds | Rules, stages: Stages | None = None, deadline: dt.date | None = None,
-           previous: Previous | None = None, source: str = "") -> Assessment:
-    """Judge one indicator (SPEC §5)."""
+           previous: Previous | None = None, source: str = "", others: tuple[str, ...] = ()) -> Assessment:
+    """Judge one indicator (SPEC §5). ``others``: the names of its task's other indicators, which
+    the same 进展情况 may report on too."""
     rules = thresholds if isinstance(thresholds, Rules) else Rules.of(thresholds, stages or {})
     due = _due(period, deadline)
     if not submitted:
@@ -219,15 +219,21 @@ def assess(indicator: Indicator, reported: Reported | None, submitted: bool, per
             else:
                 tn, td = _ratio(indicator.target)
                 before = (pn * td, pd * tn)
-    if rd and reported is not None and reported.progress and _text_disagrees(reported.progress, percent_of(rn, rd)):
+    if reported is not None and reported.progress and text_conflict(
+            indicator, reported.progress, value, percent_of(rn, rd) if rd else None, others):
         flags.append(Flag.TEXT_MISMATCH)
     return Assessment(indicator, status, value, rate, due, has_gap, tuple(flags), previous, before, reported, source)
 
 
-def _text_disagrees(text: str, shown: Decimal) -> bool:
-    """A 完成…N% in the department's own words that is more than one point off the computed rate."""
-    stated = [Decimal(m) for m in _TEXT_PERCENT.findall(text)]
-    return bool(stated) and all(abs(s - shown) > 1 for s in stated)
+def text_conflict(indicator: Indicator, text: str, value: Decimal | None, rate_percent: Decimal | None,
+                  others: tuple[str, ...] = ()) -> str:
+    """What the department's words state against its figures, or "": a completion share more than
+    a point off the computed one (``80%`` against 61.9%), or for a rate a level other than the value
+    typed (SPEC §9). Sub-items after 其中 never count."""
+    if "%" not in text and "％" not in text:  # every conflict is about a percentage
+        return ""
+    return narrative.statement(narrative.read_figures(text), indicator.name, indicator.type,
+                               indicator.unit_of_measure, value, rate_percent, others).conflict
 
 
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
@@ -268,17 +274,23 @@ def assess_tasks(register, submission_of: Callable[[str], Submission | None], pe
     """
     for task in register.iter_tasks():
         items = []
+        others = sibling_names(task)
         for ind in task.indicators:
             sub = submission_of(ind.lead_unit)
             reported = sub.values.get(ind.id) if sub else None
             items.append(assess(ind, reported, sub is not None, period, rules, None, task.deadline,
-                                previous_of(ind.lead_unit).get(ind.id), sub.name if sub else ""))
+                                previous_of(ind.lead_unit).get(ind.id), sub.name if sub else "", others))
         paid = None
         if task.planned_funds is not None:  # reported by the task's first lead unit
             sub = submission_of(task.lead_units[0])
             if sub is not None and task.id in sub.funds_paid:
                 paid = sub.funds_paid[task.id][0]
         yield TaskSummary(task, items, worst(a.status for a in items), paid)
+
+
+def sibling_names(task: Task) -> tuple[str, ...]:
+    """The names of a task's indicators, when it has several (a 进展情况 may report on each)."""
+    return tuple(ind.name for ind in task.indicators) if len(task.indicators) > 1 else ()
 
 
 def assess_all(register, submissions: Mapping[str, Submission], period: Period, thresholds: Thresholds,
@@ -311,6 +323,18 @@ class GroupSummary:
         if not self.indicators:
             return Fraction(0)
         return sum((Fraction(n, d) for d, n in self._shares.items()), Fraction(0)) / self.indicators
+
+    @property
+    def reported(self) -> int:
+        """Indicators with a usable figure (not 未报送, 未填 or 数据有误)."""
+        return self.indicators - sum(self.counts[s] for s in NO_FIGURE)
+
+    @property
+    def reported_mean(self) -> Fraction | None:
+        """Mean completion of the indicators with a figure (the others count 0 in ``mean``)."""
+        if not self.reported:
+            return None
+        return self.mean * self.indicators / self.reported
 
     @property
     def lagging(self) -> int:
@@ -358,6 +382,7 @@ class Programme:
         return text + "。"
 
 
+NO_FIGURE = (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.DATA_ERROR)
 _BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.NOT_MET}
 _DONE = {status for status in Status if status.done}
 

@@ -54,13 +54,17 @@ def _value(ind: Indicator, rng: random.Random, stages: list[str]) -> object:
     low, high = _SHARES[status]
     return _amount(ind.target, ind.unit_of_measure, rng.uniform(low, high))
 
-def _texts(ind: Indicator, value: object, period: Period) -> tuple[str, str, str]:
+def _texts(ind: Indicator, value: object, period: Period, first: bool, rng: random.Random) -> tuple[str, str, str]:
+    """进展情况 as departments write it: the date once per task, now and then the share done."""
+    when = f"截至{period.month}月底，" if first else ""
     if ind.type is IndicatorType.MILESTONE:
-        progress = f"截至{period.month}月底，{ind.name}工作处于“{value}”阶段，各项措施有序推进。"
-    else:
-        unit = ind.unit_of_measure
-        progress = f"截至{period.month}月底，{ind.name}{value}{'' if unit == '%' else unit}{'%' if unit == '%' else ''}。"
-    return progress, "", ""
+        return f"{when}{ind.name}工作处于“{value}”阶段，各项措施有序推进。", "", ""
+    unit = ind.unit_of_measure
+    progress = f"{when}{ind.name}{value}{unit}"
+    if ind.type is IndicatorType.CUMULATIVE and ind.target and value and rng.random() < 0.3:
+        share = (Decimal(value) * 100 / ind.target).quantize(Decimal("0.1"))
+        progress += f"，完成年度任务的{share}%"
+    return progress + "。", "", ""
 
 
 def fillings(register: Register, config: Config, period: Period, seed: int = 2020,
@@ -74,19 +78,19 @@ def fillings(register: Register, config: Config, period: Period, seed: int = 202
                                  "审核人": rng.choice(_NAMES), "填报日期": dt.date(period.year, period.month, 28)
                                  + dt.timedelta(days=rng.randint(3, 9))})
         for task in tasks:
-            for ind in task.indicators:
+            for i, ind in enumerate(task.indicators):
                 value = _value(ind, rng, stages)
                 fill.values[ind.id] = value
-                fill.texts[ind.id] = _texts(ind, value, period)
+                fill.texts[ind.id] = _texts(ind, value, period, i == 0, rng)
             if task.planned_funds is not None:
                 fill.funds[task.id] = _amount(task.planned_funds, "万元", rng.uniform(0.3, 0.8))
         result[unit] = fill
     if messy:
-        _make_messy(register, result, rng)
+        _make_messy(register, result, rng, period)
     return result
 
 
-def _make_messy(register: Register, fills: dict[str, Filling], rng: random.Random) -> None:
+def _make_messy(register: Register, fills: dict[str, Filling], rng: random.Random, period: Period) -> None:
     """Type a few numbers the way people do; most are read with a notice, one is an error."""
     counted = [(unit, ind) for unit, tasks in register.by_unit().items() for task in tasks
                for ind in task.indicators if ind.type is IndicatorType.CUMULATIVE]
@@ -98,6 +102,10 @@ def _make_messy(register: Register, fills: dict[str, Filling], rng: random.Rando
     unit, ind = counted[0]
     fills[unit].texts[ind.id] = ("项目总投资<5亿元 & R&D 投入同步推进，“三保”资金足额到位。", "部分项目前期手续办理较慢。",
                                  "加快推进，确保年底前全面完成。")
+    # A department whose words say more than its figure: the clerk is told (文字与数据不符).
+    unit, ind = counted[-1]
+    fills[unit].values[ind.id] = _amount(ind.target, ind.unit_of_measure, 0.4)
+    fills[unit].texts[ind.id] = (f"截至{period.month}月底，{ind.name}工作进展顺利，已完成年度任务的80%。", "", "")
 
 
 def _full_width(text: str) -> str:
