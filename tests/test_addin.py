@@ -4,6 +4,7 @@ against a stand-in for the calling workbook and Excel application."""
 import hashlib
 import re
 import struct
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -38,7 +39,13 @@ def test_the_xlam_has_the_parts_excel_needs(built):
         types = package.read("[Content_Types].xml").decode()
         rels = package.read("_rels/.rels").decode()
         assert package.read(xlam.RIBBON_PART) == xlam.ribbon_xml()
-        assert "_minsheng.conf" in package.read("xl/workbook.xml").decode()
+        workbook = package.read("xl/workbook.xml").decode()
+        core = package.read("docProps/core.xml").decode()
+    assert "_minsheng.conf" in workbook
+    # Nothing of the skeleton's author (File > Info shows these).
+    assert "absPath" not in workbook and "felix" not in (workbook + core).lower()
+    assert "<dc:creator>minsheng</dc:creator>" in core
+    ET.fromstring(workbook.encode()), ET.fromstring(core.encode())
     assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/vbaProject.bin",
             "xl/_rels/workbook.xml.rels", "customUI/customUI14.xml"} <= set(names)
     assert "customUI/customUI.xml" not in names
@@ -191,8 +198,8 @@ def test_install_and_uninstall_for_a_windows_user_called_zhang_san(tmp_path, mon
     # xlwings' VBA reads the file in the ANSI code page and expands %VARIABLES%: it stays ASCII.
     text = settings.read_bytes().decode("ascii")
     assert text.splitlines()[0] == '"INTERPRETER_WIN","%LOCALAPPDATA%/Programs/Python/Python311/pythonw.exe"'
-    assert sorted(xlam.uninstall_addin()) == sorted([installed, settings])
-    assert xlam.uninstall_addin() == []
+    assert sorted(xlam.uninstall_addin()) == sorted([installed, settings, settings.parent])
+    assert not settings.parent.exists() and xlam.uninstall_addin() == []
 
 
 def test_settings_name_the_users_folders_by_variable_and_use_the_ansi_code_page():

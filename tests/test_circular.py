@@ -1,6 +1,7 @@
 """The circular rendered from consolidated data and read back with python-docx."""
 
 import dataclasses
+import io
 import shutil
 import zipfile
 from decimal import Decimal
@@ -11,6 +12,7 @@ from conftest import fill
 from docx import Document
 from docx.oxml.ns import qn
 from minsheng import circular
+from minsheng.errors import TemplateError
 from minsheng.numbers import chinese_date, chinese_number, format_amount
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
 
@@ -139,6 +141,37 @@ def test_an_old_template_is_named_in_a_note(consolidated, config, workfolder, mo
     doc.save(str(own))
     rendered = make_circular(config, result=consolidated)
     assert any("tasks_complete" in note and "旧版模板" in note for note in rendered.notes)
+
+
+def _damaged(own: Path, how: str) -> None:
+    good = circular.bundled_template().read_bytes()
+    if how == "not a docx":
+        own.write_bytes(b"\xd0\xcf\x11\xe0 an old .doc renamed to .docx")
+        return
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(own, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "word/document.xml":
+                data = data[: len(data) // 2] if how == "cut" else data.replace(b"{{ title }}", b"{{ title }")
+            out.writestr(item, data)
+
+
+@pytest.mark.parametrize("how", ["not a docx", "cut", "bad tag"])
+def test_a_damaged_template_is_said_plainly_and_nothing_is_written(consolidated, config, workfolder, how):
+    own = workfolder / "templates" / "通报模板.docx"
+    _damaged(own, how)
+    before = own.read_bytes()
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=consolidated)
+    assert str(own) in str(info.value)
+    assert ("标签写法有误" if how == "bad tag" else "不是有效的 Word .docx 文件") in str(info.value)
+    assert own.read_bytes() == before
+    assert not list(config.output().glob("通报*"))
+    if how == "bad tag":  # the lint lists it next to the split tag it also is
+        assert any("标签写法有误" in p for p in circular.check_template(own))
+    else:
+        with pytest.raises(TemplateError):
+            circular.check_template(own)
 
 
 def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeypatch):

@@ -76,7 +76,7 @@ def test_validate_reports_and_exits_0(workfolder, capsys, monkeypatch):
     code, out, _ = run(capsys, "validate", str(bad), str(good))
     assert code == EXIT_OK
     assert "[错误] 教育局.xlsx：市教育局，1 个错误" in out
-    assert "教育局.xlsx 填报!J4: “十二所”不是数字" in out
+    assert "教育局.xlsx 填报!J4：“十二所”不是数字" in out
     assert "[通过] 教育局2.xlsx" in out
     assert "共检查 2 个文件：1 个无问题，1 个有错误" in out
 

@@ -11,6 +11,7 @@ from conftest import fill
 from minsheng import guard
 from minsheng.collect import collect_inbox, find_files, read_submission
 from minsheng.guard import inspect
+from minsheng.model import Severity
 from minsheng.pipeline import make_templates
 from minsheng.register import load_register
 
@@ -109,6 +110,18 @@ def test_inbox_walk_skips_lock_hidden_and_system_files(tmp_path):
         path.write_bytes(b"")
     found = [p.relative_to(tmp_path).as_posix() for p in find_files(tmp_path)]
     assert found == ["x.xlsx", "a/y.xlsx", "a/b/z.xls"]
+
+
+def test_a_workbook_sized_tilde_file_is_named_not_read(config):
+    """Excel's ~$ temporary copy of a real form must not stand beside it as a second submission."""
+    template = next(p for p in make_templates(config).paths if "市医保局" in p.name)
+    inbox = config.inbox()
+    fill(template, inbox / "医保.xlsx", {"17-1": 96, "22-2": 0.2})
+    fill(template, inbox / "~$医保.xlsx", {"17-1": 10, "22-2": 0.9})
+    collection = collect_inbox(inbox, load_register(config.register), config.period, config.stages)
+    assert str(collection.submissions["市医保局"].values["17-1"].value) == "96"
+    [problem] = [p for p in collection.problems if p.file == "~$医保.xlsx"]
+    assert problem.severity is Severity.NOTICE and "去掉文件名开头的“~$”" in problem.message
 
 
 def test_one_bad_file_never_stops_the_run(config):

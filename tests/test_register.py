@@ -104,7 +104,7 @@ def test_each_bad_case_names_file_sheet_and_cell(tmp_path, row, col, value, cell
         load_register(broken(tmp_path, row, col, value))
     problem = info.value.problems[0]
     assert (problem.file, problem.sheet, problem.cell) == ("任务台账.xlsx", "任务台账", cell)
-    assert str(problem).startswith(f"任务台账.xlsx 任务台账!{cell}:")
+    assert str(problem).startswith(f"任务台账.xlsx 任务台账!{cell}：")
     for word in words:
         assert word in problem.message
 
@@ -121,7 +121,7 @@ def test_all_problems_are_reported_together(tmp_path):
     with pytest.raises(RegisterError) as info:
         load_register(write_register_xlsx(tmp_path / "r.xlsx", rows))
     assert [p.cell for p in info.value.problems] == ["K2", "J5"]
-    assert "另有 1 处问题" in str(info.value)
+    assert str(info.value) == "任务台账有 2 处问题，请逐一改正后重试："  # then each, listed with its cell
 
 
 def test_missing_required_columns_are_listed(tmp_path):

@@ -47,3 +47,10 @@ def test_many_jobs_with_crashes_among_them_all_come_back_once():
     outcomes = list(Pool(job, (1,), processes=2, timeout=10).map(kinds))
     assert [o.failure == CRASHED for o in outcomes] == [k == "abort" for k in kinds]
     assert all(o.result == 2 for o, k in zip(outcomes, kinds) if k == "ok")
+
+
+def test_a_job_sent_to_a_worker_that_had_just_died_is_run_not_called_crashed():
+    # Crashes side by side on both workers: sends fail on dead workers again and again.
+    kinds = (["abort", "abort", "ok", "ok"] * 8)
+    outcomes = list(Pool(job, (1,), processes=2, timeout=10).map(kinds))
+    assert [o.failure for o in outcomes] == [CRASHED if k == "abort" else "" for k in kinds]

@@ -44,7 +44,7 @@ def test_messy_values_give_file_sheet_cell_and_raw_text(outbox, config, tmp_path
                 {"7-1": "十二所", "7-2": "１２", "8-1": "快完成了"})
     _, problems = read(path, config)
     by_cell = {p.cell: p for p in problems}
-    assert str(by_cell["J4"]) == "2020-06_市教育局_填报表.xlsx 填报!J4: “十二所”不是数字，请只填写阿拉伯数字（如 12）"
+    assert str(by_cell["J4"]) == "2020-06_市教育局_填报表.xlsx 填报!J4：“十二所”不是数字，请只填写阿拉伯数字（如 12）"
     assert by_cell["J4"].severity is Severity.ERROR and by_cell["J4"].raw == "十二所"
     assert by_cell["J5"].severity is Severity.NOTICE
     assert "快完成了" in by_cell["J6"].message and "下拉列表" in by_cell["J6"].message

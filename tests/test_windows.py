@@ -89,6 +89,22 @@ def test_validate_expands_wildcards_and_folders_itself(demo, capsys, monkeypatch
         (inbox / f"~${names[0]}").unlink()
 
 
+def test_brackets_in_a_typed_wildcard_are_plain_characters(demo, capsys, monkeypatch):
+    monkeypatch.chdir(demo)
+    inbox = demo / "收集" / "2020-06"
+    form = next(inbox.glob("*.xlsx"))
+    copies = [demo / "报表[第二批]1.xlsx", demo / "报表二1.xlsx"]  # what [第二批] would match as a class
+    try:
+        for copy in copies:
+            shutil.copy(form, copy)
+        assert main(["validate", "报表[第二批]*.xlsx"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert "共检查 1 个文件" in out and "报表[第二批]1.xlsx" in out
+    finally:
+        for copy in copies:
+            copy.unlink()
+
+
 @pytest.mark.parametrize("argument", ["收集/2020-06/*.xls", "没有这个文件.xlsx", "收集/2021-*/*.xlsx"])
 def test_an_argument_that_matches_nothing_is_a_usage_error(demo, capsys, monkeypatch, argument):
     monkeypatch.chdir(demo)
@@ -104,7 +120,7 @@ def test_a_wrong_period_is_a_usage_error_and_full_width_forms_are_read(demo, cap
             main(["consolidate", "--period", period])
         assert info.value.code == EXIT_USAGE
         assert "参数 --period：统计期" in capsys.readouterr().err
-    for typed in ("２０２０－０６", "2020年6月", "2020.06", " 2020-6 "):
+    for typed in ("２０２０－０６", "2020年6月", "2020.06", " 2020-6 ", "2020年1-6月", "2020年1－6月"):
         assert Period.parse(typed) == Period(2020, 6), typed
     assert main(["templates", "--period", "２０２０－０６"]) == EXIT_OK
     assert "2020年1-6月" in capsys.readouterr().out
@@ -120,7 +136,7 @@ def test_ctrl_c_is_one_line_whatever_the_command_was_doing(demo, capsys, monkeyp
     monkeypatch.chdir(demo)
     assert main(["consolidate"]) == EXIT_FAILED
     err = capsys.readouterr().err
-    assert err == f"错误：{cli.ABORTED}\n"
+    assert err == f"{cli.ABORTED}\n"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -248,5 +264,5 @@ def test_ctrl_c_while_python_is_still_loading_is_held_for_one_line(monkeypatch, 
 
     monkeypatch.setattr(entry, "_held", [signal.SIGINT])
     assert entry.run() == EXIT_FAILED
-    assert capsys.readouterr().err == f"错误：{cli.ABORTED}\n"
+    assert capsys.readouterr().err == f"{cli.ABORTED}\n"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

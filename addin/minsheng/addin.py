@@ -22,7 +22,7 @@ from typing import Protocol
 from .circular import circular_name
 from .collect import find_files
 from .config import CONFIG_NAME, Config, load_config
-from .errors import AddinError, MinshengError, RegisterError
+from .errors import AddinError, MinshengError
 from .model import Severity
 from .pipeline import make_circular, make_templates, run_consolidation, validate_files
 from .workbook_out import output_names
@@ -187,13 +187,14 @@ def dispatch(tag: str, excel: ExcelSide | None = None) -> None:
         _tell(excel, f"出现意外错误，操作未完成；{where}。请把该文件发给技术支持。")
 
 
-def _with_details(exc: Exception) -> str:
-    if isinstance(exc, RegisterError) and len(exc.problems) > 1:
-        lines = [str(p) for p in exc.problems[:MAX_LISTED]]
-        if len(exc.problems) > MAX_LISTED:
-            lines.append(f"……另有 {len(exc.problems) - MAX_LISTED} 处问题")
-        return "任务台账有以下问题，请改正后重试：\n" + "\n".join(lines)
-    return str(exc)
+def _with_details(exc: MinshengError) -> str:
+    """The message, and below it the problems it stands for (each with its cell)."""
+    if [str(p) for p in exc.problems] == [str(exc)] or not exc.problems:
+        return str(exc)
+    lines = [str(p) for p in exc.problems[:MAX_LISTED]]
+    if len(exc.problems) > MAX_LISTED:
+        lines.append(f"……另有 {len(exc.problems) - MAX_LISTED} 处问题")
+    return f"{exc}\n" + "\n".join(lines)
 
 
 def _tell(excel: ExcelSide | None, text: str) -> None:

@@ -27,6 +27,7 @@ from .cells import display_width
 from .config import Config
 from .consolidation import Consolidation
 from .engine import Assessment
+from .errors import TemplateError, os_error_text
 from .files import atomic_path
 from .model import Period
 from .numbers import format_percent, percent
@@ -199,8 +200,8 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
     context = build_context(result, config)
     notes = context.pop("notes")
     with tempfile.TemporaryDirectory() as tmp:
-        doc = DocxTemplate(str(template))
-        unknown = sorted(doc.get_undeclared_template_variables() - KNOWN)
+        doc = open_template(template)
+        unknown = sorted(_variables(doc, template) - KNOWN)
         if unknown:  # most likely the office's copy of an older template
             notes.append(f"通报模板 {template} 用到了本版本没有的标签（{'、'.join(unknown)}），通报中这些位置是空白；"
                          f"可能是旧版模板：把它改名备份后运行 minsheng init 工作文件夹 放入新模板，再把自己的改动重做一遍")
@@ -211,7 +212,11 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
                 notes.append(note)
             else:
                 context["chart"] = InlineImage(doc, str(picture), width=Mm(190))
-        doc.render(context, autoescape=True)
+        try:
+            doc.render(context, autoescape=True)
+        except Exception as exc:  # noqa: BLE001 - a tag the office wrote that Jinja cannot run
+            raise TemplateError(f"通报模板 {template} 中的标签有误（{exc}），未生成通报；"
+                                f"运行 minsheng circular --check-template 查看，或把模板改名以使用自带模板") from exc
         _place_signature(doc.docx)
         buffer = io.BytesIO()
         doc.save(buffer)
@@ -269,6 +274,27 @@ _OPEN = re.compile(r"\{[{%#]")
 _CLOSE = re.compile(r"[}%#]\}")
 
 
+def open_template(path: Path) -> DocxTemplate:
+    """The office's template, opened now so that a damaged file is said plainly."""
+    template = DocxTemplate(str(path))
+    try:
+        template.init_docx()
+    except OSError as exc:
+        raise TemplateError(f"无法读取通报模板 {path}（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开") from exc
+    except Exception as exc:  # noqa: BLE001 - not a zip, no document part, broken XML…
+        raise TemplateError(f"通报模板 {path} 不是有效的 Word .docx 文件，未生成通报；请在 Word 中打开它并"
+                            f"另存为“Word 文档(*.docx)”，或把它改名，以使用自带的模板") from exc
+    return template
+
+
+def _variables(template: DocxTemplate, path: Path) -> set[str]:
+    try:
+        return template.get_undeclared_template_variables()
+    except Exception as exc:  # noqa: BLE001 - a tag Jinja cannot parse at all
+        raise TemplateError(f"通报模板 {path} 中的标签写法有误，无法解析（{exc}）；"
+                            f"请检查 {{{{ }}}} 与 {{% %}} 是否成对") from exc
+
+
 def _all_paragraphs(doc):
     def walk(container):
         yield from container.paragraphs
@@ -290,18 +316,18 @@ def _text_of(path: Path) -> str:
 def check_template(path: Path) -> list[str]:
     """Problems a template has, in Chinese; an empty list means it is fine."""
     problems = []
-    doc = Document(str(path))
+    template = open_template(path)
+    doc = template.docx
     for paragraph in _all_paragraphs(doc):
         for run in paragraph.runs:
             if len(_OPEN.findall(run.text)) != len(_CLOSE.findall(run.text)):
                 problems.append(f"“{paragraph.text[:40]}”中的标签被 Word 拆成了几段格式不同的文字；"
                                 f"请删除整个标签后一次输入（不要中途改格式）")
                 break
-    template = DocxTemplate(str(path))
     try:
-        unknown = template.get_undeclared_template_variables() - KNOWN
-    except Exception as exc:  # a tag Jinja cannot parse at all
-        return problems + [f"模板中的标签写法有误，无法解析：{exc}"]
+        unknown = _variables(template, path) - KNOWN
+    except TemplateError as exc:
+        return problems + [str(exc)]
     for name in sorted(unknown):
         problems.append(f"模板用到了未知的变量“{name}”，生成时会是空白；可用的变量：{'、'.join(sorted(KNOWN))}")
 

@@ -27,7 +27,7 @@ from . import __version__
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_LISTED = 20  # register problems listed before "…and N more"
-ABORTED = "已中止：输出文件要么保持原样，要么已是完整的新结果，可以重新运行"
+ABORTED = "已中止：输出文件要么保持原样，要么已是完整的新结果，可以重新运行"  # printed as it is
 EXAMPLES = """示例：
   minsheng demo                        用自带示例跑一遍完整流程
   minsheng init 民生工程2021            新建工作文件夹
@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common._optionals.title = "选项"  # the heading its options join in each command's help
     common.add_argument("--config", metavar="文件", type=Path,
-                        help="配置文件路径（默认：当前文件夹下的 config.ini）")
+                        help="配置文件或工作文件夹（默认：当前文件夹下的 config.ini）")
     common.add_argument("--period", metavar="YYYY-MM", type=_period,
                         help="统计期，如 2020-06 表示 1-6 月（默认：config.ini 中的 current）")
 
@@ -157,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
                 common_options=False)
     p.add_argument("folder", metavar="文件夹", type=Path, nargs="?", default=Path("民生工程演示"),
                    help="演示文件夹（默认：当前文件夹下的“民生工程演示”）")
+    parser.commands = sub.choices
     return parser
 
 
@@ -166,7 +167,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # said with the command's own usage line, not the program's
+            parser.commands[args.command].error(f"无法识别的参数：{' '.join(extras)}")
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
         return aborted()
@@ -183,20 +187,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def aborted() -> int:
     """Ctrl-C: every output is written atomically, so nothing half-written is left."""
-    _fail(ABORTED)
+    print(ABORTED, file=sys.stderr)
     return EXIT_FAILED
 
 
-def _failed(exc: Exception) -> int:
-    from .errors import MinshengError, RegisterError, os_failure
+def _interrupted(exc: BaseException) -> bool:
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__ or seen.__cause__
+    return False
 
+
+def _failed(exc: Exception) -> int:
+    from .errors import MinshengError, os_failure
+
+    if _interrupted(exc):  # Ctrl-C inside an import turns into an ImportError
+        return aborted()
     if isinstance(exc, MinshengError):
         _fail(exc)
-        if isinstance(exc, RegisterError) and len(exc.problems) > 1:
-            for problem in exc.problems[:MAX_LISTED]:
-                print(f"  - {problem}", file=sys.stderr)
-            if len(exc.problems) > MAX_LISTED:
-                print(f"  …另有 {len(exc.problems) - MAX_LISTED} 处问题", file=sys.stderr)
+        # The problems under the message, unless the message is the one problem itself.
+        listed = [] if [str(p) for p in exc.problems] == [str(exc)] else exc.problems
+        for problem in listed[:MAX_LISTED]:
+            print(f"  - {problem}", file=sys.stderr)
+        if len(listed) > MAX_LISTED:
+            print(f"  …另有 {len(listed) - MAX_LISTED} 处问题", file=sys.stderr)
         return EXIT_FAILED
     if isinstance(exc, OSError):
         _fail(os_failure(exc))
@@ -216,7 +232,8 @@ def _tolerant_streams() -> None:
     """A console or file that can't show a character gets ``?``, never an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            # Line by line: each stage's lines show as it ends, also through a pipe or a log.
+            stream.reconfigure(errors="replace", line_buffering=True)
         except (AttributeError, ValueError):  # None under pythonw, or not a text stream
             pass
 
@@ -253,8 +270,10 @@ def _cmd_init(args) -> int:
         print(f"  新建 {path.name}{'/' if path.is_dir() else ''}")
     for path in kept:
         print(f"  已存在，未改动 {path.name}{'/' if path.is_dir() else ''}")
-    print("下一步：在“任务台账.xlsx”中填写任务和指标；用记事本打开 config.ini，改好统计期（current）"
-          "和发文单位（issuer）；然后在该文件夹中运行 minsheng templates")
+    register = ("核对“任务台账.xlsx”中的示例任务和指标（可按本地实际修改）" if args.sample
+                else "在“任务台账.xlsx”中填写任务和指标")
+    print(f"下一步：{register}；用记事本打开 config.ini，改好统计期（current）"
+          f"和发文单位（issuer）；然后在该文件夹中运行 minsheng templates")
     return EXIT_OK
 
 
@@ -298,7 +317,9 @@ def _cmd_validate(args) -> int:
         print(f"[{'错误' if bad else '提示'}] {name}：{unit}{len(errors)} 个错误，{len(notices)} 条提示")
         for problem in item.problems:
             print(f"    [{problem.severity.value}] {problem}")
-    print(f"共检查 {len(checked)} 个文件：{clean} 个无问题，{failed} 个有错误")
+    noticed = len(checked) - clean - failed
+    print(f"共检查 {len(checked)} 个文件：{clean} 个无问题，{failed} 个有错误"
+          + (f"，{noticed} 个只有提示" if noticed else ""))
     return EXIT_OK
 
 
@@ -312,8 +333,10 @@ def expand_arguments(arguments: list[str]) -> list[Path]:
     for argument in arguments:
         if os.path.lexists(argument):  # a name that really holds [ or * is taken as it is
             matches = [Path(argument)]
-        elif glob.has_magic(argument):
-            matches = [Path(m) for m in sorted(glob.glob(argument, recursive=True))]
+        elif "*" in argument or "?" in argument:
+            # Only * and ? are wildcards, as in cmd.exe: 报表[第二批]*.xlsx means those brackets.
+            pattern = re.sub(r"[\[\]]", lambda m: f"[{m.group()}]", argument)
+            matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True))]
             matches = [m for m in matches if not is_litter(m)]
         else:
             matches = []
@@ -413,14 +436,20 @@ def _cmd_addin(args) -> int:
 def _cmd_demo(args) -> int:
     from .pipeline import run_demo
 
-    result = run_demo(args.folder, lambda items: progress(items, "处理中"))
-    print(f"演示文件夹：{result.folder.resolve()}")
-    _print_templates(result.templates)
-    sim = result.simulated
-    print(f"模拟各单位报送 {len(sim.paths)} 个文件到 {result.consolidated.inbox}"
-          f"（{sim.missing_unit}未报送，{sim.twice_unit}报送了两次，另有几处不规范的填写）")
-    _print_consolidation(result.consolidated)
-    _print_circular(result.circular)
+    print(f"演示文件夹：{args.folder.resolve()}")
+
+    def report(stage: str, outcome) -> None:  # each stage as soon as it is done
+        if stage == "templates":
+            _print_templates(outcome)
+        elif stage == "simulated":
+            print(f"模拟各单位报送 {len(outcome.paths)} 个文件到 {outcome.paths[0].parent}"
+                  f"（{outcome.missing_unit}未报送，{outcome.twice_unit}报送了两次，另有几处不规范的填写）")
+        elif stage == "consolidated":
+            _print_consolidation(outcome)
+        else:
+            _print_circular(outcome)
+
+    result = run_demo(args.folder, lambda items: progress(items, "处理中"), report)
     return _ledger_outcome(result.consolidated)
 
 

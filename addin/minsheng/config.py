@@ -171,6 +171,11 @@ def _first_line(exc: Exception) -> str:
 def load_config(path: Path | None = None, period: str | None = None) -> Config:
     """Load and check ``config.ini``; ``period`` (``YYYY-MM``) overrides ``[period] current``."""
     path = Path(path) if path is not None else find_config()
+    if path.is_dir():  # --config given the working folder itself
+        if not (path / CONFIG_NAME).is_file():
+            raise ConfigError(f"{path} 是文件夹，其中没有 {CONFIG_NAME}；--config 请指定工作文件夹中的 {CONFIG_NAME}，"
+                              f"或先运行 minsheng init 文件夹")
+        path = path / CONFIG_NAME
     if not path.is_file():
         raise ConfigError(f"配置文件 {path} 不存在，请检查路径，或先运行 minsheng init 文件夹")
     cfg = _Reader(path.resolve())

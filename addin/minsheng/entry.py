@@ -22,4 +22,10 @@ def run() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if _held:
         return cli.aborted()
-    return cli.main()
+    code = cli.main()
+    # The answer is printed: a Ctrl-C now, while Python shuts down, would add a traceback to it.
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        pass
+    return code

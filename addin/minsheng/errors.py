@@ -19,7 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class MinshengError(Exception):
-    """A command could not do its job; ``str(exc)`` is what to tell the user, in Chinese."""
+    """A command could not do its job; ``str(exc)`` is what to tell the user, in Chinese.
+    ``problems`` (if any) are listed below it, each with its file, sheet and cell."""
+
+    problems: list[Problem] = []
 
 
 class ConfigError(MinshengError):
@@ -31,9 +34,10 @@ class RegisterError(MinshengError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        first = problems[0] if problems else None
-        more = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""
-        super().__init__(f"{first}{more}" if first else "任务台账有误")
+        if len(problems) == 1:
+            super().__init__(str(problems[0]))
+        else:
+            super().__init__(f"任务台账有 {len(problems)} 处问题，请逐一改正后重试：" if problems else "任务台账有误")
 
 
 class OutputError(MinshengError):
@@ -46,6 +50,14 @@ class OutputLockedError(OutputError):
 
 class ConsolidationError(MinshengError):
     """Consolidation could not run at all (as opposed to problems found in submissions)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class TemplateError(MinshengError):
+    """The Word template of the circular cannot be used."""
 
 
 class LedgerError(MinshengError):

@@ -38,10 +38,15 @@ class Entry:
 
 def _litter(name: str, st: os.stat_result) -> bool:
     """Folder litter that is never a submission and is passed over without a word: system files,
-    macOS resource forks, our own temporaries, and Excel's small ``~$`` owner files (a ``~$`` file
-    the size of a workbook is read like any other)."""
+    macOS resource forks, our own temporaries, and Excel's small ``~$`` owner files."""
     return (name.lower() in _SYSTEM_FILES or name.startswith(("._", TEMP_PREFIX))
             or (name.startswith("~$") and stat.S_ISREG(st.st_mode) and st.st_size < OWNER_FILE_BYTES))
+
+
+# A ``~$`` file the size of a workbook is a temporary copy Excel or WPS left behind (or a form
+# someone named so): never read, since it would stand beside the real file, but named.
+TEMPORARY = ("文件名以“~$”开头，是 Excel 或 WPS 留下的临时文件，未读取；如果它其实是填报表，"
+             "请去掉文件名开头的“~$”后重新汇总")
 
 
 def is_litter(path: Path) -> bool:
@@ -102,7 +107,9 @@ def _scan(folder: Path, inbox: Path, depth: int, found: list[Entry]) -> None:
         if _litter(entry.name, st):
             continue
         name = relative(entry.path)
-        if entry.name.startswith(".") or _hidden(st):
+        if entry.name.startswith("~$"):
+            found.append(Entry(Path(entry.path), name, TEMPORARY, Severity.NOTICE))
+        elif entry.name.startswith(".") or _hidden(st):
             folder = stat.S_ISDIR(st.st_mode)
             found.append(Entry(Path(entry.path), name + (os.sep if folder else ""), HIDDEN[folder], Severity.NOTICE))
         elif _is_link(st):

@@ -35,6 +35,7 @@ class Severity(str, enum.Enum):
 
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[-/.年—–]\s*(\d{1,2})\s*月?\s*$", re.ASCII)
+_SPAN_RE = re.compile(r"^\s*(\d{4})\s*年\s*1\s*[-~至—–]\s*(\d{1,2})\s*月\s*$", re.ASCII)  # 2020年1-6月, as labels say
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +48,8 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         # NFKC: ２０２０－０６ typed with a Chinese input method reads as 2020-06.
-        match = _PERIOD_RE.match(unicodedata.normalize("NFKC", str(text)))
+        normal = unicodedata.normalize("NFKC", str(text))
+        match = _PERIOD_RE.match(normal) or _SPAN_RE.match(normal)
         if not match:
             raise ValueError(f"统计期 “{text}” 格式不对，应为 YYYY-MM，例如 2020-06")
         year, month = int(match.group(1)), int(match.group(2))
@@ -132,7 +134,7 @@ class Problem:
         return self.file
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return f"{self.where}：{self.message}"
 
 
 class Reported(NamedTuple):

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from . import circular, ledger
 from .circular import Rendered
@@ -20,7 +21,7 @@ from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .forms import write_forms
-from .inbox import Entry, is_litter, scan
+from .inbox import TEMPORARY, Entry, is_litter, scan
 from .model import IndicatorType, Period, Problem, Severity, Submission
 from .register import load_register
 from .registerdb import Register
@@ -86,6 +87,11 @@ def _collected(config: Config, progress: Progress, files: RowFiles | None = None
         # Most likely the wrong period or files not yet copied in: never let it replace a real result.
         raise ConsolidationError(f"收件文件夹 {inbox} 中没有任何文件，未汇总，已有的汇总结果和历史数据保持不变；"
                                  f"请把各单位报回的填报表放进去后再汇总（或用 --period 指定统计期）")
+    if not collection.chosen:
+        # Files, but not one usable form (wrong period, attachments only…): the same caution.
+        raise ConsolidationError(f"收件文件夹 {inbox} 中的 {len(collection.received)} 个文件没有一个能作为本期填报表采用，"
+                                 f"未汇总，已有的汇总结果和历史数据保持不变；原因如下，改正后再汇总：",
+                                 collection.problems)
     return register, collection, previous, notes
 
 
@@ -113,13 +119,23 @@ def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateR
     finally:
         if recording is not None:
             recording.done.set()
-            recording.join()
+            _join(recording)
         recorder.close()
         files.close()
     result.notes += recording.notes
     if recording.error:
         return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{recording.error}")
     return ConsolidateResult(result, out.targets, config.inbox())
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for the ledger thread to commit or roll back even through a second Ctrl-C: stopping
+    between the two would leave the ledger's transaction to the process's death."""
+    while thread.is_alive():
+        try:
+            thread.join()
+        except KeyboardInterrupt:
+            continue
 
 
 class _Recording(threading.Thread):
@@ -204,11 +220,14 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
 def _entries(path: Path) -> list[Entry]:
     """A file as it is; a folder as consolidation would see it as an inbox (named from its parent)."""
     if path.is_dir():
-        return [Entry(entry.path, display_name(f"{path.name}/{entry.name}"), entry.refusal, entry.severity)
-                for entry in scan(path)]
+        folder = path.resolve().name  # "." and ".." named by what they are
+        return [Entry(entry.path, display_name(f"{folder}/{entry.name}" if folder else entry.name),
+                      entry.refusal, entry.severity) for entry in scan(path)]
     if is_litter(path):
         return [Entry(path, display_name(path.name), "是 Excel 或 WPS 打开文件时留下的临时文件，不是填报表，已跳过",
                       Severity.NOTICE)]
+    if path.name.startswith("~$"):
+        return [Entry(path, display_name(path.name), TEMPORARY, Severity.NOTICE)]
     return [Entry(path, display_name(path.name))]
 
 
@@ -242,16 +261,22 @@ class DemoResult:
     circular: Rendered
 
 
-def run_demo(folder: Path, progress: Progress = iter) -> DemoResult:
+def run_demo(folder: Path, progress: Progress = iter,
+             report: Callable[[str, Any], None] = lambda stage, outcome: None) -> DemoResult:
     """The whole cycle on the bundled sample: a working folder, templates, simulated department
-    submissions (messy cells, one unit silent, one sending twice), consolidation."""
+    submissions (messy cells, one unit silent, one sending twice), consolidation. ``report`` hears
+    each stage's outcome as it is done ("templates", "simulated", "consolidated", "circular")."""
     init_workfolder(folder, register_from=sample_register())
     config = load_config(folder / "config.ini")
     templates = make_templates(config, progress)
+    report("templates", templates)
     inbox = config.inbox()
     for old in inbox.glob("*.xlsx") if inbox.is_dir() else []:
         old.unlink()  # the demo's own simulated files from an earlier run
     simulated = write_submissions(templates.register, config, inbox, messy=True)
+    report("simulated", simulated)
     done = run_consolidation(config, progress)
+    report("consolidated", done)
     rendered = make_circular(config, result=done.result)
+    report("circular", rendered)
     return DemoResult(folder, config, templates, simulated, done, rendered)

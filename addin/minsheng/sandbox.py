@@ -13,6 +13,7 @@ Where processes cannot be started at all, jobs run in this process, still isolat
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -79,6 +80,7 @@ def _worker(conn, function: Callable, setup: tuple, memory: int) -> None:
         os.dup2(devnull, 2)
     except OSError:
         pass
+    faulthandler.disable()  # a forked worker inherits the parent's handler and its own copy of stderr
     _limit_memory(memory)
     while True:
         try:
@@ -108,9 +110,11 @@ class _Worker:
         child.close()
         self.jobs: deque[tuple[int, Any]] = deque()  # sent, in order; the first is being worked on
         self.started = 0.0  # when the first began
+        self.given = 0
 
     def give(self, index: int, job: Any) -> None:
         self.conn.send(job)
+        self.given += 1
         if not self.jobs:
             self.started = time.monotonic()
         self.jobs.append((index, job))
@@ -182,6 +186,17 @@ class Pool:
 
         def lose(worker: _Worker, failure: str) -> None:
             """The worker died or hung on its first job; the jobs behind it never began."""
+            # Results it sent before dying are still in the pipe (found out by a failed send,
+            # before they were read): they count, and only the job after them was lost.
+            drained = False
+            try:
+                while worker.jobs and worker.conn.poll():
+                    done[worker.finished()] = worker.conn.recv()
+                    drained = True
+            except (EOFError, OSError):
+                pass
+            if drained and failure == TIMED_OUT:
+                return  # it was not hung after all; its next job starts its clock now
             if worker.jobs:
                 done[worker.jobs[0][0]] = Outcome(failure=failure)
                 pending.extendleft(reversed(list(worker.jobs)[1:]))
@@ -196,8 +211,13 @@ class Pool:
                         break
                     try:
                         worker.give(*item)
-                    except (OSError, ValueError):  # it died: start another, try this job once more
-                        if item[0] in retried:
+                    except (OSError, ValueError):
+                        # It died on an earlier job, so this one was never received: it goes to
+                        # the replacement. Only a worker that dies before any job (a broken
+                        # environment) costs the job itself, on the second such death.
+                        if worker.given and item[0] not in retried:
+                            pending.appendleft(item)
+                        elif item[0] in retried:
                             done[item[0]] = Outcome(failure=CRASHED)
                         else:
                             retried.add(item[0])

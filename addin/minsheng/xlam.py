@@ -30,6 +30,15 @@ BASE_RIBBON_MODULE = "RibbonMyAddin"
 RIBBON_PART = "customUI/customUI14.xml"
 RIBBON_RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+CORE_PROPERTIES = (  # File > Info: ours, not the skeleton author's
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<dc:title>民生工程</dc:title><dc:creator>minsheng</dc:creator><cp:lastModifiedBy>minsheng</cp:lastModifiedBy>'
+    '<dcterms:created xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:modified>'
+    '</cp:coreProperties>')
 
 
 def base_xlam() -> Path:
@@ -127,7 +136,11 @@ def _repackage(source: Path, target: Path) -> None:
                                             f'Target="{RIBBON_PART}" /></Relationships>')
     parts["_rels/.rels"] = rels.encode("utf-8")
     # The skeleton's settings sheet; a leading underscore keeps it inactive, as in xlwings' own.
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"_myaddin.conf", f"_{PROJECT_NAME}.conf".encode())
+    workbook = parts["xl/workbook.xml"].replace(b"_myaddin.conf", f"_{PROJECT_NAME}.conf".encode())
+    # The skeleton remembers where its author saved it; File > Info would show that folder.
+    parts["xl/workbook.xml"] = re.sub(rb"<mc:AlternateContent[^>]*>\s*<mc:Choice[^>]*>\s*<x15ac:absPath[^>]*/>"
+                                      rb"\s*</mc:Choice>\s*</mc:AlternateContent>", b"", workbook)
+    parts["docProps/core.xml"] = CORE_PROPERTIES.encode("utf-8")
     first = ["[Content_Types].xml", "_rels/.rels"]
     order = first + sorted(name for name in parts if name not in first)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
@@ -258,4 +271,10 @@ def uninstall_addin() -> list[Path]:
             except PermissionError as exc:
                 raise AddinError(f"{path} 正被 Excel 使用，无法删除；请先关闭 Excel 再卸载") from exc
             removed.append(path)
+    folder = user_config().parent
+    try:
+        folder.rmdir()  # only when empty: the user may have put something of their own there
+        removed.append(folder)
+    except OSError:
+        pass
     return removed
