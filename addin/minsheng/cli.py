@@ -31,6 +31,7 @@ ABORTED = "已中止：输出文件要么保持原样，要么已是完整的新
 EXAMPLES = """示例：
   minsheng demo                        用自带示例跑一遍完整流程
   minsheng init 民生工程2021            新建工作文件夹
+  minsheng extract 工作要点.docx         从工作要点生成任务台账草稿
   minsheng templates --period 2020-06  生成本期填报模板
   minsheng validate 收集\\2020-06\\*.xlsx  检查收回的填报表
   minsheng run                         汇总并生成通报"""
@@ -152,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="build 生成 minsheng.xlam；install 安装到本机 Excel；uninstall 卸载")
     p.add_argument("--out", metavar="文件", type=Path, default=None,
                    help="build 时的输出文件（默认：当前文件夹下的 minsheng.xlam）")
+    p = command("extract", "从工作要点（.txt 或 .docx）生成任务台账草稿，供核对",
+                "从政府工作要点或实施方案（.txt 或 .docx）中找出各项任务的量化目标，生成任务台账草稿。\n"
+                "每个指标注明来源原文；需要人工判断的行标了底色，并在“需核对”列写明原因，"
+                "核对改正后清空该列，草稿即可作为任务台账使用。", common_options=False)
+    p.add_argument("plan", metavar="计划文件", type=Path, help="工作要点或实施方案（.txt 或 .docx）")
+    p.add_argument("--out", metavar="文件", type=Path, default=Path("任务台账_草稿.xlsx"),
+                   help="输出的台账草稿（默认：当前文件夹下的 任务台账_草稿.xlsx）")
     p = command("demo", "用自带示例跑一遍完整流程",
                 "用自带的示例任务台账新建演示文件夹，生成填报模板、模拟各单位报送、汇总并生成通报。",
                 common_options=False)
@@ -453,6 +461,21 @@ def _cmd_demo(args) -> int:
     return _ledger_outcome(result.consolidated)
 
 
-_COMMANDS = {"init": _cmd_init, "templates": _cmd_templates, "validate": _cmd_validate,
+def _cmd_extract(args) -> int:
+    from .extract import extract, write_draft
+
+    draft = extract(args.plan)
+    out = write_draft(draft, args.out)
+    indicators = len(draft.rows) - draft.milestones
+    print(f"从 {args.plan} 中找到 {len(draft.tasks)} 项任务，拟设指标 {len(draft.rows)} 个："
+          f"量化指标 {indicators} 个，无量化目标的里程碑 {draft.milestones} 个")
+    print(f"  需核对 {draft.flagged} 行（已标底色，原因写在“需核对”列）")
+    print(f"  输出：{out.resolve()}")
+    print("下一步：逐行对照“来源原文”核对草稿，改正后清空“需核对”列；然后把它改名为“任务台账.xlsx”"
+          "放进工作文件夹，运行 minsheng templates")
+    return EXIT_OK
+
+
+_COMMANDS = {"init": _cmd_init, "extract": _cmd_extract, "templates": _cmd_templates, "validate": _cmd_validate,
              "consolidate": _cmd_consolidate, "circular": _cmd_circular, "run": _cmd_run, "addin": _cmd_addin,
              "demo": _cmd_demo}

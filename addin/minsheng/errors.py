@@ -60,6 +60,10 @@ class TemplateError(MinshengError):
     """The Word template of the circular cannot be used."""
 
 
+class ExtractError(MinshengError):
+    """The plan given to ``minsheng extract`` cannot be read as text."""
+
+
 class LedgerError(MinshengError):
     """The history ledger cannot be used or written."""
 

@@ -58,6 +58,7 @@ REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位"
 _TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
 _UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
 FUNDS, DEADLINE = "年度计划资金(万元)", "完成时限"
+CHECK_COLUMN = "需核对"  # filled in a draft from ``minsheng extract`` until a person has looked
 
 
 def load_register(path: Path | str) -> Register:
@@ -158,6 +159,7 @@ class _Sheet:
         cells = {h: raw(h) for h in COLUMNS}
         texts = {h: [cell_text(v) for v in values] for h, values in cells.items()}
         self._check(body, columns, cells, texts)
+        self._confirmed(body, extra)
         kinds = [IndicatorType.from_text(t) if t else None for t in texts["指标类型"]]
         targets = [self._target(r, columns, kind, value, measure) for r, kind, value, measure
                    in zip(body, kinds, cells["年度目标值"], texts["计量单位"])]
@@ -226,6 +228,16 @@ class _Sheet:
             if any(sep in text for sep in _UNIT_SEPARATORS):
                 self.problem(r, columns["牵头单位"], f"牵头单位“{text}”含多个单位；每个指标只能有一个牵头单位，"
                                                      f"多个单位分别负责时请拆成多个指标", text)
+
+    def _confirmed(self, body: list[int], extra: dict[str, int]) -> None:
+        """A draft from ``minsheng extract``: every row it marked must have been looked at."""
+        col = extra.get(CHECK_COLUMN)
+        if col is None:
+            return
+        for r in body:
+            reason = cell_text(self.rows[r][col]) if col < len(self.rows[r]) else ""
+            if reason:
+                self.problem(r, col, f"这一行还需核对（{reason}）；请对照“来源原文”改正这一行，然后清空这个单元格", reason)
 
     def _target(self, r: int, columns: dict[str, int], kind: IndicatorType | None, raw: object,
                 unit: str) -> Decimal | None:
@@ -337,32 +349,35 @@ def _fill_merged(rows: list[list], merged: list, top: int, left: int, columns: l
                 rows[r][c0] = value
 
 
-def write_register(path: Path, rows: list[dict[str, object]], created: dt.datetime | None = None) -> None:
+def write_register(path: Path, rows: list[dict[str, object]], created: dt.datetime | None = None,
+                   extra_columns: tuple[str, ...] = (), flag_column: str = "") -> None:
     """Write a register workbook with the §3 headers; ``rows`` map header text to cell values.
 
     With no rows this is the empty register ``minsheng init`` gives a new working folder. A fixed
-    ``created`` time makes the file byte-for-byte reproducible.
+    ``created`` time makes the file byte-for-byte reproducible. ``extra_columns`` follow the §3
+    ones; a row whose ``flag_column`` is filled is tinted, for a person to look at.
     """
     widths = {"任务编号": 8, "类别": 22, "项目名称": 24, "年度目标任务": 50, "牵头单位": 16,
               "协同单位": 30, "指标编号": 9, "指标名称": 26, "计量单位": 8, "指标类型": 8,
               "年度目标值": 11, "年度计划资金(万元)": 12, "完成时限": 12}
+    headers = [*COLUMNS, *extra_columns]
     with atomic_path(Path(path)) as tmp:
         book = new_workbook()
         book.set_properties({"title": "任务台账", "created": created or dt.datetime.now()})
         head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
                                 "align": "center", "valign": "vcenter", "font_name": "宋体"})
         style = {"border": 1, "text_wrap": True, "valign": "top", "font_name": "宋体"}
-        body = book.add_format(style)
         # Ids typed as 7-1 must stay text (Excel would make them dates); deadlines are dates.
-        text = book.add_format({**style, "num_format": "@"})
-        date = book.add_format({**style, "text_wrap": False, "num_format": "yyyy-mm-dd"})
-        formats = {"任务编号": text, "指标编号": text, "完成时限": date}
+        kinds = {"任务编号": {"num_format": "@"}, "指标编号": {"num_format": "@"},
+                 "完成时限": {"text_wrap": False, "num_format": "yyyy-mm-dd"}}
+        plain = {h: book.add_format({**style, **kinds.get(h, {})}) for h in headers}
+        tinted = {h: book.add_format({**style, **kinds.get(h, {}), "bg_color": "#FCE4D6"}) for h in headers}
         ws = book.add_worksheet(SHEET)
         ws.freeze_panes(1, 0)
-        for c, header in enumerate(COLUMNS):
-            ws.set_column(c, c, widths[header], formats.get(header, body))
+        for c, header in enumerate(headers):
+            ws.set_column(c, c, widths.get(header, 36), plain[header])
             ws.write_string(0, c, header, head)
-        column = list(COLUMNS).index
+        column = headers.index
         ws.data_validation(1, column("指标类型"), 10000, column("指标类型"),
                            {"validate": "list", "source": [t.value for t in IndicatorType]})
         for header in ("年度目标值", "年度计划资金(万元)"):
@@ -373,15 +388,18 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
             "validate": "date", "criteria": ">=", "value": dt.date(2000, 1, 1), "error_title": "请填写日期",
             "error_message": "请填写日期，例如 2020-12-31"})
         for r, row in enumerate(rows, start=1):
-            for c, header in enumerate(COLUMNS):
+            formats = tinted if flag_column and row.get(flag_column) else plain
+            for c, header in enumerate(headers):
                 value = row.get(header)
                 if value is None or value == "":
+                    if formats is tinted:
+                        ws.write_blank(r, c, None, formats[header])
                     continue
                 if isinstance(value, (int, float, Decimal)):
-                    ws.write_number(r, c, float(value), body)
+                    ws.write_number(r, c, float(value), formats[header])
                 elif isinstance(value, dt.date):
-                    ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date)
+                    ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), formats[header])
                 else:
-                    ws.write_string(r, c, str(value), formats.get(header, body))
-        ws.autofilter(0, 0, max(len(rows), 1), len(COLUMNS) - 1)
+                    ws.write_string(r, c, str(value), formats[header])
+        ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
         save_workbook(book, tmp)
