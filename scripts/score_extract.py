@@ -2,7 +2,8 @@
 
     python scripts/score_extract.py [GOLD.json PLAN.txt] ...
 
-With no arguments, scores the two gold files under ``tests/data/extract`` (seeds 004 and 001).
+With no arguments, scores every gold file under ``tests/data/extract``: seeds 004 and 001 (real
+plans) and plans a, b, c (written and annotated by someone who had not seen the code).
 A pair is (年度目标值, 计量单位) within its task, compared after unit scaling (``1.2万人`` = 12000 人,
 ``3亿元`` = 30000 万元). Gold targets marked ``optional`` (sub-items after 其中, standards, ranges)
 are neither rewarded nor penalised: a proposal matching one is left out of both measures.
@@ -26,7 +27,8 @@ from minsheng.model import IndicatorType  # noqa: E402
 from minsheng.targets import number_value  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "extract"
-GOLD = [(DATA / "gold_004.json", DATA / "plan_004.txt"), (DATA / "gold_001.json", DATA / "plan_001.txt")]
+GOLD = [(gold, DATA / gold.name.replace("gold_", "plan_").replace(".json", ".txt"))
+        for gold in sorted(DATA.glob("gold_*.json"))]
 _SCALE = {"万": Decimal(10000), "亿": Decimal(100000000), "千": Decimal(1000)}
 
 

@@ -19,11 +19,15 @@ from .model import IndicatorType
 
 # Measure words after a number, longest first so that 万人次 wins over 万人 and 人.
 _MEASURES = (
-    "亿元 万元 千元 元 万平方米 平方米 平方公里 万公顷 公顷 万亩 亩 公里 千米 米 万立方米 立方米 万吨 吨 "
-    "万千瓦 千瓦 兆瓦 万人次 人次 万户 户 万人 人 名 位 家 所 个百分点 个 座 处 套 间 张 台 辆 艘 条 件 项 "
-    "场次 场 次 册 份 例 床 村 镇 支 块 栋 幢 盏 棵 株 万株 头 只 箱 篇 部 门 班 类 批 % ‰"
+    "亿元 千元 元 平方米 平方公里 公顷 亩 公里 千米 米 立方米 吨 "
+    "千瓦 兆瓦 人次 户 人 名 位 家 所 个百分点 个 座 处 套 间 张 台 辆 艘 条 件 项 剂次 剂 人份 例次 台次 "
+    "场次 场 次 册 份 例 床 村 镇 支 块 栋 幢 盏 棵 株 头 只 箱 篇 部 门 班 类 批 % ‰"
 ).split()
-_UNIT = "|".join(sorted((re.escape(m) for m in _MEASURES), key=len, reverse=True))
+_TIME = ("分钟", "小时", "个工作日", "工作日", "天")  # targets only as limits: 反应时间控制在12分钟以内
+# Any measure word may take 万 (1.2万个学位, 20万名); money and areas have their own forms above.
+_UNIT = "|".join(sorted([re.escape(m) for m in (*_MEASURES, *_TIME)]
+                        + [f"万{re.escape(m)}" for m in _MEASURES if not m.startswith(("万", "亿", "%", "‰"))],
+                        key=len, reverse=True))
 _CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
 _NUMBER = rf"(?:\d+(?:\.\d+)?|[{_CN_NUMERAL}]+(?:点[{_CN_NUMERAL}]+)?)"
 TARGET_RE = re.compile(
@@ -108,15 +112,21 @@ def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
         return None  # 三个环节, 两个确保, 一批: words, not counts to report on
     if after.startswith("的") or text[end:end + 3].startswith(("以上的", "以下的")):
         return None  # 年网销额超1000万元的企业: who qualifies, not what gets done
-    if unit in _DESCRIPTIVE and not re.search(r"(?:实施|建设|完成|办理|开展|举办|新建|创建|打造|推出|培育)$", before):
-        return None  # 12类重点人群, 71项重点任务
-    if re.match(r"(?:岁|级|周岁|年|月|日|号|期|届|轮|倍|时)", after):
-        return None
     clause_start = max((m.end() for m in _CLAUSE_SPLIT.finditer(text, 0, start)), default=0)
     clause_end_match = _CLAUSE_SPLIT.search(text, end)
     clause_end = clause_end_match.start() if clause_end_match else len(text)
+    at_clause_end = re.fullmatch(r"\s*(?:以上|左右)?\s*", text[end:clause_end]) is not None
+    if unit in _DESCRIPTIVE and not at_clause_end and not re.search(
+            r"(?:实施|建设|完成|办理|开展|举办|新建|创建|打造|推出|培育|不少于|达到|超过|共)$", before):
+        return None  # 12类重点人群, 71项重点任务 — but 加装电梯不少于150部 counts
+    if unit in _TIME and not _CAP_RE.search(text[clause_start:clause_end]) and "缩短" not in text[clause_start:start]:
+        return None  # 24小时服务, 15分钟生活圈: not limits to report on
+    if re.match(r"(?:岁|级|周岁|年|月|日|号|期|届|轮|倍|时)", after):
+        return None
     clause = text[clause_start:clause_end]
     sentence_start = max(text.rfind("。", 0, start), text.rfind("；", 0, start), text.rfind(";", 0, start))
+    if re.search(r"(?<!较)(?:去年|上年度?|上一年)", text[sentence_start + 1:start]):
+        return None  # 去年全市共保障低保对象3.1万人: what was done, not what is to be done
     checks = []
     if "其中" in text[sentence_start + 1:start]:
         checks.append("是“其中”后的分项，可能已含在前面的总数里")
