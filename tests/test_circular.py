@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import re
 import shutil
 import zipfile
 from decimal import Decimal
@@ -246,3 +247,11 @@ def test_ordinals_and_dates():
 
     assert [chinese_number(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
     assert chinese_date(dt.date(2020, 7, 10)) == "2020年7月10日"
+
+
+def test_the_readme_lists_exactly_the_templates_variables():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("可用的数据"):readme.index("版式按 GB/T 9704")]
+    named = set(re.findall(r"^\| `([a-z_]+)`|、`([a-z_]+)`| `([a-z_]+)`", section, re.M))
+    named = {n for group in named for n in group if n}
+    assert circular.KNOWN <= named

@@ -18,6 +18,7 @@ from conftest import fill
 from minsheng import ledger
 from minsheng.config import load_config
 from minsheng.model import Flag, Period, Severity, Status
+from minsheng.numbers import format_percent
 from minsheng.pipeline import make_templates, run_consolidation, run_demo
 
 
@@ -99,7 +100,9 @@ def test_consolidation_matches_hand_computed_values(june, config):
     tasks = {t.task.id: t for t in result.tasks}
     assert tasks["7"].complete and tasks["7"].funds_paid == Decimal(900)
     assert tasks["22"].status is Status.NOT_SUBMITTED
-    assert [(u.name, u.rank) for u in result.units] == [("市教育局", 1), ("市医保局", 2), ("市民政局", 3)]
+    # 市医保局: 17-1 met (100%) and 22-2 over its cap (0.3 ÷ 0.35 = 85.7%), mean 92.9%, ahead of 市教育局.
+    assert [(u.name, u.rank) for u in result.units] == [("市医保局", 1), ("市教育局", 2), ("市民政局", 3)]
+    assert format_percent(result.units[0].mean) == "92.9%"
 
 
 def test_every_indicator_is_accounted_for(tmp_path):

@@ -18,6 +18,7 @@ from docx.oxml.ns import qn
 from minsheng import annex, circular
 from minsheng.config import load_config
 from minsheng.model import Flag
+from minsheng.numbers import format_percent
 from minsheng.pipeline import make_circular, make_templates, run_consolidation, run_demo
 from minsheng.workfolder import init_workfolder
 
@@ -32,6 +33,8 @@ ROWS = [
     ["5", "", "技能培训", "培训10000人,新建培训基地2个", "县教育局", "", "5-1", "技能培训", "人", "累计", 10000, None, None],
     ["5", "", "技能培训", "培训10000人,新建培训基地2个", "县教育局", "", "5-2", "新建培训基地", "个", "累计", 2, None, None],
     ["6", "", "农村道路建设", "新建农村公路30公里", "县交通局", "", "6-1", "新建农村公路", "公里", "累计", 30, None, None],
+    ["7", "", "健康脱贫", "个人年度自付费用不超过0.3万元", "县医保局", "", "7-1", "个人年度自付费用", "万元", "上限", 0.3,
+     None, None],
 ]
 TEXTS = {
     "1-1": "完成幼儿资助612人次，完成任务80%。",  # 612 of 988 is 61.9%: the clerk is told
@@ -42,7 +45,7 @@ TEXTS = {
     "5-2": "",
 }
 VALUES = {"县教育局": {"1-1": 612, "5-1": 10193, "5-2": 2}, "县住建局": {"2-1": 1200, "4-1": 0},
-          "县医保局": {"3-1": 92.3}, "县交通局": {"6-1": 5}}
+          "县医保局": {"3-1": 92.3, "7-1": 0.33}, "县交通局": {"6-1": 5}}
 FUNDS = {"县教育局": ("P4", 9000), "县住建局": ("P4", 2000)}
 
 
@@ -131,7 +134,28 @@ def test_a_department_figure_is_never_printed_twice_nor_beside_a_different_one(c
 def test_lagging_items_are_grouped_by_unit_most_serious_first(county):
     text = body_text(render(*county)[0])
     lines = [line for line in text.splitlines() if re.match(r"^县\w+局：", line)]
-    assert lines == ["县交通局：新建农村公路完成率16.7%（严重滞后）。", "县住建局：改造农村危房尚未启动。"]
+    assert lines == ["县交通局：新建农村公路完成率16.7%（严重滞后）。", "县住建局：改造农村危房尚未启动。",
+                     "县医保局：个人年度自付费用0.33万元，超出控制目标0.3万元。"]  # a cap is gone over, not short of
+
+
+def test_a_cap_gone_over_counts_by_how_near_it_is_in_the_unit_mean(county):
+    config, result = county
+    (unit,) = [u for u in result.units if u.name == "县医保局"]
+    # 92.3 of 90 is met (100%); 0.33 against a cap of 0.3 is 0.3 ÷ 0.33 = 90.9%, not nothing.
+    assert format_percent(unit.mean) == "95.5%"
+
+
+def test_a_page_that_opens_with_a_continued_unit_keeps_one_merged_cell_for_it():
+    page = [annex.Row("1", "市人社局（续）", "甲（续）", "", "续文"), annex.Row("1", "市人社局", "乙", "目标", "进展"),
+            annex.Row("2", "市教育局", "丙", "目标", "进展")]
+    assert [(g["serial"], g["unit"], len(g["rows"])) for g in annex.by_unit(page)] == [
+        ("1", "市人社局（续）", 2), ("2", "市教育局", 1)]
+
+
+def test_the_clerk_is_told_before_signing_where_a_unit_states_another_figure(county):
+    _, notes = render(*county)
+    (note,) = [n for n in notes if "不一致" in n]
+    assert "县教育局" in note and "资助幼儿" in note and "80%" in note and "61.9%" in note
 
 
 def test_only_units_at_or_ahead_of_the_schedule_are_praised(county):

@@ -140,8 +140,9 @@ def by_unit(page: list[Row]) -> list[dict]:
     """A page's rows grouped by unit, as the template merges 序号 and 实施单位 over them."""
     groups: list[dict] = []
     for row in page:
-        if not groups or groups[-1]["serial"] != row.serial or groups[-1]["unit"] != row.unit.removesuffix("（续）") \
-                and groups[-1]["unit"] != row.unit:
+        # A page that opens with 市人社局（续） goes on with 市人社局's next rows in the same merged cell.
+        if (not groups or groups[-1]["serial"] != row.serial
+                or groups[-1]["unit"].removesuffix("（续）") != row.unit.removesuffix("（续）")):
             groups.append({"serial": row.serial, "unit": row.unit, "rows": []})
         groups[-1]["rows"].append({"name": row.name, "target": row.target, "progress": row.progress})
     return groups

@@ -26,11 +26,11 @@ from . import annex, wording
 from .cells import display_width
 from .config import Config
 from .consolidation import Consolidation
-from .engine import Assessment
+from .engine import Assessment, sibling_names, text_conflict
 from .errors import TemplateError, os_error_text
 from .files import atomic_path
-from .model import Period
-from .numbers import format_percent, percent
+from .model import Flag, IndicatorType, Period
+from .numbers import format_amount, format_percent, percent
 from .workfolder import CIRCULAR_TEMPLATE as TEMPLATE_NAME
 from .workfolder import bundled_circular_template
 
@@ -86,8 +86,27 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(_annex_rows(result, config))],
         "date": date,
         "chart": "",
-        "notes": [date_note] if date_note else [],
+        "notes": [note for note in (date_note, _mismatch_note(result)) if note],
     }
+
+
+def _mismatch_note(result: Consolidation) -> str:
+    """The annex prints a department's words as they are, also a percentage our figures do not bear
+    out (SPEC §7): whoever signs must hear of each before the circular goes out."""
+    found = []
+    for a in result.iter_assessments():
+        if Flag.TEXT_MISMATCH in a.flags and a.reported is not None:
+            ind = a.indicator
+            stated = text_conflict(ind, a.reported.progress, a.value, a.rate_percent,
+                                   sibling_names(result.register.task(ind.task_id)))
+            computed = (format_amount(a.value, ind.unit_of_measure)
+                        if ind.type in (IndicatorType.RATE, IndicatorType.CEILING) else f"完成率{a.rate_percent}%")
+            found.append(f"{ind.lead_unit}“{ind.name}”（原文{stated}，核算{computed}）")
+    if not found:
+        return ""
+    listed = "；".join(found[:5]) + (f"等 {len(found)} 处" if len(found) > 5 else "")
+    return (f"附件照录了单位原文，其中百分比与核算结果不一致：{listed}；发文前请与这些单位核实，"
+            f"必要时请其改正后重新报送（详见汇总表“问题清单”）")
 
 
 def _annex_rows(result: Consolidation, config: Config) -> list[annex.Row]:
@@ -215,8 +234,8 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
         try:
             doc.render(context, autoescape=True)
         except Exception as exc:  # noqa: BLE001 - a tag the office wrote that Jinja cannot run
-            raise TemplateError(f"通报模板 {template} 中的标签有误（{exc}），未生成通报；"
-                                f"运行 minsheng circular --check-template 查看，或把模板改名以使用自带模板") from exc
+            raise TemplateError(f"通报模板 {template} 中的标签有误，未生成通报：{tag_problem(exc)}；"
+                                f"也可运行 minsheng circular --check-template 检查，或把模板改名以使用自带模板") from exc
         _place_signature(doc.docx)
         buffer = io.BytesIO()
         doc.save(buffer)
@@ -291,8 +310,21 @@ def _variables(template: DocxTemplate, path: Path) -> set[str]:
     try:
         return template.get_undeclared_template_variables()
     except Exception as exc:  # noqa: BLE001 - a tag Jinja cannot parse at all
-        raise TemplateError(f"通报模板 {path} 中的标签写法有误，无法解析（{exc}）；"
-                            f"请检查 {{{{ }}}} 与 {{% %}} 是否成对") from exc
+        raise TemplateError(f"通报模板 {path} 中的标签写法有误，无法解析：{tag_problem(exc)}") from exc
+
+
+def tag_problem(exc: Exception) -> str:
+    """Jinja's English complaint as the clerk can act on it."""
+    text = str(exc)
+    unknown = re.search(r"unknown tag '(\w+)'", text)
+    if unknown:
+        return (f"“{{%… {unknown.group(1)} %}}”找不到与之配对的开头（可能删掉了 for 或 if 所在的段落）；"
+                f"请把成对的标签一起保留或一起删除")
+    if "end of template" in text or "expected token 'end" in text:
+        return "有 for 或 if 标签没有对应的 endfor、endif；请补上，或把成对的标签一起删除"
+    if "unexpected" in text:
+        return "有标签的括号不成对（如“{{ title }”少了一个“}”）；请检查 {{ }} 与 {% %} 是否成对"
+    return "请检查 {{ }} 与 {% %} 是否成对，for/if 是否有对应的 endfor/endif"
 
 
 def _all_paragraphs(doc):
@@ -342,8 +374,8 @@ def check_template(path: Path) -> list[str]:
             sample = DocxTemplate(str(path))
             try:
                 sample.render(context, autoescape=True)
-            except Exception as exc:
-                return problems + [f"用示例数据生成时出错：{exc}；请检查模板中的标签是否成对（for/endfor、if/endif）"]
+            except Exception as exc:  # noqa: BLE001 - whatever the office's tags do
+                return problems + [f"用示例数据生成时出错：{tag_problem(exc)}"]
             sample.save(str(out))
             outputs.append(_text_of(out))
     for text in outputs:

@@ -244,10 +244,16 @@ def worst(statuses: Iterable[Status]) -> Status:
 
 
 def capped(a: Assessment) -> tuple[int, int]:
-    """An indicator's share in a mean: its rate capped at 100%; 上限 达标 counts 100%, nothing 0%."""
+    """An indicator's share in a mean: its rate capped at 100%; 上限 达标 counts 100%, a 上限 exceeded
+    target ÷ value (4.8 against a cap of 4.5 is 93.75%, not nothing), nothing else 0%."""
     n, d = a.rate_ratio
     if not d:
-        return (1, 1) if a.status is Status.MET else (0, 1)
+        if a.status is Status.MET:
+            return 1, 1
+        if a.indicator.type is IndicatorType.CEILING and a.value and a.value > 0:
+            share = Fraction(a.indicator.target) / Fraction(a.value)
+            return share.numerator, share.denominator
+        return 0, 1
     return (1, 1) if n >= d else (n, d)
 
 

@@ -58,7 +58,10 @@ def _texts(ind: Indicator, value: object, period: Period, first: bool, rng: rand
     """进展情况 as departments write it: the date once per task, now and then the share done."""
     when = f"截至{period.month}月底，" if first else ""
     if ind.type is IndicatorType.MILESTONE:
-        return f"{when}{ind.name}工作处于“{value}”阶段，各项措施有序推进。", "", ""
+        work = ind.name if ind.name.endswith("工作") else f"{ind.name}工作"
+        if value == "全面完成":
+            return f"{when}{work}已全面完成。", "", ""
+        return f"{when}{work}处于“{value}”阶段，各项措施有序推进。", "", ""
     unit = ind.unit_of_measure
     progress = f"{when}{ind.name}{value}{unit}"
     if ind.type is IndicatorType.CUMULATIVE and ind.target and value and rng.random() < 0.3:
@@ -100,7 +103,7 @@ def _make_messy(register: Register, fills: dict[str, Filling], rng: random.Rando
         value = fills[unit].values[ind.id]
         fills[unit].values[ind.id] = how(value, ind.unit_of_measure)
     unit, ind = counted[0]
-    fills[unit].texts[ind.id] = ("项目总投资<5亿元 & R&D 投入同步推进，“三保”资金足额到位。", "部分项目前期手续办理较慢。",
+    fills[unit].texts[ind.id] = ("培训与就业对接同步推进，培训补贴资金足额到位。", "部分培训项目因疫情延期开班。",
                                  "加快推进，确保年底前全面完成。")
     # A department whose words say more than its figure: the clerk is told (文字与数据不符).
     unit, ind = counted[-1]

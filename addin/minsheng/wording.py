@@ -110,11 +110,18 @@ def _lagging_text(item: Lagging) -> str:
     unit = item.unit_of_measure
     name = item.indicator_name
     if item.status is Status.NOT_MET:
-        return f"{name}{format_amount(item.value, unit)}，未达到年度目标{format_amount(item.target, unit)}"
+        return f"{name}{format_amount(item.value, unit)}，{missed(item.type, item.target, unit)}"
     if item.status is Status.NOT_STARTED:
         return f"{name}尚未启动"
     done = f"处于“{item.stage}”阶段" if item.type is IndicatorType.MILESTONE else f"完成率{item.rate_percent}%"
     return f"{name}{done}" + ("（严重滞后）" if item.status is Status.SEVERELY_LAGGING else "")
+
+
+def missed(kind: IndicatorType, target, unit: str) -> str:
+    """未达标 said the right way round: a 比率 falls short of its target, a 上限 goes over its cap."""
+    if kind is IndicatorType.CEILING:
+        return f"超出控制目标{format_amount(target, unit)}"
+    return f"未达到年度目标{format_amount(target, unit)}"
 
 
 def ranking(result: Consolidation, config: Config) -> str:
@@ -124,13 +131,21 @@ def ranking(result: Consolidation, config: Config) -> str:
         return ""
     due = schedule(result)
     n = max(1, min(config.top_units, len(submitted) // 2))
-    ahead = [u for u in submitted if u.mean >= due][:n]
-    behind = [u for u in reversed(submitted) if u.mean < due and u not in ahead][:n]
+    ahead = _with_ties([u for u in submitted if u.mean >= due], n)
+    behind = _with_ties([u for u in reversed(submitted) if u.mean < due and u not in ahead], n)
     sentences = [f"完成情况较好的是{_named(ahead)}" if ahead else
                  f"各单位平均完成率均未达到时序进度（{format_percent(due)}）"]
     if behind:
         sentences.append(f"相对较低的是{_named(behind)}，请加快推进")
     return "按指标平均完成率排序，" + "；".join(sentences) + "。"
+
+
+def _with_ties(groups: list[GroupSummary], n: int) -> list[GroupSummary]:
+    """The first ``n``, and whoever stands level with the last of them (两个 93.3% are both named)."""
+    if len(groups) <= n:
+        return groups
+    last = format_percent(groups[n - 1].mean)
+    return groups[:n] + [g for g in groups[n:] if format_percent(g.mean) == last]
 
 
 def _named(groups: list[GroupSummary]) -> str:
@@ -192,8 +207,7 @@ def _computed(a: Assessment, text: str, figures, others: tuple[str, ...]) -> str
     if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
         if a.status is Status.MET:
             return "" if said.value else f"{ind.name}{shown}，{'达到年度目标' if ind.type is IndicatorType.RATE else '控制在目标以内'}"
-        verdict = (f"未达到年度目标{format_amount(ind.target, unit)}" if ind.type is IndicatorType.RATE
-                   else f"超出控制目标{format_amount(ind.target, unit)}")
+        verdict = missed(ind.type, ind.target, unit)
         return f"{ind.name}{verdict}" if said.value else f"{ind.name}{shown}，{verdict}"
     if a.status is Status.NOT_STARTED:
         return "" if said.value else f"{ind.name}尚未启动"
