@@ -188,3 +188,13 @@ def test_an_existing_draft_is_replaced_whole(tmp_path):
     out.write_bytes(b"old")
     write_draft(extract(PLAN_004), out)
     assert openpyxl.load_workbook(out)["任务台账"].max_row > 90
+
+
+def test_a_wildcard_typed_in_cmd_exe_names_one_plan(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "2021年要点.txt").write_text(PLAN_004.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["extract", "*要点.txt", "--out", "草稿.xlsx"]) == EXIT_OK
+    assert "找到 50 项任务" in capsys.readouterr().out
+    (tmp_path / "2022年要点.txt").write_text("x", encoding="utf-8")
+    assert main(["extract", "*要点.txt"]) == 2
+    assert "对应 2 个文件" in capsys.readouterr().err

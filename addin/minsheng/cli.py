@@ -464,12 +464,20 @@ def _cmd_demo(args) -> int:
 def _cmd_extract(args) -> int:
     from .extract import extract, write_draft
 
-    draft = extract(args.plan)
+    plan = args.plan
+    if "*" in str(plan) or "?" in str(plan):  # cmd.exe passes 要点*.docx as typed
+        matches = expand_arguments([str(plan)])
+        if len(matches) > 1:
+            raise UsageError(f"“{plan}”对应 {len(matches)} 个文件（{'、'.join(m.name for m in matches[:5])}），"
+                             f"请只指定一个计划文件")
+        plan = matches[0]
+    draft = extract(plan)
     out = write_draft(draft, args.out)
     indicators = len(draft.rows) - draft.milestones
-    print(f"从 {args.plan} 中找到 {len(draft.tasks)} 项任务，拟设指标 {len(draft.rows)} 个："
+    print(f"从 {plan} 中找到 {len(draft.tasks)} 项任务，拟设指标 {len(draft.rows)} 个："
           f"量化指标 {indicators} 个，无量化目标的里程碑 {draft.milestones} 个")
-    print(f"  需核对 {draft.flagged} 行（已标底色，原因写在“需核对”列）")
+    print(f"  需核对 {draft.flagged} 行（已标底色，原因写在“需核对”列）" if draft.flagged
+          else "  没有标为需核对的行；仍请对照“来源原文”通读一遍")
     print(f"  输出：{out.resolve()}")
     print("下一步：逐行对照“来源原文”核对草稿，改正后清空“需核对”列；然后把它改名为“任务台账.xlsx”"
           "放进工作文件夹，运行 minsheng templates")
