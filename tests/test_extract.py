@@ -116,7 +116,8 @@ def test_draft_opens_tinted_and_becomes_a_register_once_every_marked_row_is_conf
 def test_extract_templates_cycle_on_the_confirmed_draft(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["init", "县里"]) == EXIT_OK
-    assert main(["extract", str(PLAN_004), "--out", "县里/任务台账.xlsx"]) == EXIT_OK
+    # It replaces the empty register init made: --force says so.
+    assert main(["extract", str(PLAN_004), "--out", "县里/任务台账.xlsx", "--force"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "找到 50 项任务" in out and "需核对" in out
     book = openpyxl.load_workbook("县里/任务台账.xlsx")
@@ -198,3 +199,50 @@ def test_a_wildcard_typed_in_cmd_exe_names_one_plan(tmp_path, monkeypatch, capsy
     (tmp_path / "2022年要点.txt").write_text("x", encoding="utf-8")
     assert main(["extract", "*要点.txt"]) == 2
     assert "对应 2 个文件" in capsys.readouterr().err
+
+
+def test_the_plan_and_an_existing_register_are_never_overwritten(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    plan = tmp_path / "要点.txt"
+    plan.write_text(PLAN_004.read_text(encoding="utf-8"), encoding="utf-8")
+    register = tmp_path / "任务台账.xlsx"
+    register.write_bytes(b"a confirmed register")
+    for out, force in ((plan, False), (plan, True), (register, False)):
+        assert main(["extract", str(plan), "--out", str(out)] + (["--force"] if force else [])) == 2
+        err = capsys.readouterr().err
+        assert "未覆盖" in err or "须是 .xlsx" in err
+    assert plan.read_text(encoding="utf-8") == PLAN_004.read_text(encoding="utf-8")
+    assert register.read_bytes() == b"a confirmed register"
+    assert main(["extract", str(plan), "--out", "草稿.csv"]) == 2
+    assert main(["extract", str(plan), "--out", str(register), "--force"]) == EXIT_OK
+    assert openpyxl.load_workbook(register)["任务台账"].max_row > 90
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ("培训农村劳动力1,200人", [("1200", "人", "")]),
+    ("新建学校两所，建设两百个充电桩", [("2", "所", ""), ("200", "个", "")]),
+    ("培训5000余人，帮扶3万余户", [("5000", "人", "约数"), ("3", "万户", "约数")]),
+    ("每座补助2万元", [("2", "万元", "标准")]),
+    ("发放补贴3.5万元/户", [("3.5", "万元", "标准")]),
+])
+def test_numbers_a_new_user_wrote(phrase, expected):
+    got = [(str(p.target), p.unit, p.check) for p in propose(phrase)]
+    assert [(v, u) for v, u, _ in got] == [(v, u) for v, u, _ in expected]
+    assert all(want in check for (_, _, check), (_, _, want) in zip(got, expected))
+
+
+def test_a_big5_file_read_as_gbk_is_refused_not_turned_into_a_garbled_draft(tmp_path, capsys):
+    plan = tmp_path / "繁體.txt"
+    plan.write_bytes(PLAN_004.read_text(encoding="utf-8").encode("big5", errors="ignore"))
+    assert main(["extract", str(plan), "--out", str(tmp_path / "d.xlsx")]) == EXIT_FAILED
+    assert "编码无法识别" in capsys.readouterr().err and not (tmp_path / "d.xlsx").exists()
+
+
+def test_a_docx_that_unpacks_to_a_huge_size_is_refused_before_it_is_read(tmp_path, capsys):
+    import zipfile
+
+    bomb = tmp_path / "炸弹.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"<" + b" " * (120 * 1024 * 1024))
+    assert main(["extract", str(bomb), "--out", str(tmp_path / "d.xlsx")]) == EXIT_FAILED
+    assert "解压后有" in capsys.readouterr().err

@@ -159,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
                 "核对改正后清空该列，草稿即可作为任务台账使用。", common_options=False)
     p.add_argument("plan", metavar="计划文件", type=Path, help="工作要点或实施方案（.txt 或 .docx）")
     p.add_argument("--out", metavar="文件", type=Path, default=Path("任务台账_草稿.xlsx"),
-                   help="输出的台账草稿（默认：当前文件夹下的 任务台账_草稿.xlsx）")
+                   help="输出的台账草稿（默认：当前文件夹下的 任务台账_草稿.xlsx）；已有的文件不会被覆盖")
+    p.add_argument("--force", action="store_true", help="输出文件已存在时替换它（计划文件本身除外）")
     p = command("demo", "用自带示例跑一遍完整流程",
                 "用自带的示例任务台账新建演示文件夹，生成填报模板、模拟各单位报送、汇总并生成通报。",
                 common_options=False)
@@ -471,8 +472,16 @@ def _cmd_extract(args) -> int:
             raise UsageError(f"“{plan}”对应 {len(matches)} 个文件（{'、'.join(m.name for m in matches[:5])}），"
                              f"请只指定一个计划文件")
         plan = matches[0]
+    out = args.out
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"--out “{out}” 须是 .xlsx 文件（如 任务台账_草稿.xlsx）")
+    if out.exists() and plan.exists() and out.resolve() == plan.resolve():
+        raise UsageError(f"“{out}” 就是计划文件本身，不能覆盖；请用 --out 另取文件名")
+    if out.exists() and not args.force:
+        raise UsageError(f"“{out}” 已存在，未覆盖（它可能是已核对过的台账）；请用 --out 另取文件名，"
+                         f"或确认要替换时加 --force")
     draft = extract(plan)
-    out = write_draft(draft, args.out)
+    out = write_draft(draft, out)
     indicators = len(draft.rows) - draft.milestones
     print(f"从 {plan} 中找到 {len(draft.tasks)} 项任务，拟设指标 {len(draft.rows)} 个："
           f"量化指标 {indicators} 个，无量化目标的里程碑 {draft.milestones} 个")

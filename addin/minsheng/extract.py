@@ -44,7 +44,8 @@ def extract(plan: Path) -> Draft:
     tasks = parse_plan(read_plan(plan))
     if not tasks:
         raise ExtractError(f"{plan} 中没有找到编号的任务（如“1.项目名称。……”或“具体措施：……”），无法生成台账草稿；"
-                           f"请确认这是一份工作要点或实施方案")
+                           f"如果编号是 Word 的自动编号，请在 Word 中“另存为”纯文本（.txt，编码选 UTF-8），"
+                           f"自动编号会写成文字，再用 .txt 文件重试")
     return Draft(tasks, [row for task in tasks for row in task_rows(task)])
 
 

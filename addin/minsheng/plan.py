@@ -59,6 +59,8 @@ def read_plan(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise ExtractError(f"无法读取 {path}（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开") from exc
+    if not data.strip():
+        raise ExtractError(f"{path} 是空文件；请确认文件是否选对")
     if data[:4] == b"PK\x03\x04":
         text = _docx_text(path, data)
     elif path.suffix.lower() in (".docx", ".doc", ".pdf", ".wps") or data[:5] == b"%PDF-" or data[:4] == b"\xd0\xcf\x11\xe0":
@@ -66,6 +68,8 @@ def read_plan(path: Path) -> str:
                            f"请在 Word/WPS 中打开后另存为 .docx，或复制全部文字另存为 .txt")
     else:
         text = _decode(path, data)
+        if not _plausible(text):  # Big5 or another code page read as GBK: rare characters only
+            raise ExtractError(f"{path} 的文字编码无法识别（读出来是乱码）；请用记事本打开后“另存为”，编码选 UTF-8")
     # Full-width spaces as spaces; full-width digits are read where numbers are (targets.py), and
     # the text is otherwise kept as written: it goes into the register word for word.
     text = text.replace("\u3000", " ").replace("\r\n", "\n").replace("\r", "\n")
@@ -86,10 +90,42 @@ def _decode(path: Path, data: bytes) -> str:
                        f"“另存为”，编码选 UTF-8")
 
 
+# The most frequent characters of official Chinese: a text read in the right code page is full of
+# them; Big5 or Shift-JIS bytes read as GBK give rare characters instead.
+_COMMON = set("的一是在不了有和人这中大为上个国我以要时来用们生到作地于出就分对成会可主发年动同工也能下过"
+              "子产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制"
+              "机当使点从业本去把性好应开合还因由其些然前外天政四日社义事平形相全表间样与关各重新线内数正心"
+              "反明看原又利比或但质气第向道命此变条只没结解问意建月公无系很情者最立代想已通并提直题党程展五"
+              "果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别手角期根论"
+              "运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世"
+              "金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每"
+              "目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林"
+              "律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般"
+              "史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置"
+              "派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞镇村乡街社区")
+
+
+def _plausible(text: str) -> bool:
+    cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    return not cjk or sum(c in _COMMON for c in cjk) >= 0.3 * len(cjk)
+
+
+MAX_DOCX_XML = 100 * 1024 * 1024  # what a .docx may unpack to; a plan's document.xml is a few MB
+
+
 def _docx_text(path: Path, data: bytes) -> str:
     import io
+    import zipfile
 
     from docx import Document
+
+    try:
+        unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ExtractError(f"{path} 不是有效的 Word .docx 文件；请在 Word/WPS 中打开后另存为 .docx") from exc
+    if unpacked > MAX_DOCX_XML:
+        raise ExtractError(f"{path} 解压后有 {unpacked / 1024 / 1024:.0f} MB，不像是一份计划（可能是压缩炸弹或含大量图片），"
+                           f"未处理；请只保留文字后另存为 .docx，或复制全部文字另存为 .txt")
 
     try:
         doc = Document(io.BytesIO(data))

@@ -29,14 +29,14 @@ _UNIT = "|".join(sorted([re.escape(m) for m in (*_MEASURES, *_TIME)]
                         + [f"万{re.escape(m)}" for m in _MEASURES if not m.startswith(("万", "亿", "%", "‰"))],
                         key=len, reverse=True))
 _CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
-_NUMBER = rf"(?:\d+(?:\.\d+)?|[{_CN_NUMERAL}]+(?:点[{_CN_NUMERAL}]+)?)"
+_NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+(?![\d])|\d+(?:\.\d+)?|[{_CN_NUMERAL}]+(?:点[{_CN_NUMERAL}]+)?)"
 TARGET_RE = re.compile(
-    rf"(?P<first>{_NUMBER})(?:\s*(?:-|~|至|到)\s*(?P<second>{_NUMBER}))?\s*(?P<unit>{_UNIT})")
+    rf"(?P<first>{_NUMBER})(?:\s*(?:-|~|至|到)\s*(?P<second>{_NUMBER}))?\s*(?P<more>余|多)?(?P<unit>{_UNIT}|[万亿][余多](?:{_UNIT}))")
 # Measure words that describe a set rather than count what gets done.
 _DESCRIPTIVE = {"类", "批", "项", "部", "门", "班", "篇", "个百分点"}
 _CAP_RE = re.compile(r"不超过|不高于|控制在|以内|以下|(?<!不)低于|压减至|压缩至|降至|降低到|降到")
 _CHANGE_WORDS = ("提高", "增长", "增加", "下降", "降低", "提升", "同比", "高于", "增幅")
-_PER_HEAD_RE = re.compile(r"人均|生均|每[人户月年名个村亩所]|标准(?:提高|提升|为|达到|不低于)|(?:补助|补贴|保障|经费|救助)标准")
+_PER_HEAD_RE = re.compile(r"人均|生均|户均|每[\u4e00-\u9fff]|标准(?:提高|提升|为|达到|不低于)|(?:补助|补贴|保障|经费|救助)标准")
 _FUNDS_WORDS = ("资金", "投入", "投资", "安排", "筹集", "预算", "经费")
 _LEADING = re.compile(r"^(?:\d{4}年度?|我市|全市|全区|全县|本市|年内|全年|今年|年底前?|力争|确保|争取|累计|共|计|并|和|及|"
                       r"以及|同时|其中|为|对|完成|实现|达到|达|约|超过|超|不少于|不低于|至少)+")
@@ -61,13 +61,13 @@ class Proposal:
 def number_value(text: str) -> Decimal | None:
     """``12`` ``1.5`` ``十二`` ``一千五百`` ``两`` → Decimal; anything else None."""
     try:
-        return Decimal(text)
+        return Decimal(text.replace(",", ""))  # 1,200: plans keep thousands separators
     except InvalidOperation:
         pass
     try:
         import cn2an  # imported here: only extract needs it, and it takes 0.15 s to load
 
-        return Decimal(str(cn2an.cn2an(text, "strict")))
+        return Decimal(str(cn2an.cn2an(text, "normal")))  # "normal" also reads 两百, 两万
     except (ValueError, KeyError, TypeError, InvalidOperation):
         return None
 
@@ -101,8 +101,10 @@ def propose(text: str) -> list[Proposal]:
 def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
     start, end = match.start(), match.end()
     first, unit = match.group("first"), match.group("unit")
+    if unit[1:2] in ("余", "多") and unit[0] in "万亿":  # 3万余户: an approximate 3 万户
+        unit = unit[0] + unit[2:]
     before, after = text[max(0, start - 12):start], text[end:end + 6]
-    if (before.endswith(("第", "每", "近", "这", "那", "哪", "单")) or re.search(r"(?<![底日月年号])前$", before)
+    if (before.endswith(("第", "每", "这", "那", "哪", "单")) or re.search(r"(?<![底日月年号])前$", before)
             or _masked(text, start)):
         return None  # 第四期, 每个县区, 前三季度 (but 年底前10家): not amounts
     value = number_value(first)
@@ -132,7 +134,8 @@ def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
         checks.append("是“其中”后的分项，可能已含在前面的总数里")
     if match.group("second"):
         checks.append("原文是一个范围，取了下限")
-    if "约" in text[max(clause_start, start - 3):start] or "左右" in text[end:end + 2]:
+    if (re.search(r"[约近]", text[max(clause_start, start - 3):start]) or "左右" in text[end:end + 2]
+            or match.group("more") or match.group("unit")[1:2] in ("余", "多")):
         checks.append("原文是约数")
     if re.match(rf"[^,，;；。]*?的[^,，;；。]*?{_NUMBER}\s*%", text[end:clause_end]):
         return None  # 5个省级中心村……工程进度的70%: the count says what the rate is of
@@ -147,7 +150,8 @@ def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
     if unit in ("%", "‰", "个百分点") and any(w in text[max(clause_start, start - 8):start] for w in _CHANGE_WORDS):
         checks.append("是增减幅度，不是要达到的水平")
     money = unit in ("元", "千元", "万元", "亿元")
-    per_head = bool(_PER_HEAD_RE.search(clause[: start - clause_start])) or (unit == "元" and value < 10000)
+    per_head = (bool(_PER_HEAD_RE.search(clause[: start - clause_start])) or (unit == "元" and value < 10000)
+                or re.match(r"\s*/\s*[\u4e00-\u9fff]", text[end:end + 3]) is not None)  # 3.5万元/户
     if per_head:
         checks.append("是人均、每单位的标准或补助标准，不是全年任务总量")
     left, right = _segment(text, clause_start, clause_end, start, end)
