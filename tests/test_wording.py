@@ -308,7 +308,8 @@ def test_no_planned_annex_page_is_more_than_a_third_empty_but_the_last(demo):
     from minsheng.pipeline import consolidated
 
     config = demo.config
-    rows = circular._annex_rows(consolidated(config), config)
+    result = consolidated(config)
+    rows = circular._annex_rows(result, config, list(result.iter_assessments()))
     pages = annex.paginate(rows)
     capacities = [annex.PAGE_PT - annex.FIRST_PAGE_TAKEN_PT - annex.HEADER_PT] + \
         [annex.PAGE_PT - annex.HEADER_PT] * (len(pages) - 1)

@@ -65,6 +65,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
     date, date_note = wording.issue_date(config, today)
     internal = not config.public
     lagging = wording.lagging_units(result)
+    assessments = list(result.iter_assessments())  # read once: the annex and the notes both go through them
     return {
         "title": wording.title(result),
         "period_label": result.period.label,
@@ -83,18 +84,18 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "internal": internal,
         "ranking": wording.ranking(result, config) if internal else "",
         "deadline": wording.deadline(config),
-        "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(_annex_rows(result, config))],
+        "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(_annex_rows(result, config, assessments))],
         "date": date,
         "chart": "",
-        "notes": [note for note in (date_note, _mismatch_note(result)) if note],
+        "notes": [note for note in (date_note, _mismatch_note(result, assessments)) if note],
     }
 
 
-def _mismatch_note(result: Consolidation) -> str:
+def _mismatch_note(result: Consolidation, assessments: list[Assessment]) -> str:
     """The annex prints a department's words as they are, also a percentage our figures do not bear
     out (SPEC §7): whoever signs must hear of each before the circular goes out."""
     found = []
-    for a in result.iter_assessments():
+    for a in assessments:
         if Flag.TEXT_MISMATCH in a.flags and a.reported is not None:
             ind = a.indicator
             stated = text_conflict(ind, a.reported.progress, a.value, a.rate_percent,
@@ -109,10 +110,10 @@ def _mismatch_note(result: Consolidation) -> str:
             f"必要时请其改正后重新报送（详见汇总表“问题清单”）")
 
 
-def _annex_rows(result: Consolidation, config: Config) -> list[annex.Row]:
+def _annex_rows(result: Consolidation, config: Config, assessments: list[Assessment]) -> list[annex.Row]:
     """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况: each unit's projects, in register order."""
     by_project: dict[tuple[str, str], list[Assessment]] = {}
-    for a in result.iter_assessments():
+    for a in assessments:
         by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)
     rows = []
     for serial, unit in enumerate(result.register.units, start=1):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from .errors import ExtractError
 from .model import IndicatorType
 from .plan import PlanTask, parse_plan, read_plan
 from .register import CHECK_COLUMN, write_register
@@ -39,8 +40,6 @@ class Draft:
 
 def extract(plan: Path) -> Draft:
     """Read ``plan`` (.txt or .docx) and propose its register rows."""
-    from .errors import ExtractError
-
     tasks = parse_plan(read_plan(plan))
     if not tasks:
         raise ExtractError(f"{plan} 中没有找到编号的任务（如“1.项目名称。……”或“具体措施：……”），无法生成台账草稿；"

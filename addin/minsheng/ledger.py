@@ -25,7 +25,7 @@ from .engine import Previous
 from .errors import LedgerError, os_error_text
 from .files import FILE_MODE
 from .model import Period
-from .spool import Spool
+from .spool import BatchSpool
 
 MIGRATIONS = [
     """
@@ -217,21 +217,13 @@ class Recorder:
     """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``."""
 
     def __init__(self) -> None:
-        self._spool = Spool()
-        self._batch: list[tuple] = []
+        self._spool = BatchSpool(1000)
 
     def add(self, rows: list[JudgedRow]) -> None:
-        self._batch += [row.ledger for row in rows if row.ledger is not None]
-        if len(self._batch) >= 1000:
-            self._spool.add(self._batch)
-            self._batch = []
+        self._spool.extend(row.ledger for row in rows if row.ledger is not None)
 
     def rows(self):
-        if self._batch:
-            self._spool.add(self._batch)
-            self._batch = []
-        for batch in self._spool:
-            yield from batch
+        return iter(self._spool)
 
     def close(self) -> None:
         self._spool.close()

@@ -371,7 +371,8 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
         kinds = {"任务编号": {"num_format": "@"}, "指标编号": {"num_format": "@"},
                  "完成时限": {"text_wrap": False, "num_format": "yyyy-mm-dd"}}
         plain = {h: book.add_format({**style, **kinds.get(h, {})}) for h in headers}
-        tinted = {h: book.add_format({**style, **kinds.get(h, {}), "bg_color": "#FCE4D6"}) for h in headers}
+        tinted = ({h: book.add_format({**style, **kinds.get(h, {}), "bg_color": "#FCE4D6"}) for h in headers}
+                  if flag_column else plain)
         ws = book.add_worksheet(SHEET)
         ws.freeze_panes(1, 0)
         for c, header in enumerate(headers):

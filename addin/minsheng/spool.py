@@ -54,3 +54,36 @@ class Spool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class BatchSpool:
+    """Many small objects spooled in batches (one pickle per ``size`` objects, not per object),
+    read back one by one in the order added."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._spool = Spool()
+        self._batch: list = []
+        self._size = size
+
+    def extend(self, items) -> None:
+        self._batch.extend(items)
+        if len(self._batch) >= self._size:
+            self._flush()
+
+    def append(self, item: Any) -> None:
+        self._batch.append(item)
+        if len(self._batch) >= self._size:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._spool.add(self._batch)
+        self._batch = []
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._batch:
+            self._flush()
+        for batch in self._spool:
+            yield from batch
+
+    def close(self) -> None:
+        self._spool.close()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .cells import column_letter, row_height
 from .files import new_workbook
-from .spool import Spool
+from .spool import BatchSpool
 
 TEXT, WRAP, NUMBER, PERCENT, POINTS, COUNT = "text", "wrap", "number", "percent", "points", "count"
 KINDS = (TEXT, WRAP, NUMBER, PERCENT, POINTS, COUNT)
@@ -144,9 +144,8 @@ class Table:
     def __init__(self, layout: Layout):
         self.layout = layout
         self.rows = 0
-        self._spool = Spool()  # rows of values, in batches
+        self._spool = BatchSpool(_BATCH)  # rows of values
         self._rendered: tempfile.SpooledTemporaryFile | None = None  # rendered rows, as UTF-8 text
-        self._batch: list = []
 
     @property
     def name(self) -> str:
@@ -155,11 +154,8 @@ class Table:
     def add(self, values: Sequence) -> None:
         if self._rendered is not None:
             raise ValueError("a table takes rows as values or rendered, not both")
-        self._batch.append(list(values))
+        self._spool.append(list(values))
         self.rows += 1
-        if len(self._batch) >= _BATCH:
-            self._spool.add(self._batch)
-            self._batch = []
 
     def add_rendered(self, xml: bytes) -> None:
         """A row rendered already (UTF-8), by a ``RowRenderer`` of this layout with its row number."""
@@ -177,11 +173,7 @@ class Table:
             yield chunk
 
     def __iter__(self):
-        if self._batch:
-            self._spool.add(self._batch)
-            self._batch = []
-        for batch in self._spool:
-            yield from batch
+        return iter(self._spool)
 
     def close(self) -> None:
         self._spool.close()

@@ -101,8 +101,9 @@ def propose(text: str) -> list[Proposal]:
 def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
     start, end = match.start(), match.end()
     first, unit = match.group("first"), match.group("unit")
-    if unit[1:2] in ("余", "多") and unit[0] in "万亿":  # 3万余户: an approximate 3 万户
-        unit = unit[0] + unit[2:]
+    approximate = bool(match.group("more"))  # 5000余人
+    if unit[1:2] in ("余", "多"):  # 3万余户: an approximate 3 万户
+        unit, approximate = unit[0] + unit[2:], True
     before, after = text[max(0, start - 12):start], text[end:end + 6]
     if (before.endswith(("第", "每", "这", "那", "哪", "单")) or re.search(r"(?<![底日月年号])前$", before)
             or _masked(text, start)):
@@ -129,16 +130,15 @@ def _proposal(text: str, match: re.Match, written: str) -> Proposal | None:
     sentence_start = max(text.rfind("。", 0, start), text.rfind("；", 0, start), text.rfind(";", 0, start))
     if re.search(r"(?<!较)(?:去年|上年度?|上一年)", text[sentence_start + 1:start]):
         return None  # 去年全市共保障低保对象3.1万人: what was done, not what is to be done
+    if re.match(rf"[^,，;；。]*?的[^,，;；。]*?{_NUMBER}\s*%", text[end:clause_end]):
+        return None  # 5个省级中心村……工程进度的70%: the count says what the rate is of
     checks = []
     if "其中" in text[sentence_start + 1:start]:
         checks.append("是“其中”后的分项，可能已含在前面的总数里")
     if match.group("second"):
         checks.append("原文是一个范围，取了下限")
-    if (re.search(r"[约近]", text[max(clause_start, start - 3):start]) or "左右" in text[end:end + 2]
-            or match.group("more") or match.group("unit")[1:2] in ("余", "多")):
+    if approximate or re.search(r"[约近]", text[max(clause_start, start - 3):start]) or "左右" in text[end:end + 2]:
         checks.append("原文是约数")
-    if re.match(rf"[^,，;；。]*?的[^,，;；。]*?{_NUMBER}\s*%", text[end:clause_end]):
-        return None  # 5个省级中心村……工程进度的70%: the count says what the rate is of
     kind = IndicatorType.CUMULATIVE
     # 分别不超过0.3万元、0.5万元和1万元: a qualifier before the first item holds for the list.
     if _CAP_RE.search(text[clause_start:min(clause_end, end + 6)]):
