@@ -14,7 +14,6 @@ What stays is small: the roll-ups, the problem list, the files received, the lag
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import os
 import pickle
 import shutil
@@ -46,7 +45,7 @@ from .engine import (
     text_conflict,
 )
 from .model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
-from .numbers import format_amount, percent_of, shown
+from .numbers import format_amount, shown
 from .registerdb import Register
 
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
@@ -74,14 +73,6 @@ class Lagging:
     issues: str = ""
     next_steps: str = ""
 
-    @classmethod
-    def of(cls, a: Assessment, task_name: str) -> Lagging:
-        ind, rep = a.indicator, a.reported
-        return cls(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
-                   ind.target, a.value, a.stage, a.rate_percent, percent_of(*a.due) if a.has_gap else None,
-                   a.gap_points, a.status, rep.progress if rep else "", rep.issues if rep else "",
-                   rep.next_steps if rep else "")
-
 
 class JudgedRow(NamedTuple):
     """One indicator, judged and rendered: what the outputs, the ledger and the roll-ups take."""
@@ -92,7 +83,7 @@ class JudgedRow(NamedTuple):
     xml: bytes  # its 指标明细 row, UTF-8
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
-    lagging: tuple | None  # its ``Lagging`` fields as ``LaggingList`` stores them, if it lags
+    lagging: tuple | None  # its ``Lagging`` fields as ``LaggingList`` stores them (``_lagging_fields``), if it lags
     note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
 
 
@@ -149,10 +140,9 @@ class Judged:
         self._index = None
         self._text: bytes | None = None
 
-    def add(self, position: int, row: JudgedRow, out, offset: int) -> int:
-        """Record a row, writing its texts to ``out`` at ``offset``; returns the next offset."""
-        out.write(row.xml)
-        out.write(row.csv)
+    def add(self, position: int, row: JudgedRow, out: list[bytes], offset: int) -> int:
+        """Record a row, its texts going to ``out`` (written at ``offset``); returns the next offset."""
+        out += (row.xml, row.csv)
         self.positions.append(position)
         self.statuses.append(row.status.value)
         self.shares.append(row.share)
@@ -171,8 +161,8 @@ class Judged:
             return None
         if self._text is None:  # the unit's rows lie together in the worker's file: one read
             self._text = files.read(self.key, self.spans[0], self.spans[-2] + self.spans[-1])
-        base = self.spans[0]
-        x, xn, c, cn = (v - base if k % 2 == 0 else v for k, v in enumerate(self.spans[4 * i:4 * i + 4]))
+        spans, base, at = self.spans, self.spans[0], 4 * i
+        x, xn, c, cn = spans[at] - base, spans[at + 1], spans[at + 2] - base, spans[at + 3]
         return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._text[x:x + xn],
                          self._text[c:c + cn], self.ledger[i], self.lagging[i], self.notes.get(position))
 
@@ -185,8 +175,25 @@ def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detai
     return JudgedRow(ind.lead_unit, a.status, capped(a),
                      renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
                      renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
-                     LaggingList.fields_of(Lagging.of(a, task.name)) if a.status in ATTENTION else None,
+                     _lagging_fields(a, task.name, values) if a.status in ATTENTION else None,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
+
+
+_RATE, _SCHEDULE, _GAP = (detail.column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))
+
+
+def _lagging_fields(a: Assessment, task_name: str, values: list) -> tuple:
+    """A lagging indicator's ``Lagging`` fields as ``LaggingList`` stores them (plain values), the
+    shown figures taken from its 指标明细 row rather than worked out a second time."""
+    ind, rep = a.indicator, a.reported
+    return (ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type.value,
+            _text(ind.target), _text(a.value), a.stage, _text(values[_RATE]), _text(values[_SCHEDULE]),
+            _text(values[_GAP]), a.status.value, rep.progress if rep else "", rep.issues if rep else "",
+            rep.next_steps if rep else "")
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)
 
 
 def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
@@ -266,13 +273,15 @@ class Judge:
         previous = self._previous(sub.unit)
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
         offset = self._offset
+        chunks: list[bytes] = []
         for task in self.register.tasks_of(sub.unit):
             texts, others = detail.task_texts(task), sibling_names(task)
             for ind in task.indicators:
                 a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, task.deadline,
                            previous.get(ind.id), sub.name, others)
                 row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
-                offset = judged.add(ind.position, row, self._out, offset)
+                offset = judged.add(ind.position, row, chunks, offset)
+        self._out.write(b"".join(chunks))
         self._out.flush()  # before the result goes back: the main process reads the file
         self._offset = offset
         return judged
@@ -316,14 +325,8 @@ class LaggingList:
         self._batch: list[tuple] = []
         self.count = 0
 
-    @classmethod
-    def fields_of(cls, item: Lagging) -> tuple:
-        """A ``Lagging`` as the plain values this list stores (made where the row was judged)."""
-        return tuple(v.value if isinstance(v, enum.Enum) else str(v) if isinstance(v, Decimal) else v
-                     for v in (getattr(item, name) for name in cls._FIELDS))
-
     def add(self, values: tuple, position: int) -> None:
-        """One lagging indicator, as ``fields_of`` gave it."""
+        """One lagging indicator, as ``_lagging_fields`` gave it."""
         status, gap = values[self._STATUS], values[self._GAP]
         self._batch.append((ATTENTION.index(_STATUS[status]), -float(gap) if gap is not None else 0.0,
                             position, *values))

@@ -39,7 +39,14 @@ COLUMNS = (
     DetailColumn("进展情况", 36), DetailColumn("存在问题", 24), DetailColumn("下步措施", 24),
     DetailColumn("来源文件", 30), DetailColumn("来源单元格", 9),
 )
-STATUS_COLUMN = 1 + [c.header for c in COLUMNS].index("状态")  # in the sheet, after 序号
+
+
+def column_index(header: str) -> int:
+    """Where a column's value is in a row of ``detail_values`` (序号 is 0)."""
+    return 1 + [c.header for c in COLUMNS].index(header)
+
+
+STATUS_COLUMN = column_index("状态")
 
 
 def header(extra_columns: tuple[str, ...]) -> list[str]:

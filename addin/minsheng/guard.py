@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a department's workbook is ~20–200 KB
@@ -111,7 +113,28 @@ DAMAGED = "文件已损坏（压缩包结构无法读取），请报送单位重
 def _prefix(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
     """The first ``limit`` bytes of a member, decompressing no more than that."""
     try:
+        return member(package, name, limit)
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError, NotImplementedError):
+        return b""  # RuntimeError: an encrypted member; the reader will say more
+
+
+def member(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a member, decompressed straight from the package's bytes when they
+    are in memory (as ``inspect`` leaves them): zipfile's stream machinery costs more than the
+    small parts a form is made of. The reader checks the CRCs; this only looks."""
+    info = package.getinfo(name)
+    getvalue = getattr(package.fp, "getvalue", None)
+    if getvalue is None or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         with package.open(name) as stream:
             return stream.read(limit)
-    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError, NotImplementedError):
-        return b""  # RuntimeError: an encrypted member; the reader will say more
+    data = getvalue()  # the very bytes ``inspect`` was given: no copy
+    start = info.header_offset
+    header = data[start:start + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(name)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    begin = start + 30 + name_length + extra_length
+    raw = data[begin:begin + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return raw[:limit]
+    return zlib.decompressobj(-15).decompress(raw, limit)

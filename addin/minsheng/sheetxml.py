@@ -13,6 +13,8 @@ import posixpath
 import re
 import zipfile
 
+from .guard import member
+
 _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"|'
                     rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
 _RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|'
@@ -44,13 +46,13 @@ def sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    workbook = package.read("xl/workbook.xml")
+    workbook = member(package, "xl/workbook.xml", MAX_SHEET_BYTES)
     ids = {}
     for match in _SHEET.finditer(workbook):
         name, rid = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
         ids[rid] = _unescape(name)
     parts = {}
-    rels = package.read("xl/_rels/workbook.xml.rels")
+    rels = member(package, "xl/_rels/workbook.xml.rels", MAX_SHEET_BYTES)
     for match in _RELATIONSHIP.finditer(rels):
         rid, target = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
         if rid in ids:
@@ -79,8 +81,7 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dic
         part = sheet_part(package, sheet)
         if part is None:
             return {}
-        with package.open(part) as stream:
-            xml = stream.read(MAX_SHEET_BYTES)
+        xml = member(package, part, MAX_SHEET_BYTES)
     except Exception:
         return {}
     wanted = {ref.encode("ascii") for ref in refs}
