@@ -7,6 +7,7 @@ province's 指标明细 has 675,000 cells. So a table's rows are rendered as she
 and value, and is made once per value), possibly in the worker processes that read the files,
 and ``Book.save`` lays them out inside the package xlsxwriter builds for everything else: styles,
 column widths, frozen panes, filters, conditional formats, print setup, the overview and its chart.
+Rows are compressed as they arrive, in a thread of their own (``zipout``).
 
 Both ways of writing a table are behind the same ``Table``: ``Book(fast=False)`` writes the rows
 through xlsxwriter instead, and the tests read both back and compare them cell by cell.
