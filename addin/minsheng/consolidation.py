@@ -27,7 +27,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from . import detail
+from . import attention, detail
+from .attention import Lagging
 from .collect import Collection, FileResult, Received
 from .config import Thresholds
 from .engine import (
@@ -51,29 +52,6 @@ from .registerdb import Register
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
 
 
-@dataclass(frozen=True)
-class Lagging:
-    """滞后任务: an indicator behind schedule or below target, as the lists of lagging tasks show it."""
-
-    unit: str
-    task_id: str
-    task_name: str
-    indicator_id: str
-    indicator_name: str
-    unit_of_measure: str
-    type: IndicatorType
-    target: Decimal | None
-    value: Decimal | None  # 本期累计完成; for 里程碑 the stage's percent
-    stage: str
-    rate_percent: Decimal | None
-    schedule_percent: Decimal | None
-    gap_points: Decimal | None
-    status: Status
-    progress: str = ""
-    issues: str = ""
-    next_steps: str = ""
-
-
 class JudgedRow(NamedTuple):
     """One indicator, judged and rendered: what the outputs, the ledger and the roll-ups take."""
 
@@ -83,7 +61,7 @@ class JudgedRow(NamedTuple):
     xml: bytes  # its 指标明细 row, UTF-8
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
-    lagging: tuple | None  # its ``Lagging`` fields as ``LaggingList`` stores them (``_lagging_fields``), if it lags
+    lagging: tuple[tuple, bytes] | None  # if it lags: its ``Lagging`` as stored, and its 滞后任务 row
     note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
 
 
@@ -175,25 +153,21 @@ def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detai
     return JudgedRow(ind.lead_unit, a.status, capped(a),
                      renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
                      renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
-                     _lagging_fields(a, task.name, values) if a.status in ATTENTION else None,
+                     _lagging(a, task.name, values, renderer) if a.status in ATTENTION else None,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
 
 
 _RATE, _SCHEDULE, _GAP = (detail.column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))
 
 
-def _lagging_fields(a: Assessment, task_name: str, values: list) -> tuple:
-    """A lagging indicator's ``Lagging`` fields as ``LaggingList`` stores them (plain values), the
-    shown figures taken from its 指标明细 row rather than worked out a second time."""
+def _lagging(a: Assessment, task_name: str, values: list, renderer: detail.Renderer) -> tuple[tuple, bytes]:
+    """A lagging indicator as ``LaggingList`` stores it, and its 滞后任务 row; the shown figures are
+    taken from its 指标明细 row rather than worked out a second time."""
     ind, rep = a.indicator, a.reported
-    return (ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type.value,
-            _text(ind.target), _text(a.value), a.stage, _text(values[_RATE]), _text(values[_SCHEDULE]),
-            _text(values[_GAP]), a.status.value, rep.progress if rep else "", rep.issues if rep else "",
-            rep.next_steps if rep else "")
-
-
-def _text(number: Decimal | None) -> str | None:
-    return None if number is None else str(number)
+    item = Lagging(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
+                   ind.target, a.value, a.stage, values[_RATE], values[_SCHEDULE], values[_GAP], a.status,
+                   rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "")
+    return item.stored(), attention.rendered(item, renderer.attention)
 
 
 def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
@@ -320,16 +294,18 @@ class LaggingList:
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
-        self._db.execute(f"CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, {', '.join(self._FIELDS)})")
-        self._insert = f"INSERT INTO lagging VALUES (?, ?, ?, {', '.join('?' * len(self._FIELDS))})"
+        self._db.execute(f"CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, {', '.join(self._FIELDS)}, "
+                         f"xml BLOB)")
+        self._insert = f"INSERT INTO lagging VALUES (?, ?, ?, {', '.join('?' * len(self._FIELDS))}, ?)"
         self._batch: list[tuple] = []
         self.count = 0
 
-    def add(self, values: tuple, position: int) -> None:
-        """One lagging indicator, as ``_lagging_fields`` gave it."""
+    def add(self, lagging: tuple[tuple, bytes], position: int) -> None:
+        """One lagging indicator: as ``Lagging.stored`` gives it, and its 滞后任务 row."""
+        values, xml = lagging
         status, gap = values[self._STATUS], values[self._GAP]
         self._batch.append((ATTENTION.index(_STATUS[status]), -float(gap) if gap is not None else 0.0,
-                            position, *values))
+                            position, *values, xml))
         self.count += 1
         if len(self._batch) >= 512:
             self._flush()
@@ -338,14 +314,22 @@ class LaggingList:
         self._db.executemany(self._insert, self._batch)
         self._batch = []
 
+    _ORDER = "ORDER BY rank, gap, position"
+
     def __iter__(self) -> Iterator[Lagging]:
         self._flush()
-        for row in self._db.execute(f"SELECT {', '.join(self._FIELDS)} FROM lagging ORDER BY rank, gap, position"):
+        for row in self._db.execute(f"SELECT {', '.join(self._FIELDS)} FROM lagging {self._ORDER}"):
             values = dict(zip(self._FIELDS, row))
             for name in self._DECIMALS:
                 values[name] = None if values[name] is None else Decimal(values[name])
             values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
             yield Lagging(**values)
+
+    def rendered(self) -> Iterator[bytes]:
+        """Their 滞后任务 rows in the same order, ``attention.ROW`` in place of the row number."""
+        self._flush()
+        for (xml,) in self._db.execute(f"SELECT xml FROM lagging {self._ORDER}"):
+            yield xml
 
     def close(self) -> None:
         self._db.close()

@@ -158,8 +158,12 @@ def csv_header(extra_columns: tuple[str, ...]) -> str:
 
 
 class Renderer:
-    """Both forms of 指标明细 rows: the workbook's XML and the CSV's line, from the same values."""
+    """Both forms of 指标明细 rows (the workbook's XML and the CSV's line, from the same values), and
+    the 滞后任务 rows of the lagging ones."""
 
     def __init__(self, extra_columns: tuple[str, ...]):
+        from .attention import renderer
+
         self.xml = RowRenderer(layout(extra_columns))
         self.csv = CsvLines(len(header(extra_columns)))
+        self.attention = renderer()  # a lagging indicator's row of 滞后任务 too

@@ -104,8 +104,8 @@ class RowRenderer:
                          for c, (kind, style) in enumerate(zip(layout.kinds, styles))]
         self.wraps = WRAP in layout.kinds
 
-    def render(self, values: Sequence, row: int) -> str:
-        """One ``<row>`` (``row`` is 1-based, as in Excel)."""
+    def render(self, values: Sequence, row: int | str) -> str:
+        """One ``<row>`` (``row`` is 1-based, as in Excel; or a placeholder to be replaced by it)."""
         rs = str(row)
         out = ['<row r="', rs, '"']
         if self.wraps:

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import detail, files
+from . import attention, detail, files
 from .consolidation import Consolidation, JudgedRow
 from .errors import OutputLockedError
 from .files import atomic_path
-from .model import IndicatorType, Period, Status
+from .model import Period, Status
 from .numbers import format_percent, percent
 from .registerdb import Register
-from .tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Styles, Table
+from .tables import COUNT, NUMBER, PERCENT, TEXT, WRAP, Book, Layout, Styles, Table
 
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
                  Status.NOT_STARTED: "#FFD966", Status.LAGGING: "#F4B183", Status.SEVERELY_LAGGING: "#C00000",
@@ -91,7 +92,7 @@ class Outputs:
                      "created": result.generated_at}, fast=self.fast)
         overview = book.sheet("总览")
         book.table(self.detail)
-        tables = [_ranking(result), _attention(result), _missing(result), _problems(result)]
+        tables = [_ranking(result), _attention(result, self.fast), _missing(result), _problems(result)]
         for table in tables:
             book.table(table)
         _overview_sheet(book.book, overview, book.styles, result)
@@ -170,20 +171,20 @@ def _ranking(result: Consolidation) -> Table:
     return table
 
 
-_ATTENTION_HEADER = ("牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成",
-                     "完成率", "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施")
-_ATTENTION = Layout("滞后任务", _ATTENTION_HEADER, (14, 7, 22, 8, 24, 10, 11, 9, 9, 9, 9, 30, 24, 24),
-                    (TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP),
-                    lambda ws, st, first, last: _status_lights(ws, st, _ATTENTION_HEADER.index("状态"), first, last))
+_ATTENTION = replace(attention.LAYOUT, decorate=lambda ws, st, first, last: _status_lights(
+    ws, st, attention.STATUS_COLUMN, first, last))
 
 
-def _attention(result: Consolidation) -> Table:
+def _attention(result: Consolidation, fast: bool) -> Table:
+    """滞后任务: the rows rendered where each indicator was judged, numbered here in their sorted
+    order (by xlsxwriter from the values, for ``fast=False``)."""
     table = Table(_ATTENTION)
-    for item in result.lagging:
-        value = item.stage or None if item.type is IndicatorType.MILESTONE else item.value
-        table.add([item.unit, item.task_id, item.task_name, item.indicator_id, item.indicator_name, item.target,
-                   value, item.rate_percent, item.schedule_percent, item.gap_points, item.status.value,
-                   item.progress, item.issues, item.next_steps])
+    if fast:
+        for row, xml in enumerate(result.lagging.rendered(), start=2):
+            table.add_rendered(attention.numbered(xml, row))
+    else:
+        for item in result.lagging:
+            table.add(attention.values(item))
     return table
 
 

@@ -160,7 +160,7 @@ class ZipWriter:
         """A member made of ``segments`` in order; the last must have been compressed as final."""
         crc, size, compressed = 0, 0, 0
         for part in segments:
-            crc = crc32_combine(crc, part.crc, part.size)
+            crc = crc32_combine(crc, part.crc, part.size) if size else part.crc
             size += part.size
             compressed += len(part.data) if part.file is None else _length(part.file)
         encoded = name.encode("utf-8")
