@@ -255,3 +255,21 @@ def test_the_readme_lists_exactly_the_templates_variables():
     named = set(re.findall(r"^\| `([a-z_]+)`|、`([a-z_]+)`| `([a-z_]+)`", section, re.M))
     named = {n for group in named for n in group if n}
     assert circular.KNOWN <= named
+
+
+def test_the_chart_font_is_the_regular_face_whatever_order_the_font_cache_lists():
+    from matplotlib import font_manager
+    from minsheng.circular import find_cjk_font
+
+    path = find_cjk_font()
+    if path is None:
+        pytest.skip("no Chinese font installed")
+    family = font_manager.get_font(path).family_name
+    faces = [f for f in font_manager.fontManager.ttflist if f.name == family]
+    if any(f.weight in (400, "normal", "regular") for f in faces):
+        assert font_manager.get_font(path).style_name in ("Regular", "Book", "Normal")
+    font_manager.fontManager.ttflist.reverse()  # another cache order: the same face
+    try:
+        assert find_cjk_font() == path
+    finally:
+        font_manager.fontManager.ttflist.reverse()

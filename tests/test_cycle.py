@@ -219,10 +219,10 @@ def test_outputs_open_in_excel_are_not_touched(june, config, monkeypatch):
     before = hashes(xlsx.parent)
     real_open = os.open
 
-    def excel_holds(path, flags, *args):  # what Windows answers while Excel has the file open
+    def excel_holds(path, flags, *args, **kwargs):  # what Windows answers while Excel has the file open
         if Path(path) == xlsx and flags & os.O_RDWR:
             raise PermissionError(13, "The process cannot access the file")
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, **kwargs)
 
     with sqlite3.connect(config.ledger) as db:
         runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]

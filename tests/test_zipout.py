@@ -42,6 +42,7 @@ def package(rows: list[bytes]) -> bytes:
         writer.write_segments("xl/worksheets/sheet1.xml",
                               [segment(b"<sheetData>"), body.finish(), segment(b"</sheetData>", final=True)])
         writer.write("empty.txt", b"")
+        writer.write("说明/中文.txt", "中文".encode())
         writer.close()
         return out.getvalue()
     finally:
@@ -54,9 +55,9 @@ def test_a_member_of_segments_is_a_valid_zip_member_and_the_bytes_never_change(m
     data = package(rows)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert z.testzip() is None  # every CRC agrees
-        assert z.namelist() == ["[Content_Types].xml", "xl/worksheets/sheet1.xml", "empty.txt"]
+        assert z.namelist() == ["[Content_Types].xml", "xl/worksheets/sheet1.xml", "empty.txt", "说明/中文.txt"]
         assert z.read("xl/worksheets/sheet1.xml") == b"<sheetData>" + b"".join(rows) + b"</sheetData>"
-        assert z.read("empty.txt") == b""
+        assert z.read("empty.txt") == b"" and z.read("说明/中文.txt") == "中文".encode()
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert package(rows) == data  # deterministic: same content, same file
 

@@ -132,10 +132,17 @@ def find_cjk_font() -> str | None:
     """Path of an installed font that can draw Chinese, or None."""
     from matplotlib import font_manager
 
-    by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    # A family comes in several files (Regular, Bold…): the regular face, whatever order the
+    # font cache lists them in, so the chart looks the same on every run.
+    by_name: dict[str, tuple] = {}
+    for face in font_manager.fontManager.ttflist:
+        weight = face.weight if isinstance(face.weight, int) else font_manager.weight_dict.get(face.weight, 400)
+        key = (face.style != "normal", abs(weight - 400), face.fname)
+        if face.name not in by_name or key < by_name[face.name]:
+            by_name[face.name] = key
     for name in CJK_FONTS:
         if name in by_name:
-            return by_name[name]
+            return by_name[name][2]
     return _font_installed_since(font_manager)
 
 
@@ -143,13 +150,17 @@ def _font_installed_since(font_manager) -> str | None:
     """matplotlib keeps its list of fonts in a cache (~/.cache/matplotlib) made when it first ran;
     a Chinese font installed after that is not in it. So the font files themselves are looked at."""
     found: dict[str, str] = {}
+    faces: dict[str, tuple] = {}
     for path in font_manager.findSystemFonts():
         try:
-            family = font_manager.get_font(path).family_name
+            font = font_manager.get_font(path)
         except Exception:  # noqa: BLE001 - a font file FreeType cannot read is no candidate
             continue
+        family = font.family_name
         if family in CJK_FONTS or "CJK" in family:
-            found.setdefault(family, path)
+            key = (font.style_name not in ("Regular", "Book", "Normal"), path)  # the regular face
+            if family not in faces or key < faces[family]:
+                faces[family], found[family] = key, path
     if not found:
         return None
     # As CJK_FONTS, but any sans-serif CJK family (Noto Sans CJK JP holds the same characters)

@@ -24,6 +24,7 @@ LEVEL = 1  # fastest deflate: the big sheets compress 4× faster than at 6, and 
 BATCH = 1 << 20  # bytes handed to the compressing thread at a time
 _LIMIT = 0xFFFFFFFF  # plain zip (no zip64): sizes and offsets below 4 GiB; a workbook is far below
 _DOS_TIME, _DOS_DATE = 0, (1 << 5) | 1  # 1980-01-01 00:00: the same bytes for the same content
+_UTF8 = 1 << 11  # general purpose flag: the name is UTF-8
 
 
 class Segment(NamedTuple):
@@ -150,7 +151,7 @@ class ZipWriter:
 
     def __init__(self, out: BinaryIO):
         self._out = out
-        self._entries: list[tuple[bytes, int, int, int, int]] = []  # name, crc, compressed, size, offset
+        self._entries: list[tuple[bytes, int, int, int, int, int]] = []  # name, flags, crc, sizes, offset
         self._offset = 0
 
     def write(self, name: str, data: bytes) -> None:
@@ -164,10 +165,11 @@ class ZipWriter:
             size += part.size
             compressed += len(part.data) if part.file is None else _length(part.file)
         encoded = name.encode("utf-8")
+        flags = 0 if name.isascii() else _UTF8  # as zipfile does: names are UTF-8 when they must be
         offset = self._offset
         if max(size, compressed, offset) >= _LIMIT:
             raise OverflowError("zip member too large")
-        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, compressed,
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc, compressed,
                              size, len(encoded), 0) + encoded
         self._out.write(header)
         for part in segments:
@@ -176,14 +178,14 @@ class ZipWriter:
             else:
                 shutil.copyfileobj(part.file, self._out, BATCH)
         self._offset += len(header) + compressed
-        self._entries.append((encoded, crc, compressed, size, offset))
+        self._entries.append((encoded, flags, crc, compressed, size, offset))
 
     def close(self) -> None:
         """The central directory, after the last member."""
         start = self._offset
         directory = bytearray()
-        for name, crc, compressed, size, offset in self._entries:
-            directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, _DOS_TIME, _DOS_DATE,
+        for name, flags, crc, compressed, size, offset in self._entries:
+            directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME, _DOS_DATE,
                                      crc, compressed, size, len(name), 0, 0, 0, 0, 0, offset) + name
         if start + len(directory) >= _LIMIT:
             raise OverflowError("zip package too large")
