@@ -12,6 +12,7 @@ province's register is judged without holding every assessment.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,7 +329,9 @@ class GroupSummary:
         """Mean completion, each indicator capped at 100% (asked once all indicators are in)."""
         if not self.indicators:
             return Fraction(0)
-        return sum((Fraction(n, d) for d, n in self._shares.items()), Fraction(0)) / self.indicators
+        # Over one common denominator: integers, and a single Fraction at the end.
+        common = math.lcm(*self._shares) if self._shares else 1
+        return Fraction(sum(n * (common // d) for d, n in self._shares.items()), common * self.indicators)
 
     @property
     def reported(self) -> int:
@@ -425,24 +428,26 @@ class RollUp:
         if category is None:
             category = self._categories[category_name] = GroupSummary(category_name)
         category.tasks += 1
-        units = set()
+        groups, counts = self._units, self._counts
+        statuses = []
         for item in items:
-            self._units[item.unit].add(item.status, item.share)
-            category.add(item.status, item.share)
-            self._counts[item.status] += 1
-            units.add(item.unit)
-        for unit in units:
-            self._units[unit].tasks += 1
+            unit, status, share = item.unit, item.status, item.share
+            groups[unit].add(status, share)
+            category.add(status, share)
+            counts[status] += 1
+            statuses.append(status)
+        for unit in {item.unit for item in items}:
+            groups[unit].tasks += 1
         self._tasks += 1
-        status = worst(item.status for item in items)
-        if all(item.status in _DONE for item in items):
+        status = worst(statuses)
+        if all(s in _DONE for s in statuses):
             self._complete += 1
         elif status in (Status.ON_SCHEDULE, Status.MET):
             self._on_schedule += 1
         elif status in _BEHIND:
             self._lagging += 1
         if planned_funds is not None:  # funds are reported by a task's first lead unit
-            group = self._units[first_lead]
+            group = groups[first_lead]
             group.funds_planned += planned_funds
             group.funds_paid += funds_paid or 0
             self._planned += planned_funds

@@ -226,8 +226,12 @@ class Register:
         a large register needs when the indicators' rows were made elsewhere."""
         rows = self._query("SELECT i.position, i.lead_unit, t.id, t.category, t.planned_funds, t.first_lead "
                            "FROM indicators i JOIN tasks t ON t.position = i.task ORDER BY i.position")
+        funds_of: dict[str | None, Decimal | None] = {None: None}  # each task's, read once
         for position, unit, task_id, category, funds, first_lead in rows:
-            yield Slot(position, unit, task_id, category, None if funds is None else Decimal(funds), first_lead)
+            planned = funds_of.get(funds)
+            if planned is None and funds is not None:
+                planned = funds_of[funds] = Decimal(funds)
+            yield Slot(position, unit, task_id, category, planned, first_lead)
 
     def tasks_of(self, unit: str) -> list[Task]:
         """The unit's tasks, each holding only the indicators that unit leads.
