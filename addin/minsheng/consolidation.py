@@ -146,25 +146,23 @@ class Judged:
 
 
 def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detail.Renderer,
-              sha256: str = "", sheet: str = "", parts: tuple | None = None) -> JudgedRow:
-    """Everything the outputs need from one assessment. ``parts``: the register's columns of its
-    row, rendered already (``Register.detail_parts``)."""
+              sha256: str = "", sheet: str = "") -> JudgedRow:
+    """Everything the outputs need from one assessment."""
     ind = a.indicator
-    judged = detail.judged_values(a)
-    xml, csv = renderer.row(parts or renderer.register_parts(task, texts, ind, ind.position), judged, ind.position)
-    return JudgedRow(ind.lead_unit, a.status, capped(a), xml.encode("utf-8", "replace"),
-                     csv.encode("utf-8", "replace"), ledger_row(a, sha256),
-                     _lagging(a, task.name, judged, renderer) if a.status in ATTENTION else None,
+    values = detail.detail_values(ind.position + 1, task, texts, a)
+    return JudgedRow(ind.lead_unit, a.status, capped(a),
+                     renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
+                     renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
+                     _lagging(a, task.name, values, renderer) if a.status in ATTENTION else None,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
 
 
-# Where the shown figures are among ``detail.judged_values``.
-_RATE, _SCHEDULE, _GAP = (detail.column_index(name) - detail.STATIC for name in ("完成率", "时序进度", "差距（个百分点）"))
+_RATE, _SCHEDULE, _GAP = (detail.column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))
 
 
 def _lagging(a: Assessment, task_name: str, values: list, renderer: detail.Renderer) -> tuple[tuple, bytes]:
     """A lagging indicator as ``LaggingList`` stores it, and its 滞后任务 row; the shown figures are
-    taken from its judged 指标明细 columns rather than worked out a second time."""
+    taken from its 指标明细 row rather than worked out a second time."""
     ind, rep = a.indicator, a.reported
     item = Lagging(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
                    ind.target, a.value, a.stage, values[_RATE], values[_SCHEDULE], values[_GAP], a.status,
@@ -250,13 +248,12 @@ class Judge:
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
         offset = self._offset
         chunks: list[bytes] = []
-        parts = self.register.detail_parts(sub.unit)
         for task in self.register.tasks_of(sub.unit):
             texts, others = detail.task_texts(task), sibling_names(task)
             for ind in task.indicators:
                 a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, task.deadline,
                            previous.get(ind.id), sub.name, others)
-                row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet, parts.get(ind.position))
+                row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
                 offset = judged.add(ind.position, row, chunks, offset)
         self._out.write(b"".join(chunks))
         self._out.flush()  # before the result goes back: the main process reads the file

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
 
 from .engine import Assessment
-from .model import Indicator, IndicatorType, Task
+from .model import IndicatorType, Task
 from .numbers import percent_of
 from .tables import NUMBER, PERCENT, POINTS, TEXT, Layout, RowRenderer
 
@@ -79,34 +78,20 @@ def task_texts(task: Task) -> tuple[str, str]:
     return "、".join(task.partner_units), str(task.deadline or "")
 
 
-# 序号 … 完成时限 come from the register alone, and so do its extra columns at the end: a row of
-# 指标明细 is those, rendered once per register (see ``registerdb``), around what was judged.
-STATIC = 14
-
-
-def register_values(task: Task, texts: tuple[str, str], ind: Indicator, serial: int) -> tuple[list, list]:
-    """The columns of an indicator's row that the register decides: those before ``STATIC`` and
-    the register's extra columns after the judged ones."""
-    # A task's funds stand on its first row only, so that adding up the column counts them once.
-    funds = task.planned_funds if ind.id == task.indicators[0].id else None
-    return ([serial, ind.task_id, task.category, task.name, task.annual_target, ind.lead_unit, texts[0],
-             ind.id, ind.name, ind.unit_of_measure, ind.type.value, ind.target, funds, texts[1]],
-            [value for _, value in ind.extra])
-
-
-def judged_values(a: Assessment) -> list:
-    """The columns of an indicator's row that judging it decides (from 上期累计 to 来源单元格)."""
-    rep = a.reported
-    return [_previous(a), stage_or_value(a), a.rate_percent, percent_of(*a.due) if a.has_gap else None,
-            a.gap_points, a.status.value, "、".join(f.value for f in a.flags), a.change_points,
-            rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "",
-            a.source, f"填报!{rep.cell}" if rep and rep.cell else ""]
-
-
 def detail_values(serial: int, task: Task, texts: tuple[str, str], a: Assessment) -> list:
     """One row of 指标明细 as final values, in the sheet's column order."""
-    head, tail = register_values(task, texts, a.indicator, serial)
-    return head + judged_values(a) + tail
+    ind, rep = a.indicator, a.reported
+    # A task's funds stand on its first row only, so that adding up the column counts them once.
+    funds = task.planned_funds if ind.id == task.indicators[0].id else None
+    values = [serial, ind.task_id, task.category, task.name, task.annual_target, ind.lead_unit, texts[0],
+              ind.id, ind.name, ind.unit_of_measure, ind.type.value, ind.target, funds, texts[1],
+              _previous(a), stage_or_value(a), a.rate_percent, percent_of(*a.due) if a.has_gap else None,
+              a.gap_points, a.status.value, "、".join(f.value for f in a.flags), a.change_points,
+              rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "",
+              a.source, f"填报!{rep.cell}" if rep and rep.cell else ""]
+    if ind.extra:
+        values += [value for _, value in ind.extra]
+    return values
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -134,13 +119,9 @@ class CsvLines:
         self._columns = [({}, c in _PERCENTS) for c in range(width)]
 
     def line(self, values: list) -> str:
-        return self.fields(values) + "\r\n"
-
-    def fields(self, values: list, first: int = 0) -> str:
-        """``values`` as comma-separated fields; they are the row's columns from ``first`` on."""
         parts = []
         add = parts.append
-        for (cache, is_percent), value in zip(self._columns[first:] if first else self._columns, values):
+        for (cache, is_percent), value in zip(self._columns, values):
             if value is None:
                 add("")
             elif value.__class__ is str:
@@ -153,7 +134,7 @@ class CsvLines:
                 add(text)
             else:  # a number's text is never a formula and needs no quotes
                 add(f"{value}%" if is_percent else str(value))
-        return ",".join(parts)
+        return ",".join(parts) + "\r\n"
 
 
 _QUOTE = re.compile('[",\r\n]')
@@ -176,16 +157,6 @@ def csv_header(extra_columns: tuple[str, ...]) -> str:
     return ",".join(_field(text) for text in header(extra_columns)) + "\r\n"
 
 
-class RegisterParts(NamedTuple):
-    """The register's columns of an indicator's row, rendered: sheet XML and CSV text, before and
-    after the judged columns."""
-
-    xml_head: str
-    xml_tail: str
-    csv_head: str
-    csv_tail: str
-
-
 class Renderer:
     """Both forms of 指标明细 rows (the workbook's XML and the CSV's line, from the same values), and
     the 滞后任务 rows of the lagging ones."""
@@ -196,22 +167,3 @@ class Renderer:
         self.xml = RowRenderer(layout(extra_columns))
         self.csv = CsvLines(len(header(extra_columns)))
         self.attention = renderer()  # a lagging indicator's row of 滞后任务 too
-        self._after = 1 + len(COLUMNS)  # where the register's extra columns begin
-        self._extras = len(extra_columns) > 0
-
-    def register_parts(self, task: Task, texts: tuple[str, str], ind: Indicator, position: int) -> RegisterParts:
-        """What ``row`` puts around an indicator's judged columns; made once per register."""
-        head, tail = register_values(task, texts, ind, position + 1)
-        row = position + 2
-        return RegisterParts(self.xml.cells(head, row), self.xml.cells(tail, row, self._after),
-                             self.csv.fields(head), self.csv.fields(tail, self._after))
-
-    def row(self, parts: tuple[str, str, str, str], judged: list, position: int) -> tuple[str, str]:
-        """The indicator's row, as sheet XML and as a CSV line, from its ``RegisterParts`` and the
-        values judging it gave (``judged_values``): the same text ``xml.render`` and ``csv.line``
-        make of the whole row (the sheet has no wrapped column, so no row height)."""
-        xml_head, xml_tail, csv_head, csv_tail = parts
-        row = position + 2
-        xml = f'<row r="{row}">{xml_head}{self.xml.cells(judged, row, STATIC)}{xml_tail}</row>'
-        csv = f"{csv_head},{self.csv.fields(judged, STATIC)}"
-        return xml, f"{csv},{csv_tail}\r\n" if self._extras else csv + "\r\n"

@@ -30,7 +30,7 @@ from . import __version__
 from .files import FILE_MODE
 from .model import Indicator, IndicatorType, Task
 
-STORE_VERSION = 2  # 2: 指标明细 register parts
+STORE_VERSION = 1
 KEEP = 16  # cache files kept; older ones are removed
 _UNIT_VIEWS = 256  # units whose tasks a process keeps at hand
 
@@ -44,8 +44,6 @@ CREATE TABLE indicators (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, 
     name TEXT NOT NULL, unit_of_measure TEXT NOT NULL, type TEXT NOT NULL, target TEXT,
     lead_unit TEXT NOT NULL, row INTEGER NOT NULL, extra TEXT NOT NULL);
 CREATE INDEX indicators_of_unit ON indicators (lead_unit, position);
-CREATE TABLE detail_parts (position INTEGER PRIMARY KEY, xml_head TEXT NOT NULL, xml_tail TEXT NOT NULL,
-    csv_head TEXT NOT NULL, csv_tail TEXT NOT NULL);
 """
 _TASK = "t.position, t.id, t.category, t.name, t.annual_target, t.partners, t.planned_funds, t.deadline, t.first_lead"
 _INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position"
@@ -126,23 +124,8 @@ def _fill(path: Path, tasks: list[Task], fingerprint: str, extra_columns: tuple[
                 (position, i.id, n, i.name, i.unit_of_measure, i.type.value, _text(i.target), i.lead_unit, i.row,
                  json.dumps([value for _, value in i.extra], ensure_ascii=False))
                 for position, (n, i) in enumerate((n, i) for n, t in enumerate(tasks) for i in t.indicators)))
-            conn.executemany("INSERT INTO detail_parts VALUES (?, ?, ?, ?, ?)", _detail_parts(tasks, extra_columns))
     finally:
         conn.close()
-
-
-def _detail_parts(tasks: list[Task], extra_columns: tuple[str, ...]) -> Iterator[tuple]:
-    """Each indicator's 指标明细 columns that the register alone decides, rendered once here for
-    every consolidation with this register (see ``detail.Renderer.register_parts``)."""
-    from .detail import Renderer, task_texts
-
-    renderer = Renderer(extra_columns)
-    position = 0
-    for task in tasks:
-        texts = task_texts(task)
-        for ind in task.indicators:
-            yield (position, *renderer.register_parts(task, texts, ind, position))
-            position += 1
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -250,12 +233,6 @@ class Register:
         else:
             self._views.move_to_end(unit)
         return view
-
-    def detail_parts(self, unit: str) -> dict[int, tuple[str, str, str, str]]:
-        """The rendered register columns of the unit's indicators' 指标明细 rows, by position."""
-        return {position: parts for position, *parts in self._query(
-            "SELECT p.position, p.xml_head, p.xml_tail, p.csv_head, p.csv_tail FROM detail_parts p "
-            "JOIN indicators i ON i.position = p.position WHERE i.lead_unit = ?", (unit,))}
 
     def lookup(self, ids: Iterable[str]) -> dict[str, Indicator]:
         """The indicators among ``ids`` (指标编号) that the register has."""

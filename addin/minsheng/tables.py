@@ -106,18 +106,15 @@ class RowRenderer:
 
     def render(self, values: Sequence, row: int | str) -> str:
         """One ``<row>`` (``row`` is 1-based, as in Excel; or a placeholder to be replaced by it)."""
-        height = _height(values, self.layout) if self.wraps else None
-        opening = f'<row r="{row}" ht="{height}" customHeight="1">' if height else f'<row r="{row}">'
-        return opening + self.cells(values, row) + "</row>"
-
-    def cells(self, values: Sequence, row: int | str, first: int = 0) -> str:
-        """The cells of ``values``, which are the row's columns from ``first`` on (a row may be put
-        together from parts rendered at different times)."""
         rs = str(row)
-        out = []
+        out = ['<row r="', rs, '"']
+        if self.wraps:
+            height = _height(values, self.layout)
+            if height:
+                out.append(f' ht="{height}" customHeight="1"')
+        out.append(">")
         add = out.append
-        for (opening, blank, cache, kind, style), value in zip(self._columns[first:] if first else self._columns,
-                                                                values):
+        for (opening, blank, cache, kind, style), value in zip(self._columns, values):
             add(opening)
             add(rs)
             if value is None or value.__class__ is str and not value:
@@ -130,6 +127,7 @@ class RowRenderer:
                     cache.clear()
                 cache[value] = tail
             add(tail)
+        add("</row>")
         return "".join(out)
 
     def header(self) -> str:
