@@ -100,3 +100,30 @@ def test_a_rerun_on_the_same_inbox_gives_the_same_tables(tmp_path):
     csv_first = demo.consolidated.outputs[1].read_bytes()
     done = run_consolidation(demo.config)
     assert sheets(done.outputs[0]) == first and done.outputs[1].read_bytes() == csv_first
+
+
+def test_a_register_with_its_own_columns_gives_the_same_rows_from_the_workers_as_from_xlsxwriter(tmp_path):
+    """The register's extra columns (after the judged ones, with commas, formulas, blanks) come out
+    of the workers' rows as xlsxwriter and the CSV writer put them, judging everything again."""
+    from minsheng.config import load_config
+    from minsheng.register import load_register, write_register
+    from minsheng.simulate import synthetic_rows, write_submissions
+    from minsheng.workfolder import init_workfolder
+
+    folder = tmp_path / "带备注"
+    init_workfolder(folder, today=dt.date(2020, 7, 1))
+    rows = synthetic_rows(4, 6)
+    for n, row in enumerate(rows):
+        row["备注"] = ["", "=1+1", "含,逗号", "普通"][n % 4]
+        row["责任人"] = f"张{n}" if n % 3 else ""
+    (folder / "任务台账.xlsx").unlink()
+    write_register(folder / "任务台账.xlsx", rows, extra_columns=("备注", "责任人"))
+    config = load_config(folder / "config.ini")
+    write_submissions(load_register(config.register), config, config.inbox())
+    done = run_consolidation(config)
+    xlsx, csv_path = done.outputs
+    again = write_outputs(done.result, tmp_path / "again", fast=False)
+    assert again[1].read_bytes() == csv_path.read_bytes()
+    assert sheets(again[0]) == sheets(xlsx)
+    header = csv_path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.endswith(",备注,责任人") and "'=1+1" in csv_path.read_text(encoding="utf-8-sig")

@@ -12,7 +12,6 @@ province's register is judged without holding every assessment.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -329,9 +328,7 @@ class GroupSummary:
         """Mean completion, each indicator capped at 100% (asked once all indicators are in)."""
         if not self.indicators:
             return Fraction(0)
-        # Over one common denominator: integers, and a single Fraction at the end.
-        common = math.lcm(*self._shares) if self._shares else 1
-        return Fraction(sum(n * (common // d) for d, n in self._shares.items()), common * self.indicators)
+        return sum((Fraction(n, d) for d, n in self._shares.items()), Fraction(0)) / self.indicators
 
     @property
     def reported(self) -> int:
