@@ -144,3 +144,21 @@ def test_no_header_no_sheet_no_rows_no_file(tmp_path):
     (tmp_path / "d.xlsx").write_text("这不是 Excel 文件", encoding="utf-8")
     with pytest.raises(RegisterError, match="无法读取任务台账"):
         load_register(tmp_path / "d.xlsx")
+
+
+@pytest.mark.parametrize("damage", ["half", "empty", "header", "middle"])
+def test_a_damaged_register_cache_is_read_again_not_a_failure_every_time(tmp_path, damage):
+    """A cache file cut short or overwritten (a disk error, a sync tool) must not make every later
+    command fail with an internal error: the register is read again and the cache written anew."""
+    path = write_register_xlsx(tmp_path / "r.xlsx")
+    first = load_register(path)
+    expected = [(t.id, [i.id for i in t.indicators]) for t in first.tasks]
+    store = first.store
+    data = store.read_bytes()
+    damaged = {"half": data[:len(data) // 2], "empty": b"",
+               "header": b"\0" * 100 + data[100:],
+               "middle": data[:4096] + b"\xff" * 4096 + data[8192:]}[damage]
+    store.write_bytes(damaged)
+    again = load_register(path)
+    assert [(t.id, [i.id for i in t.indicators]) for t in again.tasks] == expected
+    assert again.tasks_of("市医保局")[0].id == "17"

@@ -67,15 +67,40 @@ def store_name(sha256: str) -> str:
 
 
 def find_store(sha256: str) -> Path | None:
+    """The cache file of the register with this content, if there is a sound one. A damaged one
+    (a disk error, a copy cut short) is removed, so that the register is read again and the cache
+    written anew, instead of every command failing on it."""
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / "minsheng"):
         path = folder / store_name(sha256)
         if path.is_file():
+            if not _sound(path):
+                try:
+                    path.unlink()
+                except OSError:
+                    continue  # not ours to remove: read the register again all the same
+                continue
             try:
                 os.utime(path)  # recently used: kept when old caches are removed
             except OSError:
                 pass
             return path
     return None
+
+
+def _sound(path: Path) -> bool:
+    """SQLite finds no damage in the file, and it holds a complete register."""
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return False
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            counted = conn.execute("SELECT (SELECT COUNT(*) FROM tasks), (SELECT COUNT(*) FROM indicators)").fetchone()
+            return counted == (int(meta["tasks"]), int(meta["indicators"])) and "fingerprint" in meta
+        finally:
+            conn.close()
+    except (sqlite3.Error, KeyError, ValueError, TypeError):
+        return False
 
 
 def write_store(sha256: str, tasks: list[Task], fingerprint: str, extra_columns: tuple[str, ...]) -> Path:
