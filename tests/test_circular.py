@@ -273,3 +273,32 @@ def test_the_chart_font_is_the_regular_face_whatever_order_the_font_cache_lists(
         assert find_cjk_font() == path
     finally:
         font_manager.fontManager.ttflist.reverse()
+
+
+def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolidated, config, monkeypatch,
+                                                                         tmp_path):
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    skipped = make_circular(config, result=consolidated).path.read_bytes()
+    monkeypatch.setattr(circular, "_CELL_TAGS", re.compile(""))  # every template "has" cell tags
+    repaired = make_circular(config, result=consolidated).path.read_bytes()
+
+    def body(data):
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return package.read("word/document.xml")
+    assert body(skipped) == body(repaired)
+
+    monkeypatch.undo()
+    looped = Document()
+    table = looped.add_table(rows=1, cols=1)
+    table.cell(0, 0).text = "{%tc for c in cols %}{{ c }}{%tc endfor %}"
+    split = table.add_row().cells[0].paragraphs[0]  # Word often splits a tag into runs
+    for part in ("{%", "tc for c in cols %}{{ c }}{%", "tc endfor %}"):
+        split.add_run(part)
+    looped.save(str(tmp_path / "列循环.docx"))
+    assert circular.open_template(tmp_path / "列循环.docx").cell_tags
+    first_row = looped.tables[0]._tbl.tr_lst[0]
+    first_row.getparent().remove(first_row)  # only the split tag left
+    assert "{%tc" not in looped.tables[0]._tbl.xml
+    looped.save(str(tmp_path / "拆开的标签.docx"))
+    assert circular.open_template(tmp_path / "拆开的标签.docx").cell_tags
+    assert not circular.open_template(circular.template_path(config)).cell_tags
