@@ -14,12 +14,12 @@ from .model import IndicatorType, Status
 from .tables import NUMBER, PERCENT, POINTS, TEXT, WRAP, Layout, RowRenderer
 
 ROW = "\x00"  # the row number's place in a rendered row: never in text (written _x0000_ there)
-STATUS_COLUMN = 10
 
 LAYOUT = Layout("滞后任务", ("牵头单位", "任务编号", "项目名称", "指标编号", "指标名称", "年度目标值", "本期累计完成",
                          "完成率", "时序进度", "差距（个百分点）", "状态", "进展情况", "存在问题", "下步措施"),
                 (14, 7, 22, 8, 24, 10, 11, 9, 9, 9, 9, 30, 24, 24),
                 (TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, NUMBER, PERCENT, PERCENT, POINTS, TEXT, WRAP, WRAP, WRAP))
+STATUS_COLUMN = LAYOUT.header.index("状态")
 
 
 @dataclass(frozen=True)

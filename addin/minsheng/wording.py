@@ -16,8 +16,9 @@ import re
 from fractions import Fraction
 
 from . import narrative
+from .attention import Lagging
 from .config import Config
-from .consolidation import Consolidation, Lagging
+from .consolidation import Consolidation
 from .engine import Assessment, GroupSummary, sibling_names
 from .model import IndicatorType, Status, Task
 from .numbers import chinese_date, chinese_number, format_amount, format_percent
