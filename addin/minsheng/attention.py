@@ -74,4 +74,8 @@ def rendered(item: Lagging, renderer: RowRenderer) -> bytes:
 
 
 def numbered(xml: bytes, row: int) -> bytes:
-    return xml.replace(ROW.encode(), str(row).encode())
+    """A row from ``rendered`` with its row number."""
+    return xml.replace(_ROW_BYTE, str(row).encode())
+
+
+_ROW_BYTE = ROW.encode()

@@ -12,6 +12,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 
 from .guard import member
 
@@ -219,8 +220,8 @@ def trimmed_workbook(data: bytes, sheets: list[str] | None = None) -> tuple[byte
 
 def _shared_strings(package: zipfile.ZipFile) -> list[bytes]:
     try:
-        return [match.group(1) for match in _SHARED.finditer(package.read("xl/sharedStrings.xml")[:MAX_SHEET_BYTES])]
-    except KeyError:
+        return [match.group(1) for match in _SHARED.finditer(member(package, "xl/sharedStrings.xml", MAX_SHEET_BYTES))]
+    except (KeyError, zipfile.BadZipFile, zlib.error):
         return []
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from .cells import column_letter, row_height
 from .files import new_workbook
 from .spool import BatchSpool
-from .zipout import Deflater, Segment, ZipWriter, segment
+from .zipout import Deflater, ZipWriter, segment
 
 TEXT, WRAP, NUMBER, PERCENT, POINTS, COUNT = "text", "wrap", "number", "percent", "points", "count"
 KINDS = (TEXT, WRAP, NUMBER, PERCENT, POINTS, COUNT)
@@ -340,26 +340,31 @@ def _assemble(package: bytes, path: Path, tables: list[tuple[Table, object]]) ->
             last = f"{column_letter(len(table.layout.kinds) - 1)}{table.rows + 1}"
             head = _DIMENSION.sub(f'<dimension ref="A1:{last}"/>'.encode(), head, count=1)
             renderer = RowRenderer(table.layout)
-            rows = table._rendered
-            if rows is None:  # rows as values: rendered here, compressed meanwhile in another thread
-                rows = Deflater()
-                try:
-                    batch: list[str] = []
-                    for r, values in enumerate(table, start=2):
-                        batch.append(renderer.render(values, r))
-                        if len(batch) >= _BATCH:
-                            rows.write("".join(batch).encode("utf-8", "replace"))
-                            batch = []
-                    rows.write("".join(batch).encode("utf-8", "replace"))
-                    body = rows.finish()
-                    out.write_segments(info.filename, _sheet(head, renderer, body, tail))
-                finally:
+            # Rows rendered where they were judged, or rendered now from values (compressed
+            # meanwhile in the Deflater's thread).
+            rows = table._rendered if table._rendered is not None else _render(table, renderer)
+            try:
+                out.write_segments(info.filename, [
+                    segment(head + b"<sheetData>" + renderer.header().encode("utf-8")), rows.finish(),
+                    segment(b"</sheetData>" + tail, final=True)])
+            finally:
+                if rows is not table._rendered:
                     rows.close()
-            else:
-                out.write_segments(info.filename, _sheet(head, renderer, rows.finish(), tail))
         out.close()
 
 
-def _sheet(head: bytes, renderer: RowRenderer, body: Segment, tail: bytes) -> list[Segment]:
-    return [segment(head + b"<sheetData>" + renderer.header().encode("utf-8")), body,
-            segment(b"</sheetData>" + tail, final=True)]
+def _render(table: Table, renderer: RowRenderer) -> Deflater:
+    """A table's rows of values as sheet XML, in a Deflater of their own."""
+    rows = Deflater()
+    try:
+        batch: list[str] = []
+        for r, values in enumerate(table, start=2):
+            batch.append(renderer.render(values, r))
+            if len(batch) >= _BATCH:
+                rows.write("".join(batch).encode("utf-8", "replace"))
+                batch = []
+        rows.write("".join(batch).encode("utf-8", "replace"))
+    except BaseException:
+        rows.close()
+        raise
+    return rows

@@ -28,11 +28,12 @@ _UTF8 = 1 << 11  # general purpose flag: the name is UTF-8
 
 
 class Segment(NamedTuple):
-    """A piece of a member, compressed: the raw deflate bytes (in ``file`` or ``data``), the CRC-32
-    and length of what they hold."""
+    """A piece of a member, compressed: the CRC-32 and length of what it holds, the length of the
+    raw deflate bytes, and those bytes (in ``data``, or in ``file`` from its current position)."""
 
     crc: int
     size: int
+    compressed: int
     data: bytes = b""
     file: BinaryIO | None = None
 
@@ -41,7 +42,7 @@ def segment(data: bytes, final: bool = False) -> Segment:
     """``data`` compressed in one go (a sheet's head or tail)."""
     compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
     body = compressor.compress(data) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
-    return Segment(zlib.crc32(data), len(data), body)
+    return Segment(zlib.crc32(data), len(data), len(body), body)
 
 
 class Deflater:
@@ -57,8 +58,7 @@ class Deflater:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._batch: list[bytes] = []
         self._batched = 0
-        self._crc = 0
-        self._size = 0
+        self._crc = self._size = self._compressed = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="minsheng-deflate", daemon=True)
         self._thread.start()
@@ -66,14 +66,14 @@ class Deflater:
 
     def _run(self) -> None:
         compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
-        crc = size = 0
+        crc = size = compressed = 0
         try:
             while (data := self._queue.get()) is not None:
                 crc = zlib.crc32(data, crc)
                 size += len(data)
-                self._file.write(compressor.compress(data))
-            self._file.write(compressor.flush(zlib.Z_SYNC_FLUSH))
-            self._crc, self._size = crc, size
+                compressed += self._file.write(compressor.compress(data))
+            compressed += self._file.write(compressor.flush(zlib.Z_SYNC_FLUSH))
+            self._crc, self._size, self._compressed = crc, size, compressed
         except BaseException as exc:  # noqa: BLE001 - told to the writer in ``finish``
             self._error = exc
             while self._queue.get() is not None:  # let the writer go on to ``finish``
@@ -99,7 +99,7 @@ class Deflater:
         if self._error is not None:
             raise self._error
         self._file.seek(0)
-        return Segment(self._crc, self._size, file=self._file)
+        return Segment(self._crc, self._size, self._compressed, file=self._file)
 
     def close(self) -> None:
         if not self._done:
@@ -127,22 +127,13 @@ def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     def square(matrix: list[int]) -> list[int]:
         return [times(matrix, matrix[n]) for n in range(32)]
 
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
-    even = square(odd)  # two zero bits
-    odd = square(even)  # four
-    while True:  # apply len2 zero bytes to crc1, one bit of len2 at a time
-        even = square(odd)
+    operator = [0xEDB88320] + [1 << n for n in range(31)]  # appends one zero bit
+    operator = square(square(operator))  # four zero bits
+    while length2:  # one zero byte, then two, four…: applied for each set bit of length2
+        operator = square(operator)
         if length2 & 1:
-            crc1 = times(even, crc1)
+            crc1 = times(operator, crc1)
         length2 >>= 1
-        if not length2:
-            break
-        odd = square(even)
-        if length2 & 1:
-            crc1 = times(odd, crc1)
-        length2 >>= 1
-        if not length2:
-            break
     return crc1 ^ crc2
 
 
@@ -163,7 +154,7 @@ class ZipWriter:
         for part in segments:
             crc = crc32_combine(crc, part.crc, part.size) if size else part.crc
             size += part.size
-            compressed += len(part.data) if part.file is None else _length(part.file)
+            compressed += part.compressed
         encoded = name.encode("utf-8")
         flags = 0 if name.isascii() else _UTF8  # as zipfile does: names are UTF-8 when they must be
         offset = self._offset
@@ -192,11 +183,3 @@ class ZipWriter:
         self._out.write(bytes(directory))
         self._out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(self._entries), len(self._entries),
                                     len(directory), start, 0))
-
-
-def _length(file: BinaryIO) -> int:
-    position = file.tell()
-    file.seek(0, 2)
-    length = file.tell() - position
-    file.seek(position)
-    return length
