@@ -47,7 +47,7 @@ from .engine import (
 )
 from .model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from .numbers import format_amount, shown
-from .registerdb import Register
+from .registerdb import Register, Slot
 
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
 
@@ -63,6 +63,20 @@ class JudgedRow(NamedTuple):
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
     lagging: tuple[tuple, bytes] | None  # if it lags: its ``Lagging`` as stored, and its 滞后任务 row
     note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
+
+
+class Rows(NamedTuple):
+    """Consecutive rows of 指标明细, as the sinks take them."""
+
+    xml: bytes  # their sheet rows, one after another
+    csv: bytes  # their CSV lines
+    count: int
+    ledger: list[tuple]  # the accepted values among them, for the ledger
+
+    @classmethod
+    def of(cls, rows: list[JudgedRow]) -> Rows:
+        return cls(b"".join(row.xml for row in rows), b"".join(row.csv for row in rows), len(rows),
+                   [row.ledger for row in rows if row.ledger is not None])
 
 
 _STATUS = {status.value: status for status in Status}
@@ -101,7 +115,7 @@ class Judged:
         self.positions: list[int] = []
         self.statuses: list[str] = []
         self.shares: list[tuple[int, int]] = []
-        self.spans: list[int] = []  # per row: XML offset, XML length, CSV offset, CSV length
+        self.spans: list[int] = []  # offset and length: of every row's XML, then of every CSV line
         self.ledger: list[tuple | None] = []
         self.lagging: list[tuple | None] = []
         self.notes: dict[int, tuple] = {}  # by position: the few rows with a note
@@ -118,31 +132,55 @@ class Judged:
         self._index = None
         self._text: bytes | None = None
 
-    def add(self, position: int, row: JudgedRow, out: list[bytes], offset: int) -> int:
-        """Record a row, its texts going to ``out`` (written at ``offset``); returns the next offset."""
-        out += (row.xml, row.csv)
+    def add(self, position: int, row: JudgedRow) -> None:
+        """Record a row; ``texts`` lays out where its XML and CSV go."""
         self.positions.append(position)
         self.statuses.append(row.status.value)
         self.shares.append(row.share)
-        self.spans += (offset, len(row.xml), offset + len(row.xml), len(row.csv))
         self.ledger.append(row.ledger)
         self.lagging.append(row.lagging)
         if row.note is not None:
             self.notes[position] = row.note
-        return offset + len(row.xml) + len(row.csv)
 
-    def row(self, position: int, files: RowFiles) -> JudgedRow | None:
+    def texts(self, rows: list[JudgedRow], offset: int) -> list[bytes]:
+        """The rows' texts as the worker writes them at ``offset``: every XML row, then every CSV
+        line, so that a run of rows is one slice of each."""
+        xml, csv = [row.xml for row in rows], [row.csv for row in rows]
+        at = offset
+        for text in xml:
+            self.spans += (at, len(text))
+            at += len(text)
+        for text in csv:
+            self.spans += (at, len(text))
+            at += len(text)
+        return xml + csv
+
+    def index(self, position: int) -> int | None:
         if self._index is None:
             self._index = {p: i for i, p in enumerate(self.positions)}
-        i = self._index.get(position)
+        return self._index.get(position)
+
+    def _slice(self, files: RowFiles, first: int, last: int) -> bytes:
+        """Text from span ``first`` to span ``last`` (inclusive), read once per unit."""
+        spans = self.spans
+        if self._text is None:  # the unit's rows lie together in the worker's file: one read
+            self._text = files.read(self.key, spans[0], spans[-2] + spans[-1])
+        base = spans[0]
+        return self._text[spans[2 * first] - base:spans[2 * last] - base + spans[2 * last + 1]]
+
+    def block(self, start: int, end: int, files: RowFiles) -> Rows:
+        """Rows ``start`` to ``end`` (exclusive) as the sinks take them."""
+        n = len(self.positions)
+        return Rows(self._slice(files, start, end - 1), self._slice(files, n + start, n + end - 1), end - start,
+                    [entry for entry in self.ledger[start:end] if entry is not None])
+
+    def row(self, position: int, files: RowFiles) -> JudgedRow | None:
+        i = self.index(position)
         if i is None:
             return None
-        if self._text is None:  # the unit's rows lie together in the worker's file: one read
-            self._text = files.read(self.key, self.spans[0], self.spans[-2] + self.spans[-1])
-        spans, base, at = self.spans, self.spans[0], 4 * i
-        x, xn, c, cn = spans[at] - base, spans[at + 1], spans[at + 2] - base, spans[at + 3]
-        return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._text[x:x + xn],
-                         self._text[c:c + cn], self.ledger[i], self.lagging[i], self.notes.get(position))
+        n = len(self.positions)
+        return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._slice(files, i, i),
+                         self._slice(files, n + i, n + i), self.ledger[i], self.lagging[i], self.notes.get(position))
 
 
 def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detail.Renderer,
@@ -246,25 +284,26 @@ class Judge:
         self._ready()
         previous = self._previous(sub.unit)
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
-        offset = self._offset
-        chunks: list[bytes] = []
+        rows: list[JudgedRow] = []
         for task in self.register.tasks_of(sub.unit):
             texts, others = detail.task_texts(task), sibling_names(task)
             for ind in task.indicators:
                 a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, task.deadline,
                            previous.get(ind.id), sub.name, others)
                 row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
-                offset = judged.add(ind.position, row, chunks, offset)
-        self._out.write(b"".join(chunks))
+                judged.add(ind.position, row)
+                rows.append(row)
+        data = b"".join(judged.texts(rows, self._offset))
+        self._out.write(data)
         self._out.flush()  # before the result goes back: the main process reads the file
-        self._offset = offset
+        self._offset += len(data)
         return judged
 
 
 class Sink(Protocol):
-    """Something that takes the judged rows of each task as they come (the outputs, the ledger)."""
+    """Something that takes the rows of 指标明细 in register order, a run at a time (the outputs, the ledger)."""
 
-    def add(self, rows: list[JudgedRow]) -> None: ...
+    def add(self, rows: Rows) -> None: ...
 
 
 class PreviousOf(Protocol):
@@ -403,29 +442,44 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     here = _JudgeHere(register, collection, period, rules, previous_of)
     roll = RollUp(register.units, period)
     lagging = LaggingList()
+    out = _Runs(sinks, files)
     accepted = 0
     notes: list[Problem] = []
-    rows: list[JudgedRow] = []
-    task = None
-    unit, judged = None, None
-    for slot in register.iter_slots():
-        if slot.task_id != (task.task_id if task else None):
-            if task is not None:
-                _close_task(task, rows, roll, sinks, collection)
-            task, rows = slot, []
-        if slot.unit != unit:  # consecutive indicators are mostly one unit's
-            unit, judged = slot.unit, collection.judged(slot.unit)
-        row = judged.row(slot.position, files) if judged is not None else None
-        if row is None:  # a unit that sent nothing, or one its worker could not judge
-            row = here.row(slot)
-        rows.append(row)
-        accepted += row.ledger is not None
-        if row.lagging is not None:
-            lagging.add(row.lagging, slot.position)
-        if row.note is not None:
-            notes.append(Problem(*row.note))
-    if task is not None:
-        _close_task(task, rows, roll, sinks, collection)
+    for task, slots in _tasks(register.iter_slots()):
+        unit = slots[0].unit
+        judged = collection.judged(unit) if all(slot.unit == unit for slot in slots) else None
+        start = judged.index(slots[0].position) if judged is not None else None
+        end = start + len(slots) if start is not None else 0
+        if start is not None and judged.positions[start:end] == [slot.position for slot in slots]:
+            # The usual case: the task's rows are one run of its unit's judged rows.
+            statuses = [_STATUS[status] for status in judged.statuses[start:end]]
+            roll.add(task.category, task.planned_funds, task.first_lead, [unit] * len(slots), statuses,
+                     judged.shares[start:end], _paid(task, collection))
+            out.take(judged, start, end)
+            for i in range(start, end):
+                if judged.ledger[i] is not None:
+                    accepted += 1
+                if judged.lagging[i] is not None:
+                    lagging.add(judged.lagging[i], judged.positions[i])
+            if judged.notes:
+                notes += [Problem(*judged.notes[slot.position]) for slot in slots if slot.position in judged.notes]
+            continue
+        rows = []
+        for slot in slots:
+            judged = collection.judged(slot.unit)
+            row = judged.row(slot.position, files) if judged is not None else None
+            if row is None:  # a unit that sent nothing, or one its worker could not judge
+                row = here.row(slot)
+            rows.append(row)
+            accepted += row.ledger is not None
+            if row.lagging is not None:
+                lagging.add(row.lagging, slot.position)
+            if row.note is not None:
+                notes.append(Problem(*row.note))
+        roll.add(task.category, task.planned_funds, task.first_lead, [row.unit for row in rows],
+                 [row.status for row in rows], [row.share for row in rows], _paid(task, collection))
+        out.add(Rows.of(rows))
+    out.flush()
     known = set(collection.problems)  # consolidating the same collection again adds nothing twice
     collection.problems += [note for note in notes if note not in known]  # after the files' own problems
     units = roll.units(collection.chosen)
@@ -441,11 +495,49 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
                          roll.categories(), programme, counts, lagging)
 
 
-def _close_task(task, rows: list[JudgedRow], roll: RollUp, sinks: tuple[Sink, ...], collection: Collection) -> None:
-    paid = collection.funds_paid(task.first_lead, task.task_id) if task.planned_funds is not None else None
-    roll.add(task.category, task.planned_funds, task.first_lead, rows, paid)
-    for sink in sinks:
-        sink.add(rows)
+def _tasks(slots: Iterator[Slot]) -> Iterator[tuple[Slot, list[Slot]]]:
+    """The register's slots task by task: the first slot (for the task's fields) and all of them."""
+    task: list[Slot] = []
+    for slot in slots:
+        if task and slot.task_id != task[0].task_id:
+            yield task[0], task
+            task = []
+        task.append(slot)
+    if task:
+        yield task[0], task
+
+
+def _paid(task: Slot, collection: Collection) -> Decimal | None:
+    return collection.funds_paid(task.first_lead, task.task_id) if task.planned_funds is not None else None
+
+
+class _Runs:
+    """Hands rows to the sinks: consecutive rows of one unit's judged rows go as one slice of its
+    worker's file (a unit's tasks usually follow one another in the register)."""
+
+    def __init__(self, sinks: tuple[Sink, ...], files: RowFiles | None):
+        self.sinks, self.files = sinks, files
+        self._judged: Judged | None = None
+        self._start = self._end = 0
+
+    def take(self, judged: Judged, start: int, end: int) -> None:
+        if judged is not self._judged or start != self._end:
+            self.flush()
+            self._judged, self._start = judged, start
+        self._end = end
+
+    def add(self, rows: Rows) -> None:
+        self.flush()
+        self._send(rows)
+
+    def flush(self) -> None:
+        if self._judged is not None:
+            self._send(self._judged.block(self._start, self._end, self.files))
+            self._judged = None
+
+    def _send(self, rows: Rows) -> None:
+        for sink in self.sinks:
+            sink.add(rows)
 
 
 class _JudgeHere:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import NamedTuple
 
 from . import narrative
 from .config import Thresholds
@@ -353,6 +352,13 @@ class GroupSummary:
         if n:
             self._shares[d] = self._shares.get(d, 0) + n
 
+    def add_many(self, statuses: Sequence[Status], shares: Sequence[tuple[int, int]]) -> None:
+        self.counts.update(statuses)
+        self.indicators += len(statuses)
+        for n, d in shares:
+            if n:
+                self._shares[d] = self._shares.get(d, 0) + n
+
 
 @dataclass
 class Programme:
@@ -393,14 +399,6 @@ _BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.N
 _DONE = {status for status in Status if status.done}
 
 
-class Judgement(NamedTuple):
-    """What the roll-ups take of an indicator."""
-
-    unit: str
-    status: Status
-    share: tuple[int, int]  # completion capped at 100%
-
-
 class RollUp:
     """Units, categories and the programme, accumulated one ``TaskSummary`` at a time."""
 
@@ -413,28 +411,30 @@ class RollUp:
         self._planned = self._paid = Decimal(0)
 
     def add_summary(self, summary: TaskSummary) -> None:
-        task = summary.task
-        self.add(task.category, task.planned_funds, task.lead_units[0],
-                 [Judgement(a.indicator.lead_unit, a.status, capped(a)) for a in summary.assessments],
-                 summary.funds_paid)
+        task, assessments = summary.task, summary.assessments
+        self.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
+                 [a.status for a in assessments], [capped(a) for a in assessments], summary.funds_paid)
 
-    def add(self, category_name: str, planned_funds: Decimal | None, first_lead: str,
-            items: Sequence[Judgement], funds_paid: Decimal | None) -> None:
-        """One task: its category, funds and first lead unit, and its indicators in order."""
+    def add(self, category_name: str, planned_funds: Decimal | None, first_lead: str, units: Sequence[str],
+            statuses: Sequence[Status], shares: Sequence[tuple[int, int]], funds_paid: Decimal | None) -> None:
+        """One task: its category, funds and first lead unit, and its indicators' lead units,
+        statuses and capped shares, in order."""
         category = self._categories.get(category_name)
         if category is None:
             category = self._categories[category_name] = GroupSummary(category_name)
         category.tasks += 1
-        groups, counts = self._units, self._counts
-        statuses = []
-        for item in items:
-            unit, status, share = item.unit, item.status, item.share
-            groups[unit].add(status, share)
-            category.add(status, share)
-            counts[status] += 1
-            statuses.append(status)
-        for unit in {item.unit for item in items}:
+        category.add_many(statuses, shares)
+        self._counts.update(statuses)
+        groups = self._units
+        unit = units[0]
+        if units.count(unit) == len(units):  # the usual case: one lead unit
+            groups[unit].add_many(statuses, shares)
             groups[unit].tasks += 1
+        else:
+            for unit, status, share in zip(units, statuses, shares):
+                groups[unit].add(status, share)
+            for unit in set(units):
+                groups[unit].tasks += 1
         self._tasks += 1
         status = worst(statuses)
         if all(s in _DONE for s in statuses):

@@ -20,7 +20,7 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
-from .consolidation import Consolidation, JudgedRow, ledger_row
+from .consolidation import Consolidation, Rows, ledger_row
 from .engine import Previous
 from .errors import LedgerError, os_error_text
 from .files import FILE_MODE
@@ -219,8 +219,8 @@ class Recorder:
     def __init__(self) -> None:
         self._spool = BatchSpool(1000)
 
-    def add(self, rows: list[JudgedRow]) -> None:
-        self._spool.extend(row.ledger for row in rows if row.ledger is not None)
+    def add(self, rows: Rows) -> None:
+        self._spool.extend(rows.ledger)
 
     def rows(self):
         return iter(self._spool)

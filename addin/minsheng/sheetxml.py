@@ -96,13 +96,17 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dic
         for mark in marks.finditer(xml):
             starts.add(xml.rfind(opening, 0, mark.start()))
     for start in sorted(starts):
-        cell = _CELL.match(xml, start) if start >= 0 else None
+        if start < 0:
+            continue
+        # Most formulas are the form's own (computed columns): their address, in the opening tag,
+        # rules them out before the whole cell is matched.
+        ref = _REF.search(xml, start, xml.find(b">", start))
+        if ref is None or ref.group(1) not in wanted:
+            continue
+        cell = _CELL.match(xml, start)
         if cell is None:
             continue
         attributes, body = cell.group(1), cell.group(2) or b""
-        ref = _REF.search(attributes)
-        if ref is None or ref.group(1) not in wanted:
-            continue
         kind = _TYPE.search(attributes)
         kind = kind.group(1) if kind else b"n"
         value = _VALUE.search(body)

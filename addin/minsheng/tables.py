@@ -97,38 +97,44 @@ class RowRenderer:
     def __init__(self, layout: Layout, index: dict[str, str] | None = None):
         index = index or style_index()
         self.layout = layout
-        styles = [index[kind] for kind in layout.kinds]
-        # What follows a cell's row number depends only on its column and value; task names,
-        # units, categories and statuses repeat row after row, so it is made once per value.
-        self._columns = [(f'<c r="{column_letter(c)}', f'" s="{style}"/>', {}, kind, style)
-                         for c, (kind, style) in enumerate(zip(layout.kinds, styles))]
-        self.wraps = WRAP in layout.kinds
+        self._styles = [index[kind] for kind in layout.kinds]
+        # A row is its pieces joined by its row number: '<row r="' 5 '"><c r="A' 5 '" s="2"><v>1</v></c><c r="B' 5 …
+        # so each piece is a cell's content followed by the next cell's opening. What follows a
+        # cell's row number depends only on its column and value; task names, units, categories
+        # and statuses repeat row after row, so each piece is made once per value.
+        self._openings = [f'<c r="{column_letter(c)}' for c in range(1, len(layout.kinds))] + ["</row>"]
+        self._caches: list[dict] = [self._fresh(c) for c in range(len(layout.kinds))]
+        self._first = '"><c r="A' if layout.kinds else '">'
+        self._wrapped = tuple(c for c, kind in enumerate(layout.kinds) if kind == WRAP)
+
+    def _fresh(self, c: int) -> dict:
+        blank = f'" s="{self._styles[c]}"/>' + self._openings[c]
+        return {None: blank, "": blank}
+
+    def _piece(self, c: int, value) -> str:
+        piece = _tail(value, self.layout.kinds[c], self._styles[c]) + self._openings[c]
+        cache = self._caches[c]
+        if len(cache) > 4096:
+            cache = self._caches[c] = self._fresh(c)
+        cache[value] = piece
+        return piece
 
     def render(self, values: Sequence, row: int | str) -> str:
         """One ``<row>`` (``row`` is 1-based, as in Excel; or a placeholder to be replaced by it)."""
-        rs = str(row)
-        out = ['<row r="', rs, '"']
-        if self.wraps:
-            height = _height(values, self.layout)
+        first = self._first
+        if self._wrapped:
+            height = _height(values, self.layout.widths, self._wrapped)
             if height:
-                out.append(f' ht="{height}" customHeight="1"')
-        out.append(">")
-        add = out.append
-        for (opening, blank, cache, kind, style), value in zip(self._columns, values):
-            add(opening)
-            add(rs)
-            if value is None or value.__class__ is str and not value:
-                add(blank)
-                continue
-            tail = cache.get(value)
-            if tail is None:
-                tail = _tail(value, kind, style)
-                if len(cache) > 4096:
-                    cache.clear()
-                cache[value] = tail
-            add(tail)
-        add("</row>")
-        return "".join(out)
+                first = f'" ht="{height}" customHeight="1{first}'
+        piece = self._piece
+        pieces = ['<row r="', first, *[cache.get(value) or piece(c, value) for c, (cache, value)
+                                       in enumerate(zip(self._caches, values))]]
+        short = len(self._caches) - len(values)
+        if short > 0:  # a row with fewer values than columns ends at its last value
+            if not values:
+                return f'<row r="{row}"></row>'
+            pieces[-1] = pieces[-1][:-len(self._openings[len(values) - 1])] + "</row>"
+        return str(row).join(pieces)
 
     def header(self) -> str:
         head = style_index()["head"]
@@ -157,15 +163,15 @@ class Table:
         self._spool.append(list(values))
         self.rows += 1
 
-    def add_rendered(self, xml: bytes) -> None:
-        """A row rendered already (UTF-8), by a ``RowRenderer`` of this layout with its row number.
-        It is compressed from here on, in a thread of its own (see ``zipout``)."""
+    def add_rendered(self, xml: bytes, count: int = 1) -> None:
+        """``count`` rows rendered already (UTF-8), by a ``RowRenderer`` of this layout with their
+        row numbers. They are compressed from here on, in a thread of its own (see ``zipout``)."""
         if self._rendered is None:
             if self.rows:
                 raise ValueError("a table takes rows as values or rendered, not both")
             self._rendered = Deflater()
         self._rendered.write(xml)
-        self.rows += 1
+        self.rows += count
 
     def __iter__(self):
         return iter(self._spool)
@@ -248,15 +254,14 @@ def _write_row(ws, r: int, values: Sequence, layout: Layout, st: Styles) -> None
             ws.write_number(r, c, float(number), fmt)
         else:
             ws.write_string(r, c, _clip(str(value)), fmt)
-    height = _height(values, layout)
+    height = _height(values, layout.widths, [c for c, kind in enumerate(layout.kinds) if kind == WRAP])
     if height:
         ws.set_row(r, height)
 
 
-def _height(values: Sequence, layout: Layout) -> float | None:
-    """LibreOffice and WPS do not grow rows by themselves: wrapped texts get their height."""
-    wrapped = [(str(v), layout.widths[c]) for c, (v, kind) in enumerate(zip(values, layout.kinds))
-               if kind == WRAP and v]
+def _height(values: Sequence, widths: Sequence[float], columns: Sequence[int]) -> float | None:
+    """LibreOffice and WPS do not grow rows by themselves: wrapped texts (in ``columns``) get their height."""
+    wrapped = [(str(values[c]), widths[c]) for c in columns if c < len(values) and values[c]]
     if not wrapped:
         return None
     # Whole pixels, as Excel stores heights (and xlsxwriter writes them): 0.75 pt per pixel.

@@ -18,7 +18,7 @@ from pathlib import Path
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import attention, detail, files
-from .consolidation import Consolidation, JudgedRow
+from .consolidation import Consolidation, Rows
 from .errors import OutputLockedError
 from .files import atomic_path
 from .model import Period, Status
@@ -74,11 +74,10 @@ class Outputs:
         finally:
             self.detail.close()
 
-    def add(self, rows: list[JudgedRow]) -> None:
-        """A task's rows, rendered where they were judged."""
-        for row in rows:
-            self.detail.add_rendered(row.xml)
-            self._csv.write(row.csv)
+    def add(self, rows: Rows) -> None:
+        """Rows in register order, rendered where they were judged."""
+        self.detail.add_rendered(rows.xml, rows.count)
+        self._csv.write(rows.csv)
 
     def add_values(self, values: list) -> None:
         """One row as values (the way for ``fast=False``, which renders with xlsxwriter)."""
