@@ -47,7 +47,7 @@ from .engine import (
 )
 from .model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from .numbers import format_amount, shown
-from .registerdb import Register, Slot
+from .registerdb import Place, Register
 
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
 
@@ -445,15 +445,15 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     out = _Runs(sinks, files)
     accepted = 0
     notes: list[Problem] = []
-    for task, slots in _tasks(register.iter_slots()):
-        unit = slots[0].unit
-        judged = collection.judged(unit) if all(slot.unit == unit for slot in slots) else None
-        start = judged.index(slots[0].position) if judged is not None else None
-        end = start + len(slots) if start is not None else 0
-        if start is not None and judged.positions[start:end] == [slot.position for slot in slots]:
-            # The usual case: the task's rows are one run of its unit's judged rows.
+    for task in register.iter_places():
+        unit, count = task.units[0], len(task.units)
+        judged = collection.judged(unit) if task.units.count(unit) == count else None
+        start = judged.index(task.first) if judged is not None else None
+        end = start + count if start is not None else 0
+        if start is not None and end <= len(judged.positions) and judged.positions[end - 1] == task.first + count - 1:
+            # The usual case: the task's rows are one run of its unit's judged rows (positions rise).
             statuses = [_STATUS[status] for status in judged.statuses[start:end]]
-            roll.add(task.category, task.planned_funds, task.first_lead, [unit] * len(slots), statuses,
+            roll.add(task.category, task.planned_funds, task.first_lead, task.units, statuses,
                      judged.shares[start:end], _paid(task, collection))
             out.take(judged, start, end)
             for i in range(start, end):
@@ -462,22 +462,22 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
                 if judged.lagging[i] is not None:
                     lagging.add(judged.lagging[i], judged.positions[i])
             if judged.notes:
-                notes += [Problem(*judged.notes[slot.position]) for slot in slots if slot.position in judged.notes]
+                notes += [Problem(*judged.notes[p]) for p in task.positions if p in judged.notes]
             continue
         rows = []
-        for slot in slots:
-            judged = collection.judged(slot.unit)
-            row = judged.row(slot.position, files) if judged is not None else None
+        for position, unit in zip(task.positions, task.units):
+            judged = collection.judged(unit)
+            row = judged.row(position, files) if judged is not None else None
             if row is None:  # a unit that sent nothing, or one its worker could not judge
-                row = here.row(slot)
+                row = here.row(task.task_id, position, unit)
             rows.append(row)
             accepted += row.ledger is not None
             if row.lagging is not None:
-                lagging.add(row.lagging, slot.position)
+                lagging.add(row.lagging, position)
             if row.note is not None:
                 notes.append(Problem(*row.note))
-        roll.add(task.category, task.planned_funds, task.first_lead, [row.unit for row in rows],
-                 [row.status for row in rows], [row.share for row in rows], _paid(task, collection))
+        roll.add(task.category, task.planned_funds, task.first_lead, task.units, [row.status for row in rows],
+                 [row.share for row in rows], _paid(task, collection))
         out.add(Rows.of(rows))
     out.flush()
     known = set(collection.problems)  # consolidating the same collection again adds nothing twice
@@ -495,19 +495,7 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
                          roll.categories(), programme, counts, lagging)
 
 
-def _tasks(slots: Iterator[Slot]) -> Iterator[tuple[Slot, list[Slot]]]:
-    """The register's slots task by task: the first slot (for the task's fields) and all of them."""
-    task: list[Slot] = []
-    for slot in slots:
-        if task and slot.task_id != task[0].task_id:
-            yield task[0], task
-            task = []
-        task.append(slot)
-    if task:
-        yield task[0], task
-
-
-def _paid(task: Slot, collection: Collection) -> Decimal | None:
+def _paid(task: Place, collection: Collection) -> Decimal | None:
     return collection.funds_paid(task.first_lead, task.task_id) if task.planned_funds is not None else None
 
 
@@ -549,16 +537,15 @@ class _JudgeHere:
         self.renderer = detail.Renderer(register.extra_columns)
         self._task: Task | None = None
 
-    def row(self, slot) -> JudgedRow:
-        if self._task is None or self._task.id != slot.task_id:
-            self._task = self.register.task(slot.task_id)
+    def row(self, task_id: str, position: int, unit: str) -> JudgedRow:
+        if self._task is None or self._task.id != task_id:
+            self._task = self.register.task(task_id)
         task = self._task
-        ind = next(i for i in task.indicators if i.position == slot.position)
-        sub = self.collection.submission(slot.unit)
+        ind = next(i for i in task.indicators if i.position == position)
+        sub = self.collection.submission(unit)
         a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules, None,
-                   task.deadline, self.previous_of(slot.unit).get(ind.id), sub.name if sub else "",
-                   sibling_names(task))
-        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(slot.unit),
+                   task.deadline, self.previous_of(unit).get(ind.id), sub.name if sub else "", sibling_names(task))
+        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(unit),
                          sub.sheet if sub else "")
 
 

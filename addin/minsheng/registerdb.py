@@ -166,15 +166,19 @@ def _evict(folder: Path) -> None:
         pass
 
 
-class Slot(NamedTuple):
-    """An indicator's place in the register: enough to put its row where it belongs."""
+class Place(NamedTuple):
+    """A task's place in the register: enough to put its indicators' rows where they belong."""
 
-    position: int
-    unit: str  # 牵头单位
     task_id: str
     category: str
-    planned_funds: Decimal | None  # the task's
+    planned_funds: Decimal | None
     first_lead: str  # the task's first lead unit, who reports its funds
+    first: int  # the position of its first indicator; the others follow it
+    units: list[str]  # each indicator's 牵头单位, in order
+
+    @property
+    def positions(self) -> range:
+        return range(self.first, self.first + len(self.units))
 
 
 class Register:
@@ -229,17 +233,22 @@ class Register:
         """Every task with all its indicators, in register order, one at a time."""
         yield from _tasks(self._query(f"{_JOINED} ORDER BY i.position"), self.extra_columns)
 
-    def iter_slots(self) -> Iterator[Slot]:
-        """Every indicator's place, in register order, without building tasks: what a pass over
-        a large register needs when the indicators' rows were made elsewhere."""
-        rows = self._query("SELECT i.position, i.lead_unit, t.id, t.category, t.planned_funds, t.first_lead "
-                           "FROM indicators i JOIN tasks t ON t.position = i.task ORDER BY i.position")
-        funds_of: dict[str | None, Decimal | None] = {None: None}  # each task's, read once
-        for position, unit, task_id, category, funds, first_lead in rows:
+    def iter_places(self) -> Iterator[Place]:
+        """Every task's place, in register order, without building tasks: what a pass over a large
+        register needs when the indicators' rows were made elsewhere."""
+        rows = self._query("SELECT t.position, t.id, t.category, t.planned_funds, t.first_lead, MIN(i.position), "
+                           "COUNT(*), MIN(i.lead_unit), MAX(i.lead_unit) FROM tasks t JOIN indicators i "
+                           "ON i.task = t.position GROUP BY t.position ORDER BY t.position")
+        funds_of: dict[str | None, Decimal | None] = {None: None}  # each amount's Decimal, made once
+        for task, task_id, category, funds, first_lead, first, count, unit, last_unit in rows:
             planned = funds_of.get(funds)
             if planned is None and funds is not None:
                 planned = funds_of[funds] = Decimal(funds)
-            yield Slot(position, unit, task_id, category, planned, first_lead)
+            # Indicators are numbered task by task (see _fill): a task's are consecutive.
+            units = ([unit] * count if unit == last_unit else
+                     [u for (u,) in self._query("SELECT lead_unit FROM indicators WHERE task = ? ORDER BY position",
+                                                (task,))])
+            yield Place(task_id, category, planned, first_lead, first, units)
 
     def tasks_of(self, unit: str) -> list[Task]:
         """The unit's tasks, each holding only the indicators that unit leads.
