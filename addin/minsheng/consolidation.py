@@ -61,7 +61,7 @@ class JudgedRow(NamedTuple):
     xml: bytes  # its 指标明细 row, UTF-8
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
-    lagging: tuple[tuple, bytes] | None  # if it lags: its ``Lagging`` as stored, and its 滞后任务 row
+    lagging: tuple[int, float, bytes, bytes] | None  # if it lags: as ``LaggingList.add`` takes it
     note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
 
 
@@ -198,14 +198,14 @@ def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detai
 _RATE, _SCHEDULE, _GAP = (detail.column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))
 
 
-def _lagging(a: Assessment, task_name: str, values: list, renderer: detail.Renderer) -> tuple[tuple, bytes]:
-    """A lagging indicator as ``LaggingList`` stores it, and its 滞后任务 row; the shown figures are
-    taken from its 指标明细 row rather than worked out a second time."""
+def _lagging(a: Assessment, task_name: str, values: list, renderer: detail.Renderer) -> tuple[int, float, bytes, bytes]:
+    """A lagging indicator as ``LaggingList`` stores it; the shown figures are taken from its
+    指标明细 row rather than worked out a second time."""
     ind, rep = a.indicator, a.reported
     item = Lagging(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
                    ind.target, a.value, a.stage, values[_RATE], values[_SCHEDULE], values[_GAP], a.status,
                    rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "")
-    return item.stored(), attention.rendered(item, renderer.attention)
+    return LaggingList.entry(item, attention.rendered(item, renderer.attention))
 
 
 def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
@@ -329,36 +329,39 @@ class LaggingList:
 
     _FIELDS = [f.name for f in fields(Lagging)]
     _DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
-    _STATUS, _GAP = _FIELDS.index("status"), _FIELDS.index("gap_points")
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
-        self._db.execute(f"CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, {', '.join(self._FIELDS)}, "
-                         f"xml BLOB)")
-        self._insert = f"INSERT INTO lagging VALUES (?, ?, ?, {', '.join('?' * len(self._FIELDS))}, ?)"
+        self._db.execute("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
         self._batch: list[tuple] = []
         self.count = 0
 
-    def add(self, lagging: tuple[tuple, bytes], position: int) -> None:
-        """One lagging indicator: as ``Lagging.stored`` gives it, and its 滞后任务 row."""
-        values, xml = lagging
-        status, gap = values[self._STATUS], values[self._GAP]
-        self._batch.append((ATTENTION.index(_STATUS[status]), -float(gap) if gap is not None else 0.0,
-                            position, *values, xml))
+    @staticmethod
+    def entry(item: Lagging, xml: bytes) -> tuple[int, float, bytes, bytes]:
+        """What ``add`` takes (made where the item is judged): its sort keys, the item's plain
+        values pickled (``Lagging.stored``) and its 滞后任务 row."""
+        gap = item.gap_points
+        return (ATTENTION.index(item.status), -float(gap) if gap is not None else 0.0,
+                pickle.dumps(item.stored(), pickle.HIGHEST_PROTOCOL), xml)
+
+    def add(self, entry: tuple[int, float, bytes, bytes], position: int) -> None:
+        """One lagging indicator, as ``entry`` gives it, at its place in the register."""
+        rank, gap, item, xml = entry
+        self._batch.append((rank, gap, position, item, xml))
         self.count += 1
         if len(self._batch) >= 512:
             self._flush()
 
     def _flush(self) -> None:
-        self._db.executemany(self._insert, self._batch)
+        self._db.executemany("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
         self._batch = []
 
     _ORDER = "ORDER BY rank, gap, position"
 
     def __iter__(self) -> Iterator[Lagging]:
         self._flush()
-        for row in self._db.execute(f"SELECT {', '.join(self._FIELDS)} FROM lagging {self._ORDER}"):
-            values = dict(zip(self._FIELDS, row))
+        for (item,) in self._db.execute(f"SELECT item FROM lagging {self._ORDER}"):
+            values = dict(zip(self._FIELDS, pickle.loads(item)))
             for name in self._DECIMALS:
                 values[name] = None if values[name] is None else Decimal(values[name])
             values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
