@@ -64,6 +64,26 @@ def test_fast_rows_read_back_exactly_as_xlsxwriter_writes_them(tmp_path):
     assert rules == [("A2:A7", [['"滞后"']])] and autofilter == "A1:F7" and freeze == "A2" and titles == "$1:$1"
 
 
+def test_rows_shorter_than_the_header_end_where_their_values_end(tmp_path):
+    """A row with fewer values than columns (or none) is a shorter row, not a broken sheet."""
+    rows = [["滞后", "换\n行"], [], ["只有一个"], ROWS[0]]
+
+    def written(path: Path, fast: bool) -> Path:
+        book = Book(PROPERTIES, fast=fast)
+        table = book.table(Table(LAYOUT))
+        for row in rows:
+            table.add(row)
+        book.save(path)
+        table.close()
+        return path
+
+    fast, slow = written(tmp_path / "fast.xlsx", True), written(tmp_path / "slow.xlsx", False)
+    assert openpyxl_view(fast) == openpyxl_view(slow)
+    cells = openpyxl_view(fast)[0]
+    assert [c[0] for c in cells[1][:2]] == ["滞后", "换\n行"] and cells[3][0][0] == "只有一个"
+    assert cells[4][2][0] == 12
+
+
 def test_the_same_book_twice_is_the_same_bytes(tmp_path):
     assert write(tmp_path / "a.xlsx", True).read_bytes() == write(tmp_path / "b.xlsx", True).read_bytes()
 
@@ -100,6 +120,33 @@ def test_a_rerun_on_the_same_inbox_gives_the_same_tables(tmp_path):
     csv_first = demo.consolidated.outputs[1].read_bytes()
     done = run_consolidation(demo.config)
     assert sheets(done.outputs[0]) == first and done.outputs[1].read_bytes() == csv_first
+
+
+def test_a_unit_its_worker_could_not_judge_is_judged_here_with_the_same_rows(tmp_path, monkeypatch):
+    """If judging fails where a file was read, the main process judges that unit itself: the
+    tables, the CSV and the ledger come out as when every worker succeeded."""
+    import sqlite3
+
+    from minsheng.consolidation import Judge
+
+    demo = run_demo(tmp_path / "演示")
+    first = sheets(demo.consolidated.outputs[0])
+    csv_first = demo.consolidated.outputs[1].read_bytes()
+    unlucky = sorted(demo.consolidated.result.collection.chosen)[:2]
+    judge = Judge.judge
+
+    def failing(self, sub, sha256):
+        if sub.unit in unlucky:
+            raise RuntimeError("a fault of the worker, not of the file")
+        return judge(self, sub, sha256)
+
+    monkeypatch.setattr(Judge, "judge", failing)  # the workers are forked: they fail too
+    done = run_consolidation(demo.config)
+    assert all(done.result.collection.chosen[unit].judged_slot is None for unit in unlucky)
+    assert sheets(done.outputs[0]) == first and done.outputs[1].read_bytes() == csv_first
+    with sqlite3.connect(demo.config.ledger) as ledger:
+        runs = ledger.execute("SELECT indicators_accepted FROM runs ORDER BY id").fetchall()
+    assert runs[-1] == runs[-2] and runs[-1][0] > 0
 
 
 def test_a_register_with_its_own_columns_gives_the_same_rows_from_the_workers_as_from_xlsxwriter(tmp_path):
