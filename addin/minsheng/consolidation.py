@@ -5,7 +5,8 @@ indicators and renders their 指标明细 rows (``Judge``): each file's rows are
 rendered there, and only the small result travels back. ``consolidate`` then makes one pass over
 the register in order, task by task: it takes each indicator's row from its unit's result (or
 judges it here, for a unit that sent nothing), hands the rows to the sinks (the workbook and CSV
-writer, the ledger) and adds them to the roll-ups; then lets them go.
+writer, the ledger; a unit's consecutive rows as one slice of its worker's file) and adds them to
+the roll-ups; then lets them go.
 
 What stays is small: the roll-ups, the problem list, the files received, the lagging indicators
 (sorted on disk) and the handles needed to judge any unit again, for the circular and the tests.
@@ -133,7 +134,7 @@ class Judged:
         self._text: bytes | None = None
 
     def add(self, position: int, row: JudgedRow) -> None:
-        """Record a row; ``texts`` lays out where its XML and CSV go."""
+        """Record a row (``texts`` then says where its XML and CSV are written)."""
         self.positions.append(position)
         self.statuses.append(row.status.value)
         self.shares.append(row.share)
@@ -449,12 +450,9 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     accepted = 0
     notes: list[Problem] = []
     for task in register.iter_places():
-        unit, count = task.units[0], len(task.units)
-        judged = collection.judged(unit) if task.units.count(unit) == count else None
-        start = judged.index(task.first) if judged is not None else None
-        end = start + count if start is not None else 0
-        if start is not None and end <= len(judged.positions) and judged.positions[end - 1] == task.first + count - 1:
-            # The usual case: the task's rows are one run of its unit's judged rows (positions rise).
+        run = _run_of(task, collection)
+        if run is not None:  # the usual case
+            judged, start, end = run
             statuses = [_STATUS[status] for status in judged.statuses[start:end]]
             roll.add(task.category, task.planned_funds, task.first_lead, task.units, statuses,
                      judged.shares[start:end], _paid(task, collection))
@@ -496,6 +494,21 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         units_missing=programme.units_missing)
     return Consolidation(register, period, thresholds, rules, collection, previous_of, units,
                          roll.categories(), programme, counts, lagging)
+
+
+def _run_of(task: Place, collection: Collection) -> tuple[Judged, int, int] | None:
+    """Where the task's rows are, when they are one run of its lead unit's judged rows: that
+    unit's ``Judged`` and the run's start and end (exclusive) in it. None for a task of several
+    lead units, or one with rows to judge here."""
+    unit, count = task.units[0], len(task.units)
+    if task.units.count(unit) != count:
+        return None
+    judged = collection.judged(unit)
+    start = judged.index(task.first) if judged is not None else None
+    if start is None or start + count > len(judged.positions):
+        return None
+    # A unit's positions rise, so the first and the last decide.
+    return (judged, start, start + count) if judged.positions[start + count - 1] == task.first + count - 1 else None
 
 
 def _paid(task: Place, collection: Collection) -> Decimal | None:
