@@ -236,18 +236,18 @@ class Register:
     def iter_places(self) -> Iterator[Place]:
         """Every task's place, in register order, without building tasks: what a pass over a large
         register needs when the indicators' rows were made elsewhere."""
-        rows = self._query("SELECT t.position, t.id, t.category, t.planned_funds, t.first_lead, MIN(i.position), "
+        rows = self._query("SELECT t.id, t.category, t.planned_funds, t.first_lead, MIN(i.position), "
                            "COUNT(*), MIN(i.lead_unit), MAX(i.lead_unit) FROM tasks t JOIN indicators i "
                            "ON i.task = t.position GROUP BY t.position ORDER BY t.position")
         funds_of: dict[str | None, Decimal | None] = {None: None}  # each amount's Decimal, made once
-        for task, task_id, category, funds, first_lead, first, count, unit, last_unit in rows:
+        for task_id, category, funds, first_lead, first, count, unit, last_unit in rows:
             planned = funds_of.get(funds)
             if planned is None and funds is not None:
                 planned = funds_of[funds] = Decimal(funds)
             # Indicators are numbered task by task (see _fill): a task's are consecutive.
-            units = ([unit] * count if unit == last_unit else
-                     [u for (u,) in self._query("SELECT lead_unit FROM indicators WHERE task = ? ORDER BY position",
-                                                (task,))])
+            units = ([unit] * count if unit == last_unit else  # a range of the primary key, not a scan
+                     [u for (u,) in self._query("SELECT lead_unit FROM indicators WHERE position >= ? AND position < ? "
+                                                "ORDER BY position", (first, first + count))])
             yield Place(task_id, category, planned, first_lead, first, units)
 
     def tasks_of(self, unit: str) -> list[Task]:

@@ -114,7 +114,7 @@ class RowRenderer:
     def _piece(self, c: int, value) -> str:
         piece = _tail(value, self.layout.kinds[c], self._styles[c]) + self._openings[c]
         cache = self._caches[c]
-        if len(cache) > 4096:
+        if len(cache) > 4096 + 2:  # values seen, besides the two blanks
             cache = self._caches[c] = self._fresh(c)
         cache[value] = piece
         return piece
