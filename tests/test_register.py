@@ -34,6 +34,17 @@ def test_task_with_several_lead_units_splits_by_unit(tmp_path):
     assert [i.id for i in medical[1].indicators] == ["22-2"]
 
 
+def test_places_name_every_indicator_in_order_with_its_own_lead_unit(tmp_path):
+    """The consolidation pass walks tasks by place: each indicator, in register order, with its lead unit,
+    also in a task led by several units; and a task's funds once."""
+    register = load_register(write_register_xlsx(tmp_path / "r.xlsx"))
+    places = list(register.iter_places())
+    assert [(p.task_id, list(p.positions), p.units) for p in places] == [
+        (t.id, [i.position for i in t.indicators], [i.lead_unit for i in t.indicators]) for t in register.tasks]
+    assert places[-1].units == ["市民政局", "市医保局"] and places[-1].first_lead == "市民政局"
+    assert [p.planned_funds for p in places] == [t.planned_funds for t in register.tasks]
+
+
 def test_columns_in_any_order_with_title_rows_and_unknown_columns_kept(tmp_path):
     order = list(reversed(range(len(HEADERS))))
     headers = [HEADERS[i] for i in order] + ["备注"]
