@@ -32,10 +32,10 @@ ROWS = [
 ]
 
 
-def write(path: Path, fast: bool) -> Path:
+def write(path: Path, fast: bool, rows: list = ROWS) -> Path:
     book = Book(PROPERTIES, fast=fast)
     table = book.table(Table(LAYOUT))
-    for row in ROWS:
+    for row in rows:
         table.add(row)
     book.save(path)
     table.close()
@@ -67,17 +67,7 @@ def test_fast_rows_read_back_exactly_as_xlsxwriter_writes_them(tmp_path):
 def test_rows_shorter_than_the_header_end_where_their_values_end(tmp_path):
     """A row with fewer values than columns (or none) is a shorter row, not a broken sheet."""
     rows = [["滞后", "换\n行"], [], ["只有一个"], ROWS[0]]
-
-    def written(path: Path, fast: bool) -> Path:
-        book = Book(PROPERTIES, fast=fast)
-        table = book.table(Table(LAYOUT))
-        for row in rows:
-            table.add(row)
-        book.save(path)
-        table.close()
-        return path
-
-    fast, slow = written(tmp_path / "fast.xlsx", True), written(tmp_path / "slow.xlsx", False)
+    fast, slow = write(tmp_path / "fast.xlsx", True, rows), write(tmp_path / "slow.xlsx", False, rows)
     assert openpyxl_view(fast) == openpyxl_view(slow)
     cells = openpyxl_view(fast)[0]
     assert [c[0] for c in cells[1][:2]] == ["滞后", "换\n行"] and cells[3][0][0] == "只有一个"

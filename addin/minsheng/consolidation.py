@@ -146,15 +146,11 @@ class Judged:
     def texts(self, rows: list[JudgedRow], offset: int) -> list[bytes]:
         """The rows' texts as the worker writes them at ``offset``: every XML row, then every CSV
         line, so that a run of rows is one slice of each."""
-        xml, csv = [row.xml for row in rows], [row.csv for row in rows]
-        at = offset
-        for text in xml:
-            self.spans += (at, len(text))
-            at += len(text)
-        for text in csv:
-            self.spans += (at, len(text))
-            at += len(text)
-        return xml + csv
+        texts = [row.xml for row in rows] + [row.csv for row in rows]
+        for text in texts:
+            self.spans += (offset, len(text))
+            offset += len(text)
+        return texts
 
     def index(self, position: int) -> int | None:
         if self._index is None:

@@ -345,14 +345,8 @@ class GroupSummary:
     def lagging(self) -> int:
         return self.counts[Status.LAGGING] + self.counts[Status.SEVERELY_LAGGING]
 
-    def add(self, status: Status, share: tuple[int, int]) -> None:
-        self.counts[status] += 1
-        self.indicators += 1
-        n, d = share
-        if n:
-            self._shares[d] = self._shares.get(d, 0) + n
-
-    def add_many(self, statuses: Sequence[Status], shares: Sequence[tuple[int, int]]) -> None:
+    def add(self, statuses: Sequence[Status], shares: Sequence[tuple[int, int]]) -> None:
+        """Indicators' statuses and capped shares."""
         self.counts.update(statuses)
         self.indicators += len(statuses)
         for n, d in shares:
@@ -423,18 +417,18 @@ class RollUp:
         if category is None:
             category = self._categories[category_name] = GroupSummary(category_name)
         category.tasks += 1
-        category.add_many(statuses, shares)
+        category.add(statuses, shares)
         self._counts.update(statuses)
         groups = self._units
-        unit = units[0]
-        if units.count(unit) == len(units):  # the usual case: one lead unit
-            groups[unit].add_many(statuses, shares)
-            groups[unit].tasks += 1
-        else:
-            for unit, status, share in zip(units, statuses, shares):
-                groups[unit].add(status, share)
-            for unit in set(units):
-                groups[unit].tasks += 1
+        one_unit = units.count(units[0]) == len(units)  # the usual case
+        for unit in dict.fromkeys(units):
+            group = groups[unit]
+            group.tasks += 1
+            if one_unit:
+                group.add(statuses, shares)
+            else:
+                mine = [i for i, u in enumerate(units) if u == unit]
+                group.add([statuses[i] for i in mine], [shares[i] for i in mine])
         self._tasks += 1
         status = worst(statuses)
         if all(s in _DONE for s in statuses):

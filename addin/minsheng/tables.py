@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .cells import column_letter, row_height
@@ -90,6 +90,11 @@ class Layout:
     kinds: tuple[str, ...]
     decorate: Callable | None = None
 
+    @cached_property
+    def wrapped(self) -> tuple[int, ...]:
+        """The columns whose texts wrap (and set the row's height)."""
+        return tuple(c for c, kind in enumerate(self.kinds) if kind == WRAP)
+
 
 class RowRenderer:
     """Renders rows of one table layout as sheet XML."""
@@ -105,7 +110,6 @@ class RowRenderer:
         self._openings = [f'<c r="{column_letter(c)}' for c in range(1, len(layout.kinds))] + ["</row>"]
         self._caches: list[dict] = [self._fresh(c) for c in range(len(layout.kinds))]
         self._first = '"><c r="A' if layout.kinds else '">'
-        self._wrapped = tuple(c for c, kind in enumerate(layout.kinds) if kind == WRAP)
 
     def _fresh(self, c: int) -> dict:
         blank = f'" s="{self._styles[c]}"/>' + self._openings[c]
@@ -122,8 +126,8 @@ class RowRenderer:
     def render(self, values: Sequence, row: int | str) -> str:
         """One ``<row>`` (``row`` is 1-based, as in Excel; or a placeholder to be replaced by it)."""
         first = self._first
-        if self._wrapped:
-            height = _height(values, self.layout.widths, self._wrapped)
+        if self.layout.wrapped:
+            height = _height(values, self.layout)
             if height:
                 first = f'" ht="{height}" customHeight="1{first}'
         piece = self._piece
@@ -254,14 +258,14 @@ def _write_row(ws, r: int, values: Sequence, layout: Layout, st: Styles) -> None
             ws.write_number(r, c, float(number), fmt)
         else:
             ws.write_string(r, c, _clip(str(value)), fmt)
-    height = _height(values, layout.widths, [c for c, kind in enumerate(layout.kinds) if kind == WRAP])
+    height = _height(values, layout)
     if height:
         ws.set_row(r, height)
 
 
-def _height(values: Sequence, widths: Sequence[float], columns: Sequence[int]) -> float | None:
-    """LibreOffice and WPS do not grow rows by themselves: wrapped texts (in ``columns``) get their height."""
-    wrapped = [(str(values[c]), widths[c]) for c in columns if c < len(values) and values[c]]
+def _height(values: Sequence, layout: Layout) -> float | None:
+    """LibreOffice and WPS do not grow rows by themselves: wrapped texts get their height."""
+    wrapped = [(str(values[c]), layout.widths[c]) for c in layout.wrapped if c < len(values) and values[c]]
     if not wrapped:
         return None
     # Whole pixels, as Excel stores heights (and xlsxwriter writes them): 0.75 pt per pixel.
