@@ -12,7 +12,7 @@ import pytest
 from conftest import fill
 from docx import Document
 from docx.oxml.ns import qn
-from minsheng import circular
+from minsheng import circular, docx_template
 from minsheng.errors import TemplateError
 from minsheng.numbers import chinese_date, chinese_number, format_amount
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
@@ -279,7 +279,7 @@ def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolid
                                                                          tmp_path):
     monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
     skipped = make_circular(config, result=consolidated).path.read_bytes()
-    monkeypatch.setattr(circular, "_CELL_TAGS", re.compile(""))  # every template "has" cell tags
+    monkeypatch.setattr(docx_template, "_CELL_TAGS", re.compile(""))  # every template "has" cell tags
     repaired = make_circular(config, result=consolidated).path.read_bytes()
 
     def body(data):
@@ -295,10 +295,10 @@ def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolid
     for part in ("{%", "tc for c in cols %}{{ c }}{%", "tc endfor %}"):
         split.add_run(part)
     looped.save(str(tmp_path / "列循环.docx"))
-    assert circular.open_template(tmp_path / "列循环.docx").cell_tags
+    assert docx_template.Template.load(tmp_path / "列循环.docx").cell_tags
     first_row = looped.tables[0]._tbl.tr_lst[0]
     first_row.getparent().remove(first_row)  # only the split tag left
     assert "{%tc" not in looped.tables[0]._tbl.xml
     looped.save(str(tmp_path / "拆开的标签.docx"))
-    assert circular.open_template(tmp_path / "拆开的标签.docx").cell_tags
+    assert docx_template.Template.load(tmp_path / "拆开的标签.docx").cell_tags
     assert not circular.open_template(circular.template_path(config)).cell_tags

@@ -20,14 +20,15 @@ from pathlib import Path
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import InlineImage
 
 from . import annex, wording
 from .cells import display_width
 from .config import Config
 from .consolidation import Consolidation
+from .docx_template import Template, open_template
 from .engine import Assessment, sibling_names, text_conflict
-from .errors import TemplateError, os_error_text
+from .errors import TemplateError
 from .files import atomic_path
 from .model import Flag, IndicatorType, Period
 from .numbers import format_amount, format_percent, percent
@@ -234,7 +235,7 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
     notes = context.pop("notes")
     with tempfile.TemporaryDirectory() as tmp:
         doc = open_template(template)
-        unknown = sorted(_variables(doc, template) - KNOWN)
+        unknown = sorted(doc.variables - KNOWN)
         if unknown:  # most likely the office's copy of an older template
             notes.append(f"通报模板 {template} 用到了本版本没有的标签（{'、'.join(unknown)}），通报中这些位置是空白；"
                          f"可能是旧版模板：把它改名备份后运行 minsheng init 工作文件夹 放入新模板，再把自己的改动重做一遍")
@@ -246,10 +247,10 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
             else:
                 context["chart"] = InlineImage(doc, str(picture), width=Mm(170))
         try:
-            doc.render(context, autoescape=True)
-        except Exception as exc:  # noqa: BLE001 - a tag the office wrote that Jinja cannot run
-            raise TemplateError(f"通报模板 {template} 中的标签有误，未生成通报：{tag_problem(exc)}；"
-                                f"也可运行 minsheng circular --check-template 检查，或把模板改名以使用自带模板") from exc
+            doc.render_data(context)
+        except TemplateError as exc:
+            raise TemplateError(f"{exc}，未生成通报；可运行 minsheng circular --check-template 检查，"
+                                f"或把模板改名以使用自带模板") from exc
         _place_signature(doc.docx)
         buffer = io.BytesIO()
         doc.save(buffer)
@@ -307,61 +308,6 @@ _OPEN = re.compile(r"\{[{%#]")
 _CLOSE = re.compile(r"[}%#]\}")
 
 
-# Tags with which a row can gain cells (column loops, spans, merges): only then do the rendered
-# tables need docxtpl's repair of their column grids.
-_CELL_TAGS = re.compile(r"\{[%{]-?\s*(?:tc\s|colspan\s|hm\s*[-%])")
-
-
-class _Template(DocxTemplate):
-    """docxtpl's template, whose table repair after rendering (a walk over every cell of the
-    annex, a tenth of the time) runs only for a template that uses ``_CELL_TAGS``."""
-
-    cell_tags = True
-
-    def fix_tables(self, xml):
-        if self.cell_tags:
-            return super().fix_tables(xml)
-        from lxml import etree
-
-        return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # as docxtpl parses it
-
-
-def open_template(path: Path) -> DocxTemplate:
-    """The office's template, opened now so that a damaged file is said plainly."""
-    template = _Template(str(path))
-    try:
-        template.init_docx()
-        # In the text, with Word's markup (which may split a tag into runs) taken out.
-        template.cell_tags = bool(_CELL_TAGS.search(re.sub(r"<[^>]*>", "", template.get_xml())))
-    except OSError as exc:
-        raise TemplateError(f"无法读取通报模板 {path}（{os_error_text(exc)}）；请检查文件是否存在、是否被其他程序打开") from exc
-    except Exception as exc:  # noqa: BLE001 - not a zip, no document part, broken XML…
-        raise TemplateError(f"通报模板 {path} 不是有效的 Word .docx 文件，未生成通报；请在 Word 中打开它并"
-                            f"另存为“Word 文档(*.docx)”，或把它改名，以使用自带的模板") from exc
-    return template
-
-
-def _variables(template: DocxTemplate, path: Path) -> set[str]:
-    try:
-        return template.get_undeclared_template_variables()
-    except Exception as exc:  # noqa: BLE001 - a tag Jinja cannot parse at all
-        raise TemplateError(f"通报模板 {path} 中的标签写法有误，无法解析：{tag_problem(exc)}") from exc
-
-
-def tag_problem(exc: Exception) -> str:
-    """Jinja's English complaint as the clerk can act on it."""
-    text = str(exc)
-    unknown = re.search(r"unknown tag '(\w+)'", text)
-    if unknown:
-        return (f"“{{%… {unknown.group(1)} %}}”找不到与之配对的开头（可能删掉了 for 或 if 所在的段落）；"
-                f"请把成对的标签一起保留或一起删除")
-    if "end of template" in text or "expected token 'end" in text:
-        return "有 for 或 if 标签没有对应的 endfor、endif；请补上，或把成对的标签一起删除"
-    if "unexpected" in text:
-        return "有标签的括号不成对（如“{{ title }”少了一个“}”）；请检查 {{ }} 与 {% %} 是否成对"
-    return "请检查 {{ }} 与 {% %} 是否成对，for/if 是否有对应的 endfor/endif"
-
-
 def _all_paragraphs(doc):
     def walk(container):
         yield from container.paragraphs
@@ -381,9 +327,10 @@ def _text_of(path: Path) -> str:
 
 
 def check_template(path: Path) -> list[str]:
-    """Problems a template has, in Chinese; an empty list means it is fine."""
+    """Problems a template has, in Chinese; an empty list means it is fine. A file that is no
+    usable template at all raises ``TemplateError``."""
     problems = []
-    template = open_template(path)
+    template = Template.load(path)
     doc = template.docx
     for paragraph in _all_paragraphs(doc):
         for run in paragraph.runs:
@@ -392,9 +339,10 @@ def check_template(path: Path) -> list[str]:
                                 f"请删除整个标签后一次输入（不要中途改格式）")
                 break
     try:
-        unknown = _variables(template, path) - KNOWN
+        template.check_tags()
     except TemplateError as exc:
         return problems + [str(exc)]
+    unknown = template.variables - KNOWN
     for name in sorted(unknown):
         problems.append(f"模板用到了未知的变量“{name}”，生成时会是空白；可用的变量：{'、'.join(sorted(KNOWN))}")
 
@@ -406,11 +354,11 @@ def check_template(path: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for i, context in enumerate(_sample_contexts()):
             out = Path(tmp) / f"sample{i}.docx"
-            sample = DocxTemplate(str(path))
+            sample = template.copy()
             try:
-                sample.render(context, autoescape=True)
-            except Exception as exc:  # noqa: BLE001 - whatever the office's tags do
-                return problems + [f"用示例数据生成时出错：{tag_problem(exc)}"]
+                sample.render_data(context)
+            except TemplateError as exc:
+                return problems + [f"用示例数据生成时出错：{exc}"]
             sample.save(str(out))
             outputs.append(_text_of(out))
     for text in outputs:

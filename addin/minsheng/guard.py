@@ -68,19 +68,43 @@ def inspect(data: bytes) -> Verdict:
         kind = "xlsx"
     elif "content.xml" in names and b"opendocument.spreadsheet" in _prefix(package, "mimetype", 200):
         kind = "ods"
+    elif "xl/workbook.bin" in names:
+        return Verdict(refusal=XLSB)
     else:
         return Verdict(refusal="不是电子表格（可能是 Word 等其他文件），已跳过")
+    refusal = package_refusal(members)
+    if refusal:
+        return Verdict(refusal=refusal)
+    return Verdict(kind, package=package if kind == "xlsx" else None)
+
+
+def package_refusal(members: list[zipfile.ZipInfo], max_unpacked: int | None = None,
+                    max_part: int | None = None) -> str:
+    """Why a zip package (a workbook, a Word template) must not be read, from its directory alone:
+    part count, sizes, compression ratio, encryption, and two parts of one name — which of them a
+    reader takes depends on the reader, so such a package means different things to different
+    programs. ``max_part`` bounds each XML part (what a reader holds in memory at once)."""
     if len(members) > MAX_MEMBERS:
-        return Verdict(refusal=f"文件内部结构异常（含 {len(members)} 个部件），已拒收")
+        return f"文件内部结构异常（含 {len(members)} 个部件），已拒收"
+    seen: set[str] = set()
+    for m in members:
+        name = m.filename.casefold()  # part names are compared without case (ECMA-376 part 2)
+        if name in seen:
+            return (f"文件内部有两个同名部件（{m.filename}），不同软件会读出不同内容，已拒收；"
+                    f"请用 Excel、WPS 或 Word 打开后另存为新文件")
+        seen.add(name)
     total = sum(m.file_size for m in members)
-    if total > MAX_UNPACKED_BYTES:
-        return Verdict(refusal=f"文件解压后过大（{total // 1024 // 1024} MB），疑似异常文件，已拒收")
+    if total > (max_unpacked or MAX_UNPACKED_BYTES):
+        return f"文件解压后过大（{total // 1024 // 1024} MB），疑似异常文件，已拒收"
     for m in members:
         if m.flag_bits & 0x1:
-            return Verdict(refusal=ENCRYPTED)
+            return ENCRYPTED
         if m.compress_size and m.file_size / m.compress_size > MAX_RATIO and m.file_size > 1024 * 1024:
-            return Verdict(refusal="文件压缩比异常，疑似压缩炸弹，已拒收")
-    return Verdict(kind, package=package if kind == "xlsx" else None)
+            return "文件压缩比异常，疑似压缩炸弹，已拒收"
+        if max_part is not None and m.file_size > max_part and m.filename.endswith((".xml", ".rels")):
+            return (f"文件中的“{m.filename}”解压后有 {m.file_size // 1024 // 1024} MB，"
+                    f"远超正常文档（上限 {max_part // 1024 // 1024} MB），已拒收")
+    return ""
 
 
 def sheet_refusal(verdict: Verdict, sheet: str) -> str:
@@ -106,6 +130,8 @@ def sheet_refusal(verdict: Verdict, sheet: str) -> str:
     return ""
 
 
+XLSB = ("是 Excel 二进制工作簿（.xlsb 格式，只是扩展名像 .xlsx），无法读取；"
+        "请在 Excel 中打开后另存为“Excel 工作簿(*.xlsx)”再报送")
 ENCRYPTED = "文件设置了打开密码，无法读取；请在 Excel 中取消密码（文件→信息→保护工作簿）后重新报送"
 DAMAGED = "文件已损坏（压缩包结构无法读取），请报送单位重新保存后发送"
 

@@ -27,7 +27,7 @@ import python_calamine
 from .cells import as_date, cell_ref, cell_text, header_key
 from .errors import RegisterError, os_error_text, write_failure
 from .files import atomic_path, display_name, new_workbook, save_workbook
-from .guard import ENCRYPTED, MAX_FILE_BYTES, inspect
+from .guard import ENCRYPTED, MAX_FILE_BYTES, XLSB, inspect
 from .inbox import Unreadable, read_regular
 from .model import Indicator, IndicatorType, Problem, Task
 from .numbers import parse_value
@@ -105,6 +105,9 @@ def parse_register(name: str, data: bytes) -> tuple[list[Task], str, tuple[str, 
     verdict = inspect(data)
     if verdict.refusal == ENCRYPTED:
         raise RegisterError([Problem(name, "任务台账设置了打开密码，请取消密码后另存再试")])
+    if verdict.refusal == XLSB:
+        raise RegisterError([Problem(name, "任务台账是 Excel 二进制工作簿（.xlsb 格式），无法读取；"
+                                           "请在 Excel 中另存为“Excel 工作簿(*.xlsx)”再试")])
     if verdict.refusal:
         reason = re.split("[，；]", verdict.refusal)[0]
         raise RegisterError([Problem(name, f"无法读取任务台账（{reason}），请确认它是 Excel 文件且未损坏")])

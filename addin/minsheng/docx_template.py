@@ -1,0 +1,320 @@
+"""Word templates the office edits (通报模板): guarded, checked and rendered as data, never as code.
+
+A template sits in the working folder, often on a shared drive, and offices pass templates to each
+other: whoever can write that file must not be able to run anything on the clerk's machine. So:
+
+- the file is checked like a submitted workbook before a byte of it is parsed (size, part count,
+  sizes and compression ratios from the zip directory);
+- its tags are parsed once, and ``include``/``import``/``extends``, names starting with ``_`` and
+  filters outside a short list of text filters are refused with the tag named;
+- it is rendered in a Jinja sandbox in which a name is a key of the plain data the program hands
+  over (``unit.rows``), nothing else: no attribute or method of any object, no globals, bounded
+  ``*`` and ``**``, and a department's text always escaped.
+
+Every refusal is one Chinese sentence that quotes the tag and says where it stands.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from docxtpl import DocxTemplate, InlineImage, Listing, RichText
+from jinja2 import TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
+from jinja2.runtime import LoopContext, Macro
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from lxml import etree
+
+from .errors import TemplateError
+from .guard import package_refusal
+from .inbox import Unreadable, read_regular
+
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a circular template with a letterhead picture is ~100 KB
+MAX_TEMPLATE_UNPACKED = 100 * 1024 * 1024
+MAX_TEMPLATE_PART = 8 * 1024 * 1024  # document.xml of a 50-page document is ~1 MB
+MAX_REPEAT = 10_000  # longest text or list ``*`` may make
+
+# Filters that only turn plain values into other plain values. Not ``safe`` (a department's
+# text would become Word markup), nor ``attr``/``map``/``format``/``pprint`` and the like.
+FILTERS = frozenset({
+    "abs", "batch", "capitalize", "center", "count", "d", "default", "e", "escape", "first", "float",
+    "indent", "int", "join", "last", "length", "list", "lower", "max", "min", "replace", "reverse",
+    "round", "slice", "sort", "string", "striptags", "sum", "title", "trim", "truncate", "unique",
+    "upper", "wordcount"})
+_LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                          "depth", "depth0", "previtem", "nextitem"})
+_SPECIAL = ("loop", "caller", "varargs", "kwargs")  # Jinja's own names: objects, not data
+_FORBIDDEN_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
+                   nodes.Extends: "extends"}
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+class TemplateRefused(SecurityError):
+    """What a template may not do; ``needle`` is the text its tag is found by."""
+
+    def __init__(self, message: str, needle: str):
+        super().__init__(message)
+        self.reason, self.needle = message, needle
+
+
+class MissingData(UndefinedError):
+    """A tag reads a name or key the data do not have: ``written`` as the tag has it
+    (``annex_total.count``, or ``.nme`` when only the key is known)."""
+
+    def __init__(self, written: str):
+        super().__init__(written)
+        self.written = written
+
+
+_NUMBERS = (int, float, Decimal)
+_PRINTABLE = (str, *_NUMBERS, bool, type(None), Undefined, list, tuple, dict,
+              InlineImage, RichText, Listing)
+
+
+def _printable(value):
+    """``finalize``: what ``{{ }}`` may print is data; an object (``{{ loop }}``) is refused."""
+    if isinstance(value, _PRINTABLE):
+        return value
+    raise TemplateRefused("模板只能输出数据，不能输出程序对象", "")
+
+
+class DataEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox: ``a.b`` and ``a['b']`` read key ``b`` of a mapping, an index or slice of a list or
+    text, or one of a loop's counters; anything else is refused at once (not printed as empty)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, finalize=_printable)
+        self.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: none of them is data
+        self.filters = {name: f for name, f in self.filters.items() if name in FILTERS}
+
+    def getattr(self, obj, attribute):
+        return self._lookup(obj, attribute, f".{attribute}")
+
+    def getitem(self, obj, argument):
+        return self._lookup(obj, argument, f"[{argument!r}]")
+
+    def _lookup(self, obj, key, written: str):
+        if isinstance(obj, Undefined):
+            raise MissingData(f"{getattr(obj, '_undefined_name', None) or ''}{written}")
+        if isinstance(obj, Mapping):
+            if key in obj:
+                return obj[key]
+            raise MissingData(written)
+        if isinstance(obj, (list, tuple, str)) and (isinstance(key, slice) or type(key) is int):
+            try:
+                return obj[key]
+            except IndexError:
+                return self.undefined(obj=obj, name=str(key))
+        if isinstance(obj, LoopContext) and key in _LOOP_FIELDS:
+            return getattr(obj, key)
+        raise TemplateRefused(f"模板只能取用程序提供的数据项，不能访问“{key}”", str(key))
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**" and not (isinstance(left, _NUMBERS) and type(right) is int
+                                     and abs(right) <= 64 and abs(left) <= 10 ** 6):
+            raise TemplateRefused("模板中的乘方（**）数值过大", "**")
+        if operator == "*":
+            count, thing = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
+            if isinstance(thing, (str, list, tuple)) and type(count) is int and count * max(len(thing), 1) > MAX_REPEAT:
+                raise TemplateRefused("模板中用“*”重复文字或列表的次数过多", "*")
+        if operator == "%" and isinstance(left, str):
+            for value in right if isinstance(right, tuple) else (right,):
+                _printable(value)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        if isinstance(__obj, Undefined):  # an unknown name called: Jinja says which
+            return __obj(*args, **kwargs)
+        if not isinstance(__obj, (Macro, LoopContext)):  # a template's own macro, a recursive loop
+            raise TemplateRefused("模板不能调用函数或方法", "(")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _parts(template: DocxTemplate, body: str) -> Iterator[tuple[str, str]]:
+    """(where, Jinja source) of each part docxtpl renders: body, headers, footers, properties."""
+    yield "正文", template.patch_xml(body)
+    for uri, where in ((template.HEADER_URI, "页眉"), (template.FOOTER_URI, "页脚")):
+        for _, part in template.get_headers_footers(uri):
+            yield where, template.patch_xml(template.get_part_xml(part))
+    props = template.docx.core_properties
+    for name in ("author", "comments", "identifier", "language", "subject", "title"):
+        value = getattr(props, name) or ""
+        if "{" in value:
+            yield "文档属性", value
+
+
+class Template(DocxTemplate):
+    """An office's Word template, guarded and parsed (``load``). ``variables``: the top-level names
+    its tags use. ``cell_tags``: it has tags that add or span table cells, after which docxtpl's
+    table repair (a walk over every cell, a tenth of the circular's time) is needed."""
+
+    def __init__(self, path: Path, data: bytes):
+        super().__init__(io.BytesIO(data))
+        self.path, self.data = path, data
+        self.variables: set[str] = set()
+        self.cell_tags = True
+        self.where: list[tuple[str, str]] = []  # (where, text) of each paragraph, for messages
+
+    @classmethod
+    def load(cls, path: Path) -> Template:
+        """The file, checked before any reading and opened: a damaged, oversized or hostile file
+        is one ``TemplateError``. Its tags are checked by ``check_tags``."""
+        try:
+            data, _ = read_regular(path, MAX_TEMPLATE_BYTES)
+        except Unreadable as exc:
+            raise TemplateError(f"无法读取通报模板 {path}：{exc}") from None
+        refusal = _package_refusal(data)
+        if refusal:
+            raise TemplateError(f"通报模板 {path} {refusal}，未生成通报；请在 Word 中打开它另存为新的 .docx，"
+                                f"或把它改名，以使用自带的模板")
+        return cls(path, data)._opened()
+
+    def _opened(self) -> Template:
+        try:
+            self.init_docx()
+            body = self.get_xml()
+            self.sources = list(_parts(self, body))
+        except Exception as exc:  # noqa: BLE001 - no document part, broken XML…
+            raise TemplateError(f"通报模板 {self.path} 不是有效的 Word .docx 文件，未生成通报；请在 Word 中打开它并"
+                                f"另存为“Word 文档(*.docx)”，或把它改名，以使用自带的模板") from exc
+        self.where = list(_paragraph_places(self))
+        # In the text, with Word's markup (which may split a tag into runs) taken out.
+        self.cell_tags = bool(_CELL_TAGS.search(re.sub(r"<[^>]*>", "", body)))
+        return self
+
+    def copy(self) -> Template:
+        """The same template, unrendered (docxtpl renders in place)."""
+        return Template(self.path, self.data)._opened()
+
+    def check_tags(self) -> None:
+        """Parse every part's tags: a syntax error, ``include``/``import``/``extends``, a name that
+        starts with ``_``, a filter outside ``FILTERS`` is a ``TemplateError`` naming the tag."""
+        env = DataEnvironment()
+        for where, source in self.sources:
+            try:
+                tree = env.parse(source)
+            except TemplateSyntaxError as exc:
+                raise TemplateError(f"通报模板 {self.path} 中的标签写法有误，无法解析（{where}）：{tag_problem(exc)}") from exc
+            self._refuse_forbidden(tree)
+            self.variables |= set(meta.find_undeclared_variables(tree))
+
+    def _refuse_forbidden(self, tree: nodes.Template) -> None:
+        for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            tag = _FORBIDDEN_TAGS[type(node)]
+            raise self._refused(tag, f"模板中不能使用“{tag}”（不能引入其他文件），请删除这个标签")
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name, nodes.Filter)):
+            if isinstance(node, nodes.Getitem):
+                name = node.arg.value if isinstance(node.arg, nodes.Const) else ""
+            else:
+                name = node.attr if isinstance(node, nodes.Getattr) else node.name
+            if isinstance(name, str) and name.startswith("_"):
+                raise self._refused(name, f"模板中不能使用以“_”开头的名称“{name}”（那是程序内部的东西），请删除这个标签")
+            if isinstance(node, nodes.Name) and name == "self":
+                raise self._refused(name, "模板中不能使用“self”（它不是数据），请删除这个标签")
+            if isinstance(node, nodes.Filter) and name not in FILTERS:
+                raise self._refused(name, f"模板中不能使用过滤器“{name}”；可用的过滤器：{'、'.join(sorted(FILTERS))}")
+        for output in tree.find_all(nodes.Output):
+            for printed in output.nodes:
+                if isinstance(printed, nodes.Name) and printed.name in _SPECIAL:
+                    raise self._refused(re.compile(rf"\{{\{{-?\s*{printed.name}\s*-?\}}\}}"),
+                                        f"“{printed.name}”不是数据，不能直接输出；如要序号请写 {{{{ loop.index }}}}")
+
+    def _refused(self, needle: str | re.Pattern, message: str) -> TemplateError:
+        return TemplateError(f"通报模板 {self.path} 的标签{self.locate(needle)}：{message}")
+
+    def fix_tables(self, xml):
+        if self.cell_tags:
+            return super().fix_tables(xml)
+        return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # as docxtpl parses it
+
+    def render_data(self, context: dict) -> None:
+        """Render in the sandbox; any failure is a ``TemplateError`` quoting the tag."""
+        try:
+            self.render(context, jinja_env=DataEnvironment(), autoescape=True)
+        except Exception as exc:  # noqa: BLE001 - whatever the office's tags do
+            raise TemplateError(f"通报模板 {self.path} {self.explain(exc)}") from exc
+
+    def explain(self, exc: Exception) -> str:
+        """Where the tag is and what is wrong with it, in Chinese."""
+        if isinstance(exc, TemplateRefused):
+            return f"的标签{self.locate(exc.needle)}：{exc.reason}"
+        if isinstance(exc, MissingData):
+            if exc.written.startswith((".", "[")):
+                key = exc.written.strip(".[]'\"")
+                return f"的标签{self.locate(exc.written)}取用了数据中没有的项“{key}”"
+            name = re.split(r"[.\[]", exc.written)[0]
+            return f"的标签{self.locate(exc.written)}用到了没有的变量“{name}”"
+        if isinstance(exc, UndefinedError):  # Jinja's own words: "'x' is undefined"
+            match = re.search(r"'(\w+)'", str(exc))
+            name = match.group(1) if match else "?"
+            return f"的标签{self.locate(name)}用到了没有的变量“{name}”"
+        return f"中的标签有误：{tag_problem(exc)}"
+
+    def locate(self, needle: str | re.Pattern) -> str:
+        """``“{{ ''.__class__ }}”（正文第 3 段）`` for the first tag holding ``needle``."""
+        for where, text in self.where:
+            for tag in _TAG.findall(text):
+                if needle and (needle.search(tag) if isinstance(needle, re.Pattern) else needle in tag):
+                    return f"“{tag[:80]}”（{where}）"
+        return f"（含“{needle[:40]}”）" if isinstance(needle, str) and needle else ""
+
+
+def open_template(path: Path) -> Template:
+    """The office's template, guarded, opened and its tags checked (``TemplateError`` if not)."""
+    template = Template.load(path)
+    template.check_tags()
+    return template
+
+
+def _package_refusal(data: bytes) -> str:
+    if not data.startswith(b"PK\x03\x04"):
+        return "不是有效的 Word .docx 文件（可能是旧的 .doc 或其他文件）"
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return "不是有效的 Word .docx 文件（压缩包结构已损坏）"
+    return package_refusal(members, MAX_TEMPLATE_UNPACKED, MAX_TEMPLATE_PART).removeprefix("文件").replace("，已拒收", "")
+
+
+def _paragraph_places(template: DocxTemplate) -> Iterator[tuple[str, str]]:
+    """(where, text) of every paragraph, as the clerk finds it in Word."""
+    doc = template.docx
+    for n, paragraph in enumerate(doc.paragraphs, start=1):
+        yield f"正文第 {n} 段", paragraph.text
+    for t, table in enumerate(doc.tables, start=1):
+        for r, row in enumerate(table.rows, start=1):
+            for cell in row.cells:
+                yield f"第 {t} 个表格第 {r} 行", cell.text
+    for section in doc.sections:
+        for part, where in ((section.header, "页眉"), (section.footer, "页脚")):
+            for paragraph in part.paragraphs:
+                yield where, paragraph.text
+    props = doc.core_properties
+    for name in ("author", "comments", "identifier", "language", "subject", "title"):
+        yield "文档属性", getattr(props, name) or ""
+
+
+# Tags with which a row can gain cells (column loops, spans, merges).
+_CELL_TAGS = re.compile(r"\{[%{]-?\s*(?:tc\s|colspan\s|hm\s*[-%])")
+
+
+def tag_problem(exc: Exception) -> str:
+    """Jinja's English complaint as the clerk can act on it."""
+    text = str(exc)
+    unknown = re.search(r"unknown tag '(\w+)'", text)
+    if unknown:
+        return (f"“{{%… {unknown.group(1)} %}}”找不到与之配对的开头（可能删掉了 for 或 if 所在的段落）；"
+                f"请把成对的标签一起保留或一起删除")
+    if "end of template" in text or "expected token 'end" in text:
+        return "有 for 或 if 标签没有对应的 endfor、endif；请补上，或把成对的标签一起删除"
+    if "unexpected" in text:
+        return "有标签的括号不成对（如“{{ title }”少了一个“}”）；请检查 {{ }} 与 {% %} 是否成对"
+    if isinstance(exc, RecursionError):
+        return "有宏（macro）无休止地调用自己；请删除这个宏"
+    return "请检查 {{ }} 与 {% %} 是否成对，for/if 是否有对应的 endfor/endif"

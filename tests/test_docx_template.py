@@ -1,0 +1,228 @@
+"""The office-edited Word template is data, not code: hostile templates as an attacker would write
+them (known Jinja server-side template injection payloads), oversized and ambiguous packages, and
+the messages a template author gets for honest mistakes."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import fill
+from docx import Document
+from minsheng import circular
+from minsheng.errors import TemplateError
+from minsheng.pipeline import make_circular, make_templates, run_consolidation
+
+PWNED = "/tmp/minsheng-ssti-pwned"
+# Payloads of the kind published for Jinja template injection: object internals, the class tree,
+# globals and builtins of functions the default environment offers, imports, file reads, and
+# tricks that hide underscores or reach attributes through filters.
+PAYLOADS = [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ''.__class__.__base__.__subclasses__()[132].__init__.__globals__['popen']('touch " + PWNED + "').read() }}",
+    "{% for x in ().__class__.__base__.__subclasses__() %}{% if 'warning' in x.__name__ %}"
+    "{{ x()._module.__builtins__['__import__']('os').popen('touch " + PWNED + "').read() }}{% endif %}{% endfor %}",
+    "{{ config.__class__.__init__.__globals__['os'].popen('touch " + PWNED + "').read() }}",
+    "{{ request.application.__globals__.__builtins__.__import__('os').popen('touch " + PWNED + "').read() }}",
+    "{{ cycler.__init__.__globals__.os.popen('touch " + PWNED + "').read() }}",
+    "{{ joiner.__init__.__globals__.os.popen('touch " + PWNED + "').read() }}",
+    "{{ namespace.__init__.__globals__.os.popen('touch " + PWNED + "').read() }}",
+    "{{ lipsum.__globals__['os'].popen('touch " + PWNED + "').read() }}",
+    "{{ lipsum.__globals__.__builtins__.__import__('os').popen('touch " + PWNED + "').read() }}",
+    "{{ self.__init__.__globals__.__builtins__ }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch " + PWNED + "').read() }}",
+    "{{ url_for.__globals__.os.popen('touch " + PWNED + "').read() }}",
+    "{{ get_flashed_messages.__globals__.__builtins__.open('/etc/passwd').read() }}",
+    "{{ ''|attr('__class__') }}",
+    "{{ title|attr('\\x5f\\x5fclass\\x5f\\x5f') }}",
+    "{{ title['\\x5f\\x5fclass\\x5f\\x5f'] }}",
+    "{{ title.__class__ }}",
+    "{{ annex[0].units.__class__.__init__ }}",
+    "{{ title.format.__globals__ }}",
+    "{{ title.upper() }}",
+    "{{ '{0.__class__}'.format(title) }}",
+    "{{ '%s'|format(title) }}",
+    "{{ title|map(attribute='__class__')|list }}",
+    "{{ annex|selectattr('__class__')|list }}",
+    "{{ annex|pprint }}",
+    "{{ title|safe }}",
+    "{{ dict(a=1) }}",
+    "{{ range(10) }}",
+    "{% set ns = namespace(a=1) %}{{ ns }}",
+    "{% include '/etc/passwd' %}",
+    "{% import 'os' as os %}",
+    "{% from 'os' import popen %}",
+    "{% extends '/etc/passwd' %}",
+    "{{ 'x' * 1000000000 }}",
+    "{{ 9 ** 9 ** 9 }}",
+    "{% for x in annex %}{{ loop }}{% endfor %}",
+]
+
+
+@pytest.fixture
+def office(workfolder, config):
+    sent = {p.name.split("_")[1]: p for p in make_templates(config).paths}
+    fill(sent["市教育局"], config.inbox() / "edu.xlsx", {"7-1": 6, "7-2": 500, "8-1": "开工实施"})
+    result = run_consolidation(config).result
+    return config, result, workfolder / "templates" / "通报模板.docx"
+
+
+def _with_paragraph(own: Path, text: str) -> None:
+    doc = Document(str(circular.bundled_template()))
+    doc.add_paragraph(text)
+    doc.save(str(own))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_no_known_template_injection_runs_or_shows_internals(office, monkeypatch, payload):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    Path(PWNED).unlink(missing_ok=True)
+    _with_paragraph(own, f"附：{payload}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    message = str(info.value)
+    assert not Path(PWNED).exists()
+    assert "\n" not in message and message.startswith(f"通报模板 {own}")
+    for internal in ("<class", "<function", "object at 0x", "<Template", "<Loop", "root:x", "Traceback"):
+        assert internal not in message
+    assert "“{{" in message or "“{%" in message or "（含“" in message  # the tag is named
+    assert not list(config.output().glob("通报*"))
+    # The template check names it too, without running it.
+    problems = circular.check_template(own)
+    assert problems and not Path(PWNED).exists()
+
+
+def test_the_forbidden_tag_is_named_with_where_it_stands(office, monkeypatch):
+    config, result, own = office
+    _with_paragraph(own, "{% include 'C:/Windows/win.ini' %}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "“{% include 'C:/Windows/win.ini' %}”（正文第" in str(info.value)
+    assert "不能使用“include”" in str(info.value)
+
+
+def test_an_undefined_tag_is_named_as_written(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, "共{{ annex_total.count }}项")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    message = str(info.value)
+    assert "“{{ annex_total.count }}”（正文第" in message and "没有的变量“annex_total”" in message
+    assert "请检查 {{ }} 与 {% %} 是否成对" not in message  # no generic advice where the cause is known
+
+
+def test_a_key_the_data_do_not_have_is_named(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, "{% for page in annex %}{% for unit in page.units %}{{ unit.nme }}{% endfor %}{% endfor %}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "“{{ unit.nme }}”" in str(info.value) and "没有的项“nme”" in str(info.value)
+
+
+def test_plain_data_tags_filters_and_loops_still_work(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, "共{{ annex|length }}页；{% for page in annex %}{% for unit in page.units %}"
+                         "{{ loop.index }}.{{ unit.unit|trim }}{% if not loop.last %}、{% endif %}{% endfor %}"
+                         "{% endfor %}；{{ title|replace('民生', '民生·') }}；{{ missing_count|default('无', true) }}")
+    rendered = make_circular(config, result=result)
+    text = "\n".join(p.text for p in Document(str(rendered.path)).paragraphs)
+    assert "共1页；1.市教育局、2.市医保局、3.市民政局；2020年1-6月份民生·工程项目进展情况；" in text
+
+
+def _docx_with_member(name: str, size: int) -> bytes:
+    """The bundled template with ``name`` replaced by ``size`` bytes of blanks, compressed as a
+    zip bomb is (1 GB of blanks packs into about 1 MB)."""
+    source = zipfile.ZipFile(circular.bundled_template())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename == name:
+                member = zipfile.ZipInfo(name)
+                member.compress_type = zipfile.ZIP_DEFLATED
+                with target.open(member, "w", force_zip64=True) as stream:
+                    chunk = b" " * (1 << 20)
+                    for _ in range(size >> 20):
+                        stream.write(chunk)
+            else:
+                target.writestr(info, source.read(info.filename))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("how, said", [
+    ("bomb", "压缩比异常"),
+    ("big part", "远超正常文档"),
+    ("twice", "两个同名部件（word/document.xml）"),
+])
+def test_a_hostile_template_package_is_refused_before_it_is_read(office, how, said):
+    config, result, own = office
+    if how == "bomb":
+        own.write_bytes(_docx_with_member("word/document.xml", 64 << 20))
+    elif how == "big part":  # honest compression, still far beyond any circular
+        own.write_bytes(_plain_big_part())
+    else:
+        good = Document(str(circular.bundled_template()))
+        good.add_paragraph("{{ title }}")
+        stream = io.BytesIO()
+        good.save(stream)
+        with zipfile.ZipFile(stream) as package:
+            document = package.read("word/document.xml")
+        own.write_bytes(_append(circular.bundled_template().read_bytes(), "word/document.xml", document))
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert said in str(info.value) and str(own) in str(info.value)
+    with pytest.raises(TemplateError):
+        circular.check_template(own)
+
+
+def _plain_big_part() -> bytes:
+    """A document.xml of 9 MB of varied text: a ratio no bomb has, but a size no circular has."""
+    source = zipfile.ZipFile(circular.bundled_template())
+    out = io.BytesIO()
+    noise = os.urandom(9 << 19).hex().encode()  # 9 MB of hex digits: compresses about 2:1
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b"<!--" + noise + b"--></w:body>")
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def _append(package: bytes, name: str, data: bytes) -> bytes:
+    """A second zip entry of the same name (zipfile warns, but writes it)."""
+    out = io.BytesIO(package)
+    with pytest.warns(UserWarning), zipfile.ZipFile(out, "a") as target:
+        target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_circular_on_a_one_gigabyte_template_stays_small(office, tmp_path):
+    """``minsheng circular`` as a user runs it, on a template whose document part expands to 1 GB:
+    refused from the zip directory, peak memory of the whole command well under 300 MB."""
+    config, _, own = office
+    own.write_bytes(_docx_with_member("word/document.xml", 1 << 30))
+    assert own.stat().st_size < 8 << 20
+    minsheng = Path(sys.executable).parent / "minsheng"
+    probe = ("import resource, subprocess, sys; "
+             "done = subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+             "sys.stderr.buffer.write(done.stdout + done.stderr)")
+    if not minsheng.exists():
+        pytest.skip("the minsheng command is not installed beside this Python")
+    done = subprocess.run([sys.executable, "-c", probe, str(minsheng), "circular", "--config", str(config.path)],
+                          capture_output=True, cwd=tmp_path, timeout=300)
+    code, peak_kb = map(int, done.stdout.split())
+    said = done.stderr.decode("utf-8", "replace")
+    assert code == 1 and "疑似" in said and "通报模板" in said, said
+    assert peak_kb < 300 * 1024, f"{peak_kb // 1024} MB"
+
