@@ -204,10 +204,28 @@ def test_rerunning_a_period_replaces_its_snapshot_and_keeps_the_audit(june, conf
 def test_an_owner_file_left_by_a_crashed_excel_does_not_block(june, config):
     done = run_consolidation(config)
     xlsx = done.outputs[0]
-    (xlsx.parent / f"~${xlsx.name}").write_bytes(b"owner")
+    owner = xlsx.parent / f"~${xlsx.name}"
+    owner.write_bytes(b"owner")
+    os.utime(owner, (1_500_000_000, 1_500_000_000))  # left before the output was last written
     os.utime(xlsx, (1_600_000_000, 1_600_000_000))
     run_consolidation(config)  # nothing holds the file: it is replaced
     assert xlsx.stat().st_mtime > 1_600_000_000
+
+
+def test_an_output_whose_owner_file_is_fresh_is_open_in_excel_and_not_written(june, config):
+    """Excel (or WPS, which does not lock) has 汇总 open: its ~$ owner file was made after the
+    output was written. Nothing is written, and the clerk is told which file to close."""
+    from minsheng.errors import OutputLockedError
+
+    done = run_consolidation(config)
+    xlsx = done.outputs[0]
+    os.utime(xlsx, (1_600_000_000, 1_600_000_000))
+    (xlsx.parent / f"~${xlsx.name}").write_bytes(b"\x0c\xe5\xbc\xa0\xe4\xb8\x89")  # made on opening: now
+    before = hashes(xlsx.parent)
+    with pytest.raises(OutputLockedError, match="正在 Excel 或 WPS 中打开") as info:
+        run_consolidation(config)
+    assert str(xlsx) in str(info.value) and f"~${xlsx.name}" in str(info.value)
+    assert hashes(xlsx.parent) == before
 
 
 def test_outputs_open_in_excel_are_not_touched(june, config, monkeypatch):

@@ -145,7 +145,7 @@ def _accounted(office: Office, run: Run) -> None:
             assert row["状态"] == "未报送", indicator_id
     for p in run.problems:
         english = re.findall(r"[A-Za-z]{4,}", p["问题及处理办法"].replace(p["原始内容"], ""))
-        assert not [w for w in english if w not in ("Excel", "Word", "meta", "xlsx", "minsheng", "config")], p
+        assert not [w for w in english if w not in ("Excel", "Word", "meta", "xlsx", "xlsb", "minsheng", "config")], p
 
 
 def assert_good(run: Run, *except_units: str) -> None:
@@ -248,6 +248,7 @@ BLOBS = {
     "too_many_parts": (None, "内部结构异常"),
     "word_document": (None, "不是电子表格"),
     "workbook_without_sheets": (None, "无法读取该文件"),
+    "binary_workbook_named_xlsx": (None, "是 Excel 二进制工作簿（.xlsb"),
 }
 
 
@@ -263,6 +264,10 @@ def _blob(case: str, office: Office) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         if case == "word_document":
             package.writestr("word/document.xml", "<w:document/>")
+        elif case == "binary_workbook_named_xlsx":  # what Excel writes for .xlsb
+            package.writestr("[Content_Types].xml", "<Types/>")
+            package.writestr("xl/workbook.bin", b"\x83\x01\x00")
+            package.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
         else:
             package.writestr("xl/workbook.xml", "<workbook/>")
         if case == "zip_bomb":
@@ -730,3 +735,61 @@ def test_good_files_are_exact_and_every_garbage_file_is_named(office, garbage):
             assert (reported.stage or str(reported.value)) == SHOWN[indicator_id]
     named = {p.file for p in collection.problems}
     assert {f"垃圾{i}.xlsx" for i in range(len(garbage))} <= named
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms that look right but aren't.
+
+def test_a_count_shown_as_a_percentage_is_named_not_taken(office, monkeypatch, capsys):
+    """资助幼儿 is counted in 人次 (target 988); the cell holds 0.85 formatted 0%: Excel shows 85%."""
+    def shown_as_percent(book):
+        book["填报"]["J5"].number_format = "0%"
+    path = office.good("市教育局", values={**GOOD["市教育局"], "7-2": 0.85}, edit=shown_as_percent)
+    run = consolidate(office, monkeypatch, capsys)
+    assert run.detail["7-2"]["状态"] == "数据有误" and run.detail["7-2"]["本期累计完成"] == ""
+    [listed] = [p for p in run.about(path.name) if p["单元格"] == "J5"]
+    assert listed["级别"] == "错误" and listed["指标编号"] == "7-2" and listed["原始内容"] == "85%"
+    assert "显示为 85%，本指标单位是“人次”" in listed["问题及处理办法"]
+    assert_good(run, "市教育局")
+
+
+@pytest.mark.parametrize("number_format", ["General", "0.00", '0.0"%"'])
+def test_a_small_count_not_shown_as_a_percentage_is_taken(office, monkeypatch, capsys, number_format):
+    def formatted(book):
+        book["填报"]["J5"].number_format = number_format  # '0.0"%"' prints a % sign, it is no percentage
+    office.good("市教育局", values={**GOOD["市教育局"], "7-2": 0.85}, edit=formatted)
+    run = consolidate(office, monkeypatch, capsys)
+    assert run.detail["7-2"]["本期累计完成"] == "0.85" and run.detail["7-2"]["状态"] != "数据有误"
+
+
+def test_a_percent_indicator_typed_with_a_percent_sign_is_still_read_as_a_percent(office, monkeypatch, capsys):
+    def typed_percent(book):
+        book["填报"]["J6"].number_format = "0.0%"
+    office.good("市医保局", values={"17-1": 0.964, "22-2": 0.2}, edit=typed_percent)
+    run = consolidate(office, monkeypatch, capsys)
+    assert run.detail["17-1"]["本期累计完成"] == "96.4"
+
+
+def test_a_shared_formula_without_a_result_is_quoted_by_its_master(office, monkeypatch, capsys):
+    path = office.good("市教育局")
+    replace_cell(path, "J4", '<c r="J4"><f t="shared" ref="J4:J5" si="3">H4*0.5</f></c>')
+    replace_cell(path, "J5", '<c r="J5"><f t="shared" si="3"/></c>')
+    run = consolidate(office, monkeypatch, capsys)
+    listed = {p["单元格"]: p for p in run.about(path.name) if p["指标编号"] in ("7-1", "7-2")}
+    assert "公式“=H4*0.5”" in listed["J4"]["问题及处理办法"]
+    assert "公式“=H4*0.5”" in listed["J5"]["问题及处理办法"] and "公式“”" not in listed["J5"]["问题及处理办法"]
+    assert run.detail["7-2"]["状态"] == "数据有误"
+
+
+def test_a_package_with_two_parts_of_one_name_is_refused(office, monkeypatch, capsys):
+    """Which of two sheet2.xml a reader takes depends on the reader: the file is refused whole."""
+    path = office.good("市教育局")
+    with zipfile.ZipFile(path) as package:
+        sheet = package.read("xl/worksheets/sheet2.xml").replace(b"<v>6</v>", b"<v>12</v>")
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "a") as package:
+        package.writestr("xl/worksheets/sheet2.xml", sheet)
+    run = consolidate(office, monkeypatch, capsys)
+    [listed] = run.about(path.name)
+    assert "两个同名部件" in listed["问题及处理办法"]
+    assert run.detail["7-1"]["本期累计完成"] == ""
+    assert_good(run, "市教育局")

@@ -173,3 +173,130 @@ def test_a_damaged_register_cache_is_read_again_not_a_failure_every_time(tmp_pat
     again = load_register(path)
     assert [(t.id, [i.id for i in t.indicators]) for t in again.tasks] == expected
     assert again.tasks_of("市医保局")[0].id == "17"
+
+
+# ---------------------------------------------------------------------------------------------
+# Registers that look right but aren't: ids and names as people read them, every 完成时限 used,
+# formulas without results named as what they are.
+
+@pytest.mark.parametrize("first, second, words", [
+    ("7-1", "７－１", ["７－１", "第 2 行（G2）", "“7-1”", "全角与半角"]),
+    ("A-1", "a-1", ["a-1", "第 2 行（G2）", "“A-1”", "大小写"]),
+    ("7-1", "7-1\u200b", ["第 2 行（G2）", "“7-1”"]),
+])
+def test_ids_people_read_as_one_are_one_and_both_cells_are_named(tmp_path, first, second, words):
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADERS.index("指标编号")] = first
+    rows[1][HEADERS.index("指标编号")] = second
+    with pytest.raises(RegisterError) as info:
+        load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
+    [problem] = info.value.problems
+    assert problem.cell == "G3" and "每个指标编号只能出现一次" in problem.message
+    for word in words:
+        assert word in problem.message
+
+
+def test_a_full_width_id_is_read_as_people_read_it(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADERS.index("指标编号")] = "７－１"
+    rows[0][HEADERS.index("任务编号")] = "７"
+    register = load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
+    assert [i.id for i in register.task("7").indicators] == ["7-1", "7-2"]
+
+
+def test_unit_names_with_invisible_differences_are_one_unit(tmp_path, monkeypatch):
+    from minsheng.config import load_config
+    from minsheng.pipeline import make_templates
+    from minsheng.workfolder import init_workfolder
+
+    rows = [list(r) for r in ROWS]
+    lead, partners = HEADERS.index("牵头单位"), HEADERS.index("协同单位")
+    rows[0][lead] = "市教育局\u3000"  # a trailing full-width space
+    rows[1][lead] = "市\u200b教育局"  # a zero-width space copied from a web page
+    rows[2][lead] = "\ufeff市教育局"
+    rows[2][partners] = "市财政局\u00a0、 市\u3000残联"
+    folder = tmp_path / "工作"
+    init_workfolder(folder, today=dt.date(2020, 7, 1))
+    write_register_xlsx(folder / "任务台账.xlsx", rows)
+    register = load_register(folder / "任务台账.xlsx")
+    assert register.units == ["市教育局", "市医保局", "市民政局"]
+    assert register.task("8").partner_units == ("市财政局", "市残联")
+    made = make_templates(load_config(folder / "config.ini"))
+    assert sorted(p.name for p in made.paths) == sorted(
+        f"2020-06_{unit}_填报表.xlsx" for unit in ("市教育局", "市医保局", "市民政局"))
+
+
+def test_a_deadline_on_a_later_row_of_a_task_applies_to_that_rows_indicator(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADERS.index("完成时限")] = dt.date(2020, 5, 31)  # 7-2 only; 7-1 runs to the year's end
+    register = load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
+    first, second = register.task("7").indicators
+    assert (first.deadline, second.deadline) == (None, dt.date(2020, 5, 31))
+    assert register.task("8").indicators[0].deadline == dt.date(2020, 10, 31)  # a task's own: its rows'
+
+
+def test_a_deadline_on_a_later_row_is_used_in_judging_and_shown(workfolder, config):
+    import csv
+
+    from conftest import fill
+    from minsheng.pipeline import make_templates, run_consolidation
+
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADERS.index("完成时限")] = dt.date(2020, 5, 31)
+    write_register_xlsx(workfolder / "任务台账.xlsx", rows)
+    sent = {p.name.split("_")[1]: p for p in make_templates(config).paths}
+    fill(sent["市教育局"], config.inbox() / "edu.xlsx", {"7-1": 6, "7-2": 494, "8-1": "开工实施"})
+    run_consolidation(config)
+    with open(config.output() / "指标明细_2020-06.csv", encoding="utf-8-sig", newline="") as handle:
+        detail = {row["指标编号"]: row for row in csv.DictReader(handle)}
+    # Both stand at 50 %: 7-1 is on schedule for December, 7-2 was due in May.
+    assert (detail["7-1"]["完成时限"], detail["7-1"]["时序进度"], detail["7-1"]["状态"]) == ("", "50.0%", "序时推进")
+    assert (detail["7-2"]["完成时限"], detail["7-2"]["时序进度"], detail["7-2"]["状态"]) == (
+        "2020-05-31", "100.0%", "严重滞后")
+
+
+def _register_with_cell(tmp_path, ref: str, cell_xml: str):
+    from conftest import replace_cell
+
+    path = write_register_xlsx(tmp_path / "任务台账.xlsx")
+    return replace_cell(path, ref, cell_xml, sheet="xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.parametrize("ref, cell_xml, words", [
+    ("E2", '<c r="E2"><f>VLOOKUP(A2,单位表!A:B,2,0)</f></c>',
+     ["公式“=VLOOKUP(A2,单位表!A:B,2,0)”", "没有保存它的计算结果"]),
+    ("K2", '<c r="K2"><f>SUM(K3:K4)</f></c>', ["公式“=SUM(K3:K4)”", "没有保存它的计算结果"]),
+    ("K3", '<c r="K3" t="e"><f>K2/0</f><v>#DIV/0!</v></c>', ["错误值“#DIV/0!”"]),
+])
+def test_a_register_formula_without_a_result_is_named_not_called_empty(tmp_path, ref, cell_xml, words):
+    with pytest.raises(RegisterError) as info:
+        load_register(_register_with_cell(tmp_path, ref, cell_xml))
+    [problem] = [p for p in info.value.problems if p.cell == ref]
+    assert "空的" not in problem.message and "必须填写" not in problem.message
+    for word in words:
+        assert word in problem.message
+
+
+def test_a_shared_formula_is_quoted_by_its_master_text(tmp_path):
+    from conftest import replace_cell
+
+    path = _register_with_cell(tmp_path, "K2", '<c r="K2"><f t="shared" ref="K2:K3" si="0">L2/100</f></c>')
+    replace_cell(path, "K3", '<c r="K3"><f t="shared" si="0"/></c>', sheet="xl/worksheets/sheet1.xml")
+    with pytest.raises(RegisterError) as info:
+        load_register(path)
+    messages = {p.cell: p.message for p in info.value.problems}
+    assert "公式“=L2/100”" in messages["K2"] and "公式“=L2/100”" in messages["K3"]
+    assert "公式“=”" not in messages["K3"] and "公式“”" not in messages["K3"]
+
+
+def test_a_binary_workbook_named_xlsx_is_said_to_be_one(tmp_path):
+    import zipfile
+
+    path = tmp_path / "任务台账.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    with pytest.raises(RegisterError) as info:
+        load_register(path)
+    assert ".xlsb" in str(info.value) and "另存为“Excel 工作簿(*.xlsx)”" in str(info.value)
+    assert "Word" not in str(info.value)

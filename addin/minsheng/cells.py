@@ -44,8 +44,17 @@ def cell_text(value: object) -> str:
 
 def header_key(value: object) -> str:
     """Normalised header text, so ``年度计划资金（万元）`` and ``年度计划资金(万元)`` match."""
-    text = unicodedata.normalize("NFKC", cell_text(value))
-    return "".join(text.split())
+    return plain(cell_text(value))
+
+
+def plain(text: str) -> str:
+    """Text as people read it, for ids and names: NFKC (``７－１`` is ``7-1``, the ideographic space
+    a space), with no white space and no invisible character (zero-width space, BOM, soft hyphen)
+    anywhere: ``市　残联`` and ``市总工会\u200b`` are ``市残联`` and ``市总工会``."""
+    if text.isascii():
+        return "".join(text.split()) if " " in text or not text.isprintable() else text
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
 def as_date(value: object) -> dt.date | None:

@@ -44,7 +44,7 @@ from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity
 from .numbers import parse_value, shown, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
-from .sheetxml import ERROR, MERGED, hidden_contents, trimmed_workbook
+from .sheetxml import ERROR, MERGED, hidden_contents, percent_cells, trimmed_workbook
 from .spool import Slot, Spool
 
 _RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
@@ -348,6 +348,7 @@ class _Reader:
         task_rows: dict[str, list[int]] = {}
         empty_values: dict[str, str] = {}  # cell → 指标编号, for value cells that came back empty
         empty_texts: dict[str, str] = {}  # the same for text cells
+        small_values: dict[str, Indicator] = {}  # cell → indicator, for values that may be percentages
         text_at = {c: column_letter(left + c) for c in c_texts if c is not None}
         seen: set[str] = set()
         for r in range(header + 1, len(rows)):
@@ -385,6 +386,9 @@ class _Reader:
             sub.values[indicator_id] = self._reported(ind, raw, ref, sheet, texts)
             if raw is None or raw == "":
                 empty_values[ref] = indicator_id
+            elif (raw.__class__ is float and 0 < raw < 10 and ind.unit_of_measure != "%"
+                  and ind.type is not IndicatorType.MILESTONE):
+                small_values[ref] = ind  # 85% typed into a count cell is stored as 0.85
             for c, text in zip(c_texts, texts):
                 if c is not None and not text:
                     empty_texts[text_at[c] + line] = indicator_id
@@ -397,6 +401,7 @@ class _Reader:
         view = self.register.tasks_of(sub.unit)
         empty_funds = self._funds(sub, view, rows, c_funds, top, left, task_rows)
         self._hidden_contents(sub, empty_values, empty_funds, empty_texts)
+        self._shown_as_percent(sub, small_values)
         for missing in (ind.id for task in view for ind in task.indicators if ind.id not in seen):
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
@@ -495,6 +500,21 @@ class _Reader:
                 self.problem(message, sub.sheet, ref, text, indicator=indicator_id)
             else:
                 self.problem(f"任务 {funds[ref]} 的累计拨付资金：{message}", sub.sheet, ref, text)
+
+    def _shown_as_percent(self, sub: Submission, values: dict[str, Indicator]) -> None:
+        """A value formatted as a percentage in an indicator not counted in %: Excel shows 85% for
+        the 0.85 stored, and 0.85 户 is not what the department meant. Named, not used."""
+        if self.verdict.package is None or not values:
+            return
+        for ref in sorted(percent_cells(self.verdict.package, sub.sheet, set(values))):
+            ind = values[ref]
+            indicator_id = ind.id
+            reported = sub.values[indicator_id]
+            stored = reported.value
+            message = (f"显示为 {tidy(stored * 100)}%，本指标单位是“{ind.unit_of_measure}”，不是百分比，未采用；"
+                       f"请把单元格格式改为“常规”后填写{ind.unit_of_measure}数（年度目标 {ind.target}）")
+            sub.values[indicator_id] = reported._replace(value=None, error=message)
+            self.problem(message, sub.sheet, ref, f"{tidy(stored * 100)}%", indicator=indicator_id)
 
     def _sign_off(self, sub: Submission, meta: Meta, rows, top: int, left: int) -> None:
         """填报人, 联系电话, 审核人, 填报日期: where ``_meta`` says, else wherever their labels are."""

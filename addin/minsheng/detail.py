@@ -84,7 +84,8 @@ def detail_values(serial: int, task: Task, texts: tuple[str, str], a: Assessment
     # A task's funds stand on its first row only, so that adding up the column counts them once.
     funds = task.planned_funds if ind.id == task.indicators[0].id else None
     values = [serial, ind.task_id, task.category, task.name, task.annual_target, ind.lead_unit, texts[0],
-              ind.id, ind.name, ind.unit_of_measure, ind.type.value, ind.target, funds, texts[1],
+              ind.id, ind.name, ind.unit_of_measure, ind.type.value, ind.target, funds,
+              texts[1] if ind.deadline == task.deadline else str(ind.deadline or ""),
               _previous(a), stage_or_value(a), a.rate_percent, percent_of(*a.due) if a.has_gap else None,
               a.gap_points, a.status.value, "、".join(f.value for f in a.flags), a.change_points,
               rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "",

@@ -283,7 +283,7 @@ def assess_tasks(register, submission_of: Callable[[str], Submission | None], pe
         for ind in task.indicators:
             sub = submission_of(ind.lead_unit)
             reported = sub.values.get(ind.id) if sub else None
-            items.append(assess(ind, reported, sub is not None, period, rules, None, task.deadline,
+            items.append(assess(ind, reported, sub is not None, period, rules, None, ind.deadline,
                                 previous_of(ind.lead_unit).get(ind.id), sub.name if sub else "", others))
         paid = None
         if task.planned_funds is not None:  # reported by the task's first lead unit

@@ -93,6 +93,60 @@ def remove_stale_temporaries(folder: Path) -> None:
             continue  # someone else's file, or already gone
 
 
+OWNER_FILE_BYTES = 1024  # Excel's, Word's and WPS's ~$ owner files are about 165 bytes
+
+
+def owner_files(target: Path) -> list[Path]:
+    """The ``~$`` owner files Excel, Word or WPS would make beside ``target`` while it is open:
+    ``~$`` before the name, or in place of its first one or two characters (Word, long names)."""
+    name = target.name
+    return [target.with_name("~$" + part) for part in dict.fromkeys((name, name[1:], name[2:]))]
+
+
+def refuse_if_open(target: Path) -> None:
+    """Before writing ``target``: is it open in Excel, Word or WPS? Then nothing is written.
+
+    On Windows they lock the file, so opening it for writing fails. Everywhere, the owner file
+    beside it tells: one made after the file was last written (Excel made it on opening), or one
+    held locked, means the file is open. An owner file older than the file is what a crashed
+    Excel left behind, and no lock."""
+    try:
+        written = target.stat().st_mtime
+    except OSError:
+        return  # nothing to replace
+    if LOCKING:
+        try:
+            os.close(os.open(target, os.O_RDWR))
+        except PermissionError as exc:
+            raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，或没有写入权限，无法更新；"
+                                    f"请关闭该文件后重试") from exc
+        except OSError:
+            pass  # the write itself will say what is wrong
+    for owner in owner_files(target):
+        try:
+            st = owner.stat()
+        except OSError:
+            continue
+        if st.st_size >= OWNER_FILE_BYTES:
+            continue  # a file of its own (a workbook named so), not an owner file
+        if st.st_mtime >= written or _held(owner):
+            raise OutputLockedError(f"{target} 正在 Excel 或 WPS 中打开（旁边有它的占用文件 {owner.name}），未写入；"
+                                    f"请关闭该文件后重试；如果它其实没有打开，请删除 {owner.name} 后重试")
+
+
+def _held(path: Path) -> bool:
+    """A file another program holds open (Windows refuses to open it for writing)."""
+    if not LOCKING:
+        return False
+    try:
+        os.close(os.open(path, os.O_RDWR))
+    except PermissionError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step.
@@ -101,6 +155,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     untouched. A disk that is full or read-only becomes an ``OutputError`` in Chinese; a target
     open in Excel (locked on Windows) an ``OutputLockedError``.
     """
+    refuse_if_open(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(target.parent)

@@ -90,8 +90,8 @@ def package_refusal(members: list[zipfile.ZipInfo], max_unpacked: int | None = N
     for m in members:
         name = m.filename.casefold()  # part names are compared without case (ECMA-376 part 2)
         if name in seen:
-            return (f"文件内部有两个同名部件（{m.filename}），不同软件会读出不同内容，已拒收；"
-                    f"请用 Excel、WPS 或 Word 打开后另存为新文件")
+            return ("文件内部有两个同名部件，不同软件会读出不同的内容，已拒收；"
+                    "请用 Excel、WPS 或 Word 打开后另存为新文件")
         seen.add(name)
     total = sum(m.file_size for m in members)
     if total > (max_unpacked or MAX_UNPACKED_BYTES):

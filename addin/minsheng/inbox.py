@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import os_error_text
-from .files import TEMP_PREFIX, display_name
+from .files import OWNER_FILE_BYTES, TEMP_PREFIX, display_name
 from .model import Severity
 
 # Files no department sends: Windows and macOS folder litter, and our own temporaries.
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
-OWNER_FILE_BYTES = 1024  # Excel's and WPS's ~$ owner files are about 165 bytes
 MAX_DEPTH = 16  # sub-folder levels walked below the inbox
 HIDDEN = {False: "是隐藏文件，未读取；如是填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总",
           True: "是隐藏文件夹，其中的文件都未读取；如有填报表，请取消隐藏（或去掉名称开头的“.”）后重新汇总"}

@@ -92,6 +92,7 @@ class Indicator:
     row: int  # register row (1-based), for messages
     extra: tuple[tuple[str, str], ...] = ()  # unknown register columns, kept in order
     position: int = -1  # place among all indicators in register order (0-based), once stored
+    deadline: dt.date | None = None  # 完成时限: its row's, else its task's; None means 31 December
 
 
 @dataclass(slots=True)

@@ -18,13 +18,14 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import python_calamine
 
-from .cells import as_date, cell_ref, cell_text, header_key
+from .cells import as_date, cell_ref, cell_text, header_key, plain
 from .errors import RegisterError, os_error_text, write_failure
 from .files import atomic_path, display_name, new_workbook, save_workbook
 from .guard import ENCRYPTED, MAX_FILE_BYTES, XLSB, inspect
@@ -33,6 +34,7 @@ from .model import Indicator, IndicatorType, Problem, Task
 from .numbers import parse_value
 from .registerdb import Register, find_store, write_store
 from .sandbox import Pool
+from .sheetxml import ERROR, MERGED, hidden_contents
 
 SHEET = "任务台账"
 # Header text → field name. The order is the order of a new register's columns.
@@ -57,6 +59,7 @@ REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位"
 # common in hand-made registers, so their value is carried down over the merged area.
 _TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
 _UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
+_ID_COLUMNS = ("任务编号", "指标编号", "牵头单位")
 FUNDS, DEADLINE = "年度计划资金(万元)", "完成时限"
 CHECK_COLUMN = "需核对"  # filled in a draft from ``minsheng extract`` until a person has looked
 
@@ -128,7 +131,7 @@ def parse_register(name: str, data: bytes) -> tuple[list[Task], str, tuple[str, 
         raise RegisterError([Problem(name, f"任务台账的“{SHEET}”工作表已损坏，无法读取；"
                                            f"请用 Excel 打开后另存为新的 .xlsx 文件再试", SHEET)]) from None
     top, left = sheet.start if rows else (0, 0)
-    return _Sheet(name, rows, top, left, sheet.merged_cell_ranges or []).build()
+    return _Sheet(name, rows, top, left, sheet.merged_cell_ranges or [], verdict.package).build()
 
 
 @dataclass
@@ -140,7 +143,9 @@ class _Sheet:
     top: int
     left: int
     merged: list
+    package: zipfile.ZipFile | None = None  # the workbook's zip directory, for what calamine reads as empty
     problems: list[tuple[int, int, Problem]] = field(default_factory=list)  # (row, order, problem)
+    hidden: dict[str, tuple[str, str]] = field(default_factory=dict)  # cell → what an "empty" cell holds
 
     def problem(self, r: int, col: int, message: str, raw: str = "") -> None:
         cell = cell_ref(self.top + r, self.left + col)
@@ -161,6 +166,9 @@ class _Sheet:
 
         cells = {h: raw(h) for h in COLUMNS}
         texts = {h: [cell_text(v) for v in values] for h, values in cells.items()}
+        for h in _ID_COLUMNS:  # as people read them: ７－１ is 7-1, 市　残联 is 市残联
+            texts[h] = [plain(t) for t in texts[h]]
+        self._hidden_contents(body, columns, texts)
         self._check(body, columns, cells, texts)
         self._confirmed(body, extra)
         kinds = [IndicatorType.from_text(t) if t else None for t in texts["指标类型"]]
@@ -205,24 +213,51 @@ class _Sheet:
             raise RegisterError(problems)
         return header, columns, extra
 
+    def _hidden_contents(self, body: list[int], columns: dict[str, int], texts: dict[str, list[str]]) -> None:
+        """Cells read as empty that hold a formula saved without its result, or an error value:
+        each is named as what it is (never called empty, never skipped)."""
+        if self.package is None:
+            return
+        empty = {cell_ref(self.top + r, self.left + columns[h]): (r, columns[h])
+                 for h in COLUMNS if h in columns for r, text in zip(body, texts[h]) if not text}
+        self.hidden = hidden_contents(self.package, SHEET, set(empty))
+        for ref, (kind, text) in self.hidden.items():
+            if kind == MERGED:
+                continue
+            what = (f"错误值“{text}”（公式出错）" if kind == ERROR else
+                    f"公式“{text}”，但文件里没有保存它的计算结果（常见于其他程序生成的表格）")
+            self.problem(*empty[ref], f"此处是{what}，无法读取；请在 Excel 中改正或重新计算后保存，"
+                                      f"或把公式换成数值", text)
+
+    def _is_empty(self, r: int, col: int) -> bool:
+        """Empty in fact, not a formula or error value already named by ``_hidden_contents``."""
+        found = self.hidden.get(cell_ref(self.top + r, self.left + col))
+        return found is None or found[0] == MERGED
+
     def _check(self, body: list[int], columns: dict[str, int], cells: dict[str, list],
                texts: dict[str, list[str]]) -> None:
         """Checks of one column at a time: required cells, ids, types, lead units."""
         for h in REQUIRED:
             if h != "年度目标值":
                 for r, text in zip(body, texts[h]):
-                    if not text:
+                    if not text and self._is_empty(r, columns[h]):
                         self.problem(r, columns[h], f"“{h}”为必填项，此处是空的，请补上")
-        seen: dict[str, int] = {}
+        seen: dict[str, tuple[int, str]] = {}  # id without case → (row, id as typed there)
+        col = columns["指标编号"]
         for r, value, text in zip(body, cells["指标编号"], texts["指标编号"]):
+            key = text.casefold()
             if isinstance(value, (dt.date, dt.datetime)):
-                self.problem(r, columns["指标编号"], f"指标编号被 Excel 识别成了日期（{text}），请把该列设为"
-                                                     f"“文本”格式后重新输入（如 7-1）", text)
-            elif text in seen:
-                self.problem(r, columns["指标编号"], f"指标编号“{text}”重复（第 {seen[text]} 行已有），"
-                                                     f"每个指标编号只能出现一次", text)
+                self.problem(r, col, f"指标编号被 Excel 识别成了日期（{text}），请把该列设为"
+                                     f"“文本”格式后重新输入（如 7-1）", text)
+            elif key in seen:
+                first, typed = seen[key]
+                there = f"第 {self.top + first + 1} 行（{cell_ref(self.top + first, self.left + col)}）"
+                same = (f"与{there}的“{typed}”重复" if typed == cell_text(value) == text else
+                        f"与{there}的“{typed}”是同一个编号（全角与半角、大小写、空格不同也算同一个）")
+                self.problem(r, col, f"指标编号“{cell_text(value)}”{same}，每个指标编号只能出现一次；"
+                                     f"请改正其中一个", cell_text(value))
             elif text:
-                seen[text] = self.top + r + 1
+                seen[key] = (r, cell_text(value))
         allowed = "、".join(t.value for t in IndicatorType)
         for r, text in zip(body, texts["指标类型"]):
             if text and IndicatorType.from_text(text) is None:
@@ -249,7 +284,7 @@ class _Sheet:
         if kind is IndicatorType.MILESTONE:
             return None
         if shown == "":
-            if kind is not None:
+            if kind is not None and self._is_empty(r, col):
                 self.problem(r, col, f"{kind.value}类指标必须填写年度目标值（数字）")
             return None
         parsed = parse_value(raw, unit)
@@ -314,8 +349,10 @@ class _Sheet:
             extras = tuple((h, cell_text(row[c]) if c < len(row) else "") for h, c in extra.items())
             unit = interned.setdefault(texts["牵头单位"][i], texts["牵头单位"][i])
             measure = interned.setdefault(texts["计量单位"][i], texts["计量单位"][i])
+            # 完成时限 on any row applies to that row's indicator; a row without one has its task's.
             task.indicators.append(Indicator(texts["指标编号"][i], task_id, texts["指标名称"][i], measure,
-                                             kinds[i], targets[i], unit, self.top + r + 1, extras))
+                                             kinds[i], targets[i], unit, self.top + r + 1, extras,
+                                             deadline=deadlines[i] or task.deadline))
         return list(tasks.values())
 
 
@@ -337,7 +374,7 @@ def _filled(row: list) -> bool:
 def _split_units(text: str) -> list[str]:
     for sep in _UNIT_SEPARATORS[1:]:
         text = text.replace(sep, "、")
-    return [part.strip() for part in text.split("、")]
+    return [plain(part) for part in text.split("、")]
 
 
 def _fill_merged(rows: list[list], merged: list, top: int, left: int, columns: list[int]) -> None:

@@ -30,7 +30,7 @@ from . import __version__
 from .files import FILE_MODE
 from .model import Indicator, IndicatorType, Task
 
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: indicators keep their own 完成时限
 KEEP = 16  # cache files kept; older ones are removed
 _UNIT_VIEWS = 256  # units whose tasks a process keeps at hand
 
@@ -42,11 +42,11 @@ CREATE TABLE tasks (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, categ
     deadline TEXT, first_lead TEXT NOT NULL);
 CREATE TABLE indicators (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, task INTEGER NOT NULL,
     name TEXT NOT NULL, unit_of_measure TEXT NOT NULL, type TEXT NOT NULL, target TEXT,
-    lead_unit TEXT NOT NULL, row INTEGER NOT NULL, extra TEXT NOT NULL);
+    lead_unit TEXT NOT NULL, row INTEGER NOT NULL, extra TEXT NOT NULL, deadline TEXT);
 CREATE INDEX indicators_of_unit ON indicators (lead_unit, position);
 """
 _TASK = "t.position, t.id, t.category, t.name, t.annual_target, t.partners, t.planned_funds, t.deadline, t.first_lead"
-_INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position"
+_INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position, i.deadline"
 _JOINED = f"SELECT {_TASK}, {_INDICATOR} FROM tasks t JOIN indicators i ON i.task = t.position"
 
 
@@ -145,9 +145,10 @@ def _fill(path: Path, tasks: list[Task], fingerprint: str, extra_columns: tuple[
                 (n, t.id, t.category, t.name, t.annual_target, "、".join(t.partner_units), _text(t.planned_funds),
                  t.deadline.isoformat() if t.deadline else None, t.lead_units[0])
                 for n, t in enumerate(tasks)))
-            conn.executemany("INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            conn.executemany("INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 (position, i.id, n, i.name, i.unit_of_measure, i.type.value, _text(i.target), i.lead_unit, i.row,
-                 json.dumps([value for _, value in i.extra], ensure_ascii=False))
+                 json.dumps([value for _, value in i.extra], ensure_ascii=False),
+                 i.deadline.isoformat() if i.deadline else None)
                 for position, (n, i) in enumerate((n, i) for n, t in enumerate(tasks) for i in t.indicators)))
     finally:
         conn.close()
@@ -319,9 +320,14 @@ _KINDS = {kind.value: kind for kind in IndicatorType}
 
 
 def _indicator(task_id: str, row: tuple, extra_columns: tuple[str, ...]) -> Indicator:
-    ind_id, name, measure, kind, target, lead, line, extra, position = row
+    ind_id, name, measure, kind, target, lead, line, extra, position, deadline = row
     return Indicator(ind_id, task_id, name, measure, _KINDS[kind], None if target is None else Decimal(target),
-                     lead, line, tuple(zip(extra_columns, json.loads(extra))) if extra_columns else (), position)
+                     lead, line, tuple(zip(extra_columns, json.loads(extra))) if extra_columns else (), position,
+                     _date(deadline))
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
 def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | None = None) -> Iterator[Task]:
@@ -337,7 +343,7 @@ def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | No
             keeps_funds = unit is None or unit == first_lead
             current = Task(task_id, category, name, target_text, tuple(p for p in partners.split("、") if p),
                            Decimal(funds) if funds is not None and keeps_funds else None,
-                           dt.date.fromisoformat(deadline) if deadline else None)
+                           _date(deadline))
         current.indicators.append(_indicator(current.id, row[9:], extra_columns))
     if current is not None:
         yield current

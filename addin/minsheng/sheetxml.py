@@ -113,8 +113,66 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dic
         if kind == b"e":
             found[ref.group(1).decode()] = (ERROR, _unescape(value.group(1)) if value else "#错误")
         elif _FORMULA.search(body) and (value is None or not value.group(1)) and kind not in (b"str", b"inlineStr"):
-            formula = re.search(rb'<(?:\w+:)?f\b[^>]*>([^<]*)<', body)
-            found[ref.group(1).decode()] = (NO_RESULT, "=" + _unescape(formula.group(1)) if formula else "")
+            found[ref.group(1).decode()] = (NO_RESULT, _formula_text(xml, body))
+    return found
+
+
+_FORMULA_TEXT = re.compile(rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)<)')
+_SHARED_INDEX = re.compile(rb'\bsi="(\d+)"')
+
+
+def _formula_text(xml: bytes, body: bytes) -> str:
+    """``=SUM(J4:J9)``: the cell's formula, or, for a cell that shares a formula written once in
+    another cell (``<f t="shared" si="0"/>``), that master formula's text."""
+    formula = _FORMULA_TEXT.search(body)
+    if formula is None:
+        return "="
+    text = formula.group(2) or b""
+    shared = _SHARED_INDEX.search(formula.group(1))
+    if not text and shared and b'shared' in formula.group(1):
+        master = re.search(rb'<(?:\w+:)?f\b[^>]*\bsi="' + shared.group(1) + rb'"[^>]*\bref="[^"]*"[^>]*>([^<]+)<|'
+                           rb'<(?:\w+:)?f\b[^>]*\bref="[^"]*"[^>]*\bsi="' + shared.group(1) + rb'"[^>]*>([^<]+)<', xml)
+        if master:
+            text = master.group(1) or master.group(2)
+    return "=" + _unescape(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formats: a value Excel shows as 85% is stored as 0.85.
+
+_STYLE = re.compile(rb'\bs="(\d+)"')
+_NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"|'
+                     rb'<(?:\w+:)?numFmt\b[^>]*?\bformatCode="([^"]*)"[^>]*?\bnumFmtId="(\d+)"')
+_XFS = re.compile(rb'<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>', re.S)
+_XF = re.compile(rb'<(?:\w+:)?xf\b([^>]*)')
+_FMT_ID = re.compile(rb'\bnumFmtId="(\d+)"')
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # quoted text, escaped characters, [colours]
+
+
+def percent_cells(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> set[str]:
+    """The cells of ``refs`` whose number format shows their value as a percentage (built-in
+    formats 9 and 10, or a format code with a ``%`` outside quotes). Never raises."""
+    try:
+        part = sheet_part(package, sheet)
+        xml = member(package, part, MAX_SHEET_BYTES) if part else b""
+        styles = member(package, "xl/styles.xml", MAX_SHEET_BYTES)
+    except Exception:
+        return set()
+    codes = {int(m.group(1) or m.group(4)): _unescape(m.group(2) if m.group(1) else m.group(3))
+             for m in _NUMFMT.finditer(styles)}
+    xfs = _XFS.search(styles)
+    formats = [int(f.group(1)) if (f := _FMT_ID.search(xf.group(1))) else 0
+               for xf in _XF.finditer(xfs.group(0))] if xfs else []
+    percent = {i for i, fmt in enumerate(formats)
+               if fmt in (9, 10) or "%" in _LITERALS.sub("", codes.get(fmt, ""))}
+    if not percent:
+        return set()
+    found = set()
+    for ref in refs:
+        cell = re.search(rb'<(?:\w+:)?c\b[^>]*?\br="' + ref.encode("ascii") + rb'"[^>]*', xml)
+        style = _STYLE.search(cell.group(0)) if cell else None
+        if style and int(style.group(1)) in percent:
+            found.add(ref)
     return found
 
 

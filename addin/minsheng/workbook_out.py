@@ -10,7 +10,6 @@ Excel) leaves the previous outputs as they were.
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,6 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import attention, detail, files
 from .consolidation import Consolidation, Rows
-from .errors import OutputLockedError
 from .files import atomic_path
 from .model import Period, Status
 from .numbers import format_percent, percent
@@ -56,7 +54,7 @@ class Outputs:
 
     def __enter__(self) -> Outputs:
         for target in self.targets:
-            _refuse_if_open(target)
+            files.refuse_if_open(target)
         try:
             self._xlsx = self._stack.enter_context(atomic_path(self.targets[0]))
             csv_path = self._stack.enter_context(atomic_path(self.targets[1]))
@@ -113,22 +111,6 @@ def write_outputs(result: Consolidation, folder: Path, fast: bool = True) -> lis
                 out.add_values(detail.detail_values(a.indicator.position + 1, summary.task, texts, a))
         out.finish(result)
     return out.targets
-
-
-def _refuse_if_open(target: Path) -> None:
-    """Before any work: is an output held open by Excel or WPS? On Windows they lock the file, so
-    opening it for writing fails; that is the test (a ``~$`` owner file alone, left by a crashed
-    Excel, is no lock). Elsewhere files are not locked, and a failure shows when writing."""
-    if not files.LOCKING or not target.exists():
-        return
-    try:
-        fd = os.open(target, os.O_RDWR)
-    except PermissionError as exc:
-        raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，或没有写入权限，无法更新；"
-                                f"请关闭该文件后重试") from exc
-    except OSError:
-        return  # the write itself will say what is wrong
-    os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
