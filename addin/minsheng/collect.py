@@ -44,7 +44,7 @@ from .model import Indicator, IndicatorType, Period, Problem, Reported, Severity
 from .numbers import parse_value, shown, tidy, to_decimal
 from .registerdb import Register
 from .sandbox import CRASHED, OUT_OF_MEMORY, TIMED_OUT, Pool
-from .sheetxml import ERROR, MERGED, hidden_contents, percent_cells, trimmed_workbook
+from .sheetxml import ERROR, MERGED, hidden_contents, percent_cells, sheet_xml, trimmed_workbook
 from .spool import Slot, Spool
 
 _RESEND = "请报送单位用 Excel 或 WPS 打开后重新保存，再发送"
@@ -400,8 +400,10 @@ class _Reader:
             task_rows.setdefault(ind.task_id, []).append(r)
         view = self.register.tasks_of(sub.unit)
         empty_funds = self._funds(sub, view, rows, c_funds, top, left, task_rows)
-        self._hidden_contents(sub, empty_values, empty_funds, empty_texts)
-        self._shown_as_percent(sub, small_values)
+        if self.verdict.package is not None and (empty_values or empty_funds or empty_texts or small_values):
+            xml = sheet_xml(self.verdict.package, sub.sheet)  # decompressed once for both checks
+            self._hidden_contents(sub, empty_values, empty_funds, empty_texts, xml)
+            self._shown_as_percent(sub, small_values, xml)
         for missing in (ind.id for task in view for ind in task.indicators if ind.id not in seen):
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
@@ -474,11 +476,9 @@ class _Reader:
         return empty
 
     def _hidden_contents(self, sub: Submission, values: dict[str, str], funds: dict[str, str],
-                         texts: dict[str, str]) -> None:
+                         texts: dict[str, str], xml: bytes) -> None:
         """Input cells read as empty that hold an error value or a formula without its result."""
-        if self.verdict.package is None or not (values or funds or texts):
-            return
-        found = hidden_contents(self.verdict.package, sub.sheet, set(values) | set(funds) | set(texts))
+        found = hidden_contents(self.verdict.package, sub.sheet, set(values) | set(funds) | set(texts), xml)
         for ref, (kind, text) in found.items():
             if kind == MERGED:
                 self.problem(f"单元格 {ref} 与 {text} 合并在了一起，合并后只保留 {text} 的内容，{ref} 按未填处理；"
@@ -501,12 +501,12 @@ class _Reader:
             else:
                 self.problem(f"任务 {funds[ref]} 的累计拨付资金：{message}", sub.sheet, ref, text)
 
-    def _shown_as_percent(self, sub: Submission, values: dict[str, Indicator]) -> None:
+    def _shown_as_percent(self, sub: Submission, values: dict[str, Indicator], xml: bytes) -> None:
         """A value formatted as a percentage in an indicator not counted in %: Excel shows 85% for
         the 0.85 stored, and 0.85 户 is not what the department meant. Named, not used."""
-        if self.verdict.package is None or not values:
+        if not values:
             return
-        for ref in sorted(percent_cells(self.verdict.package, sub.sheet, set(values))):
+        for ref in sorted(percent_cells(self.verdict.package, sub.sheet, set(values), xml)):
             ind = values[ref]
             indicator_id = ind.id
             reported = sub.values[indicator_id]

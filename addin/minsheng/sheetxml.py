@@ -69,22 +69,29 @@ _MARKS = [re.compile(rb'<f[\s>/]'), re.compile(rb':f[\s>/]'), re.compile(rb' t="
 _CELL_START = re.compile(rb'<(?:\w+:)?c ')
 
 
-def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> dict[str, tuple[str, str]]:
+def sheet_xml(package: zipfile.ZipFile, sheet: str) -> bytes:
+    """The XML of the sheet called ``sheet`` (b"" when it cannot be had), decompressed once for
+    the checks below."""
+    try:
+        part = sheet_part(package, sheet)
+        return member(package, part, MAX_SHEET_BYTES) if part else b""
+    except Exception:  # noqa: BLE001 - a package the reader will refuse in its own words
+        return b""
+
+
+def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str],
+                    xml: bytes | None = None) -> dict[str, tuple[str, str]]:
     """For cells in ``refs`` (``J7``…) that calamine read as empty: ``ref → (kind, text)`` where kind is
     ``ERROR`` (text: ``#DIV/0!``) or ``NO_RESULT`` (text: the formula). Cells really empty are absent.
 
-    Only cells holding a formula or an error are looked at, found by a scan of the sheet's XML.
-    Never raises: a package this cannot read gives an empty answer (the reader has already read it).
+    Only cells holding a formula or an error are looked at, found by a scan of the sheet's XML
+    (``xml``, when the caller has it already). Never raises: a package this cannot read gives an
+    empty answer (the reader has already read it).
     """
     if not refs:
         return {}
-    try:
-        part = sheet_part(package, sheet)
-        if part is None:
-            return {}
-        xml = member(package, part, MAX_SHEET_BYTES)
-    except Exception:
-        return {}
+    if xml is None:
+        xml = sheet_xml(package, sheet)
     wanted = {ref.encode("ascii") for ref in refs}
     found: dict[str, tuple[str, str]] = _merged(xml, refs)
     first = _CELL_START.search(xml)
@@ -140,7 +147,6 @@ def _formula_text(xml: bytes, body: bytes) -> str:
 # ---------------------------------------------------------------------------------------------
 # Number formats: a value Excel shows as 85% is stored as 0.85.
 
-_STYLE = re.compile(rb'\bs="(\d+)"')
 _NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"|'
                      rb'<(?:\w+:)?numFmt\b[^>]*?\bformatCode="([^"]*)"[^>]*?\bnumFmtId="(\d+)"')
 _XFS = re.compile(rb'<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>', re.S)
@@ -149,30 +155,49 @@ _FMT_ID = re.compile(rb'\bnumFmtId="(\d+)"')
 _LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # quoted text, escaped characters, [colours]
 
 
-def percent_cells(package: zipfile.ZipFile, sheet: str, refs: set[str]) -> set[str]:
-    """The cells of ``refs`` whose number format shows their value as a percentage (built-in
-    formats 9 and 10, or a format code with a ``%`` outside quotes). Never raises."""
+_PERCENT_STYLES: dict[tuple[int, int], list[bytes]] = {}  # styles part (CRC, size) → percent style ids
+
+
+def _percent_styles(package: zipfile.ZipFile) -> list[bytes]:
+    """Indexes of the cell styles that show a percentage. Forms made from one register share their
+    styles part, so it is parsed once per content (told by the CRC in the zip directory)."""
     try:
-        part = sheet_part(package, sheet)
-        xml = member(package, part, MAX_SHEET_BYTES) if part else b""
+        info = package.getinfo("xl/styles.xml")
+        key = (info.CRC, info.file_size)
+        if key in _PERCENT_STYLES:
+            return _PERCENT_STYLES[key]
         styles = member(package, "xl/styles.xml", MAX_SHEET_BYTES)
-    except Exception:
-        return set()
+    except Exception:  # noqa: BLE001 - no styles: nothing is formatted
+        return []
     codes = {int(m.group(1) or m.group(4)): _unescape(m.group(2) if m.group(1) else m.group(3))
              for m in _NUMFMT.finditer(styles)}
     xfs = _XFS.search(styles)
     formats = [int(f.group(1)) if (f := _FMT_ID.search(xf.group(1))) else 0
                for xf in _XF.finditer(xfs.group(0))] if xfs else []
-    percent = {i for i, fmt in enumerate(formats)
-               if fmt in (9, 10) or "%" in _LITERALS.sub("", codes.get(fmt, ""))}
+    percent = [str(i).encode() for i, fmt in enumerate(formats)
+               if fmt in (9, 10) or "%" in _LITERALS.sub("", codes.get(fmt, ""))]
+    if len(_PERCENT_STYLES) > 256:
+        _PERCENT_STYLES.clear()
+    _PERCENT_STYLES[key] = percent
+    return percent
+
+
+def percent_cells(package: zipfile.ZipFile, sheet: str, refs: set[str], xml: bytes | None = None) -> set[str]:
+    """The cells of ``refs`` whose number format shows their value as a percentage (built-in
+    formats 9 and 10, or a format code with a ``%`` outside quotes). Never raises."""
+    percent = _percent_styles(package)
     if not percent:
         return set()
+    if xml is None:
+        xml = sheet_xml(package, sheet)
+    # One pass over the cells styled as percentages (a form's own 完成率 column among them).
+    styled = re.compile(rb' s="(?:' + b"|".join(percent) + rb')"')  # a literal start: a fast scan
     found = set()
-    for ref in refs:
-        cell = re.search(rb'<(?:\w+:)?c\b[^>]*?\br="' + ref.encode("ascii") + rb'"[^>]*', xml)
-        style = _STYLE.search(cell.group(0)) if cell else None
-        if style and int(style.group(1)) in percent:
-            found.add(ref)
+    for match in styled.finditer(xml):
+        start = xml.rfind(b"<", 0, match.start())
+        ref = _REF.search(xml, start, match.start())
+        if ref is not None and (cell := ref.group(1).decode()) in refs:
+            found.add(cell)
     return found
 
 
