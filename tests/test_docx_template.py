@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,172 @@ def test_circular_on_a_one_gigabyte_template_stays_small(office, tmp_path):
     assert peak_kb < 300 * 1024, f"{peak_kb // 1024} MB"
     print(f"peak RSS of minsheng circular on a 1 GB template: {peak_kb // 1024} MB")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# A new user's hostile round: templates that ask for hours or gigabytes, objects printed through
+# lists and filters, tags in footnotes, escaping switched off, honest mistakes.
+
+DOUBLINGS = "{% set s = 'x' %}" + "{% set s = s ~ s %}" * 40 + "{{ s|length }}"
+HEAVY = [
+    ("{{ ''|center(1500000000) }}", "过大"),
+    ("{{ 'x'|indent(1500000000, true) }}", "过大"),
+    ("{{ '%1500000000s' % 'x' }}", "过大"),
+    ("{{ '%.1500000000f' % 1.0 }}", "过大"),
+    ("{% set l = [1] * 10000 %}" + "{% set l = l + l %}" * 18 + "{{ l|length }}", "过长"),
+    (DOUBLINGS, "内存过多"),
+    ("{% set l = [1] * 10000 %}{% for a in l %}{% for b in l %}{% for c in l %}x{% endfor %}{% endfor %}{% endfor %}",
+     "已中止"),
+    ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(40) }}", "已中止"),
+]
+
+
+@pytest.mark.parametrize("payload, said", HEAVY)
+def test_a_template_that_asks_for_hours_or_gigabytes_is_stopped(office, monkeypatch, payload, said):
+    from minsheng import docx_template
+
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(docx_template, "RENDER_SECONDS", 5.0)
+    monkeypatch.setattr(docx_template, "RENDER_MEMORY", 256 * 1024 * 1024)
+    _with_paragraph(own, payload)
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    message = str(info.value)
+    assert said in message and "\n" not in message and message.startswith(f"通报模板 {own}")
+    assert "是否成对" not in message  # the cause, not the generic advice
+    assert not list(config.output().glob("通报*"))
+
+
+@pytest.mark.parametrize("payload", [
+    "{% for x in annex %}{{ loop|string }}{% endfor %}",
+    "{% for x in annex %}{{ loop ~ '' }}{% endfor %}",
+    "{% for x in annex %}{{ loop|e }}{% endfor %}",
+    "{% for x in annex %}{{ [loop] }}{% endfor %}",
+    "{% for x in annex %}{% set l = loop %}{{ l }}{% endfor %}",
+    "{% macro m() %}x{% endmacro %}{{ [m] }}",
+    "{% macro m() %}x{% endmacro %}{{ {'a': m} }}",
+    "{% macro m() %}{{ caller|string }}{% endmacro %}{% call m() %}x{% endcall %}",
+    "{{ [chart] }}",
+    "{{ {'图': chart} }}",
+])
+def test_no_object_is_printed_through_a_list_a_filter_or_a_join(office, monkeypatch, payload):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: circular.__file__)  # "a font": the chart is drawn
+    monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
+    _with_paragraph(own, payload)
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    message = str(info.value)
+    for internal in ("<Loop", "<Macro", "object at 0x", "InlineImage"):
+        assert internal not in message
+    assert "“{{" in message or "“{%" in message or "不能输出程序对象" in message
+
+
+def _tiny_chart(result, target, font=None) -> str:
+    """A real PNG where the chart would be (this machine may have no Chinese font)."""
+    import struct
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+    Path(target).write_bytes(png)
+    return ""
+
+
+def test_the_chart_itself_still_prints(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: circular.__file__)
+    monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
+    rendered = make_circular(config, result=result)
+    assert len(Document(str(rendered.path)).inline_shapes) == 1
+
+
+def _with_footnote(own: Path, text: str) -> None:
+    """The bundled template with one footnote holding ``text`` (python-docx cannot add footnotes)."""
+    footnotes = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                 '<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                 f'<w:footnote w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    source = zipfile.ZipFile(circular.bundled_template())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>')
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdFn" Type="http://schemas.openxmlformats'
+                                    b'.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                                    b"</Relationships>")
+            target.writestr(info, data)
+        target.writestr("word/footnotes.xml", footnotes)
+    own.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize("payload, said", [
+    ("{{ [self] }}", "self"),
+    ("{% include 'x' %}", "include"),
+    ("{{ title.__class__ }}", "__class__"),
+])
+def test_tags_in_footnotes_are_checked_like_the_body(office, payload, said):
+    config, result, own = office
+    _with_footnote(own, payload)
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert said in str(info.value) and "（脚注）" in str(info.value)
+    assert any(said in problem for problem in circular.check_template(own))
+
+
+def test_escaping_cannot_be_switched_off(office):
+    config, result, own = office
+    _with_paragraph(own, "{% autoescape false %}{{ '</w:t></w:r></w:p><w:p><w:r><w:t>X' }}{% endautoescape %}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "不能使用“autoescape”" in str(info.value) and "（正文第" in str(info.value)
+
+
+@pytest.mark.parametrize("payload, said", [
+    ("{% if lagging_count > 5 %}滞后较多{% endif %}", "数据类型不能这样比较或运算"),
+    ("{{ 1 / 0 }}", "除数为 0"),
+])
+def test_an_honest_mistake_that_fails_while_rendering_names_its_tag(office, monkeypatch, payload, said):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, payload)
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    tag = payload.split("%}")[0] + "%}" if payload.startswith("{%") else payload
+    assert f"“{tag}”（正文第" in str(info.value) and said in str(info.value)
+
+
+def test_a_tag_that_would_swallow_the_paragraph_before_it_is_refused(office):
+    config, result, own = office
+    _with_paragraph(own, "{%- if internal -%}内部{%- endif -%}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "“-”" in str(info.value) and "整段" in str(info.value)
+
+
+def test_a_configured_template_that_is_missing_is_said_not_replaced(office):
+    import dataclasses
+
+    config, result, own = office
+    missing = dataclasses.replace(config, circular_template=config.root / "templates" / "我的模板.docx")
+    with pytest.raises(TemplateError) as info:
+        make_circular(missing, result=result)
+    assert "我的模板.docx" in str(info.value) and "不存在" in str(info.value)
+
+
+@pytest.mark.parametrize("what", ["folder", "link"])
+def test_something_else_where_the_template_should_be_is_said(office, what, tmp_path):
+    config, result, own = office
+    own.unlink()
+    if what == "folder":
+        own.mkdir()
+    else:
+        own.symlink_to(circular.bundled_template())
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert ("文件夹" if what == "folder" else "符号链接") in str(info.value) and "填报表" not in str(info.value)

@@ -9,7 +9,7 @@ template holds no logic beyond loops and conditions. Rendering always escapes: a
 from __future__ import annotations
 
 import datetime as dt
-import io
+import os
 import re
 import shutil
 import subprocess
@@ -19,8 +19,6 @@ from pathlib import Path
 
 from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Mm
-from docxtpl import InlineImage
 
 from . import annex, wording
 from .cells import display_width
@@ -41,11 +39,16 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHe
 
 
 def template_path(config: Config) -> Path:
-    """The office's own template if there is one, else the bundled default."""
-    for candidate in (config.circular_template, config.root / "templates" / TEMPLATE_NAME):
-        if candidate is not None and candidate.is_file():
-            return candidate
-    return bundled_template()
+    """The template ``config.ini`` names, else the office's own if there is one, else the bundled
+    default. A named template that is missing is an error, never a silent fall-back; whatever
+    stands at the office's place (a folder, a link) is checked when it is opened."""
+    if config.circular_template is not None:
+        if not os.path.lexists(config.circular_template):
+            raise TemplateError(f"config.ini 中 [paths] circular_template 指定的通报模板 {config.circular_template} "
+                                f"不存在；请改正路径，或留空以使用 templates/{TEMPLATE_NAME}")
+        return config.circular_template
+    own = config.root / "templates" / TEMPLATE_NAME
+    return own if os.path.lexists(own) else bundled_template()
 
 
 def bundled_template() -> Path:
@@ -239,23 +242,21 @@ def render(result: Consolidation, config: Config, target: Path, chart: bool = Tr
         if unknown:  # most likely the office's copy of an older template
             notes.append(f"通报模板 {template} 用到了本版本没有的标签（{'、'.join(unknown)}），通报中这些位置是空白；"
                          f"可能是旧版模板：把它改名备份后运行 minsheng init 工作文件夹 放入新模板，再把自己的改动重做一遍")
+        images = {}
         if chart and config.chart and context["internal"]:
             picture = Path(tmp) / "chart.png"
             note = completion_chart(result, picture)
             if note:
                 notes.append(note)
             else:
-                context["chart"] = InlineImage(doc, str(picture), width=Mm(170))
+                images["chart"] = (str(picture), 170)
         try:
-            doc.render_data(context)
+            data = doc.render_isolated(context, images, _place_signature)
         except TemplateError as exc:
             raise TemplateError(f"{exc}，未生成通报；可运行 minsheng circular --check-template 检查，"
                                 f"或把模板改名以使用自带模板") from exc
-        _place_signature(doc.docx)
-        buffer = io.BytesIO()
-        doc.save(buffer)
         with atomic_path(target) as out:
-            out.write_bytes(buffer.getvalue())
+            out.write_bytes(data)
     rendered = Rendered(target, template, notes)
     if pdf:
         rendered.pdf, note = to_pdf(target)
@@ -354,12 +355,10 @@ def check_template(path: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for i, context in enumerate(_sample_contexts()):
             out = Path(tmp) / f"sample{i}.docx"
-            sample = template.copy()
             try:
-                sample.render_data(context)
+                out.write_bytes(template.render_isolated(context))
             except TemplateError as exc:
                 return problems + [f"用示例数据生成时出错：{exc}"]
-            sample.save(str(out))
             outputs.append(_text_of(out))
     for text in outputs:
         leftover = re.findall(r"\{\{.*?\}\}|\{%.*?%\}|\{\{|\{%", text)

@@ -16,27 +16,33 @@ Every refusal is one Chinese sentence that quotes the tag and says where it stan
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, Listing, RichText
-from jinja2 import TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
-from jinja2.runtime import LoopContext, Macro
+from jinja2 import Environment, TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
 from .errors import TemplateError
 from .guard import package_refusal
 from .inbox import Unreadable, read_regular
+from .sandbox import OUT_OF_MEMORY, TIMED_OUT, Pool
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a circular template with a letterhead picture is ~100 KB
 MAX_TEMPLATE_UNPACKED = 100 * 1024 * 1024
 MAX_TEMPLATE_PART = 8 * 1024 * 1024  # document.xml of a 50-page document is ~1 MB
-MAX_REPEAT = 10_000  # longest text or list ``*`` may make
+MAX_REPEAT = 10_000  # longest text or list ``*`` may make; largest count or width a filter takes
+MAX_TEXT = 1_000_000  # longest text or list ``+`` may make
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")  # width and precision of a % conversion
 
 # Filters that only turn plain values into other plain values. Not ``safe`` (a department's
 # text would become Word markup), nor ``attr``/``map``/``format``/``pprint`` and the like.
@@ -47,7 +53,7 @@ FILTERS = frozenset({
     "upper", "wordcount"})
 _LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
                           "depth", "depth0", "previtem", "nextitem"})
-_SPECIAL = ("loop", "caller", "varargs", "kwargs")  # Jinja's own names: objects, not data
+_TRIM = re.compile(r"\{[{%#]-|-[}%#]\}")
 _FORBIDDEN_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
                    nodes.Extends: "extends"}
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -71,27 +77,52 @@ class MissingData(UndefinedError):
 
 
 _NUMBERS = (int, float, Decimal)
-_PRINTABLE = (str, *_NUMBERS, bool, type(None), Undefined, list, tuple, dict,
-              InlineImage, RichText, Listing)
+_DATA = (str, *_NUMBERS, bool, type(None), Undefined)
+_PICTURES = (InlineImage, RichText, Listing)  # docxtpl's own, printed as Word markup
 
 
-def _printable(value):
-    """``finalize``: what ``{{ }}`` may print is data; an object (``{{ loop }}``) is refused."""
-    if isinstance(value, _PRINTABLE):
+def _printable(value, depth: int = 0):
+    """``finalize``: what ``{{ }}`` may print is data (also inside lists and mappings); an object
+    (``{{ [loop] }}``, a macro, a picture inside a list) is refused."""
+    if isinstance(value, _DATA) or (depth == 0 and isinstance(value, _PICTURES)):
+        return value
+    if isinstance(value, (list, tuple)) and depth < 8:
+        for item in value:
+            _printable(item, depth + 1)
+        return value
+    if isinstance(value, dict) and depth < 8:
+        for key, item in value.items():
+            _printable(key, depth + 1)
+            _printable(item, depth + 1)
         return value
     raise TemplateRefused("模板只能输出数据，不能输出程序对象", "")
+
+
+def _bounded(name: str, f: Callable) -> Callable:
+    """A filter whose counts and widths (``center(1500000000)``, ``batch``) stay reasonable, and
+    whose text of a value is only ever the text of data."""
+    @functools.wraps(f)  # keeps Jinja's pass_environment marks
+    def bounded(*args, **kwargs):
+        values = [a for a in args if not isinstance(a, (Environment, EvalContext, Context))]
+        if name in ("string", "e", "escape", "join", "list", "first", "last", "sort", "unique", "reverse"):
+            _printable(values[0] if values else None)
+        for number in (*values[1:], *kwargs.values()):
+            if type(number) is int and abs(number) > MAX_REPEAT:
+                raise TemplateRefused(f"过滤器“{name}”的参数 {number} 过大", name)
+        return f(*args, **kwargs)
+    return bounded
 
 
 class DataEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox: ``a.b`` and ``a['b']`` read key ``b`` of a mapping, an index or slice of a list or
     text, or one of a loop's counters; anything else is refused at once (not printed as empty)."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, finalize=_printable)
         self.globals.clear()  # range, lipsum, cycler, joiner, namespace, dict: none of them is data
-        self.filters = {name: f for name, f in self.filters.items() if name in FILTERS}
+        self.filters = {name: _bounded(name, f) for name, f in self.filters.items() if name in FILTERS}
 
     def getattr(self, obj, attribute):
         return self._lookup(obj, attribute, f".{attribute}")
@@ -124,8 +155,13 @@ class DataEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(thing, (str, list, tuple)) and type(count) is int and count * max(len(thing), 1) > MAX_REPEAT:
                 raise TemplateRefused("模板中用“*”重复文字或列表的次数过多", "*")
         if operator == "%" and isinstance(left, str):
-            for value in right if isinstance(right, tuple) else (right,):
-                _printable(value)
+            _printable(right)
+            for width in (w for m in _FORMAT_WIDTH.finditer(left) for w in m.groups() if w):
+                if int(width) > MAX_REPEAT:
+                    raise TemplateRefused(f"模板中“%”格式的宽度 {width} 过大", "%")
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            if len(left) + len(right) > MAX_TEXT:
+                raise TemplateRefused("模板中用“+”拼出的文字或列表过长", "+")
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
@@ -147,6 +183,18 @@ def _parts(template: DocxTemplate, body: str) -> Iterator[tuple[str, str]]:
         value = getattr(props, name) or ""
         if "{" in value:
             yield "文档属性", value
+    for footnotes in _footnotes(template):
+        yield "脚注", template.patch_xml(footnotes)
+
+
+def _footnotes(template: DocxTemplate) -> Iterator[str]:
+    """The XML of the footnotes parts, which docxtpl renders too."""
+    for part in template.docx.part.package.parts:
+        if part.content_type == _FOOTNOTES:
+            yield part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+
+
+_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
 class Template(DocxTemplate):
@@ -165,6 +213,10 @@ class Template(DocxTemplate):
     def load(cls, path: Path) -> Template:
         """The file, checked before any reading and opened: a damaged, oversized or hostile file
         is one ``TemplateError``. Its tags are checked by ``check_tags``."""
+        if path.is_symlink():
+            raise TemplateError(f"通报模板 {path} 是快捷方式（符号链接），未读取；请把模板文件本身放在这里")
+        if path.is_dir():
+            raise TemplateError(f"通报模板 {path} 是一个文件夹，不是 Word 文件；请把它改名或移走，放入模板文件")
         try:
             data, _ = read_regular(path, MAX_TEMPLATE_BYTES)
         except Unreadable as exc:
@@ -188,10 +240,6 @@ class Template(DocxTemplate):
         self.cell_tags = bool(_CELL_TAGS.search(re.sub(r"<[^>]*>", "", body)))
         return self
 
-    def copy(self) -> Template:
-        """The same template, unrendered (docxtpl renders in place)."""
-        return Template(self.path, self.data)._opened()
-
     def check_tags(self) -> None:
         """Parse every part's tags: a syntax error, ``include``/``import``/``extends``, a name that
         starts with ``_``, a filter outside ``FILTERS`` is a ``TemplateError`` naming the tag."""
@@ -203,6 +251,7 @@ class Template(DocxTemplate):
                 raise TemplateError(f"通报模板 {self.path} 中的标签写法有误，无法解析（{where}）：{tag_problem(exc)}") from exc
             self._refuse_forbidden(tree)
             self.variables |= set(meta.find_undeclared_variables(tree))
+        self._whitespace_control()
 
     def _refuse_forbidden(self, tree: nodes.Template) -> None:
         for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
@@ -219,11 +268,29 @@ class Template(DocxTemplate):
                 raise self._refused(name, "模板中不能使用“self”（它不是数据），请删除这个标签")
             if isinstance(node, nodes.Filter) and name not in FILTERS:
                 raise self._refused(name, f"模板中不能使用过滤器“{name}”；可用的过滤器：{'、'.join(sorted(FILTERS))}")
-        for output in tree.find_all(nodes.Output):
-            for printed in output.nodes:
-                if isinstance(printed, nodes.Name) and printed.name in _SPECIAL:
-                    raise self._refused(re.compile(rf"\{{\{{-?\s*{printed.name}\s*-?\}}\}}"),
-                                        f"“{printed.name}”不是数据，不能直接输出；如要序号请写 {{{{ loop.index }}}}")
+        for _ in tree.find_all((nodes.ScopedEvalContextModifier, nodes.EvalContextModifier)):
+            raise self._refused("autoescape", "模板中不能使用“autoescape”（各单位的文字必须原样显示，不能变成 Word 格式代码），"
+                                              "请删除这个标签")
+        macros = {m.name for m in tree.find_all(nodes.Macro)}
+        for node, parent in _with_parents(tree):
+            if not isinstance(node, nodes.Name) or node.ctx != "load":
+                continue
+            called = isinstance(parent, nodes.Call) and parent.node is node
+            if node.name == "loop" and not (called or isinstance(parent, nodes.Getattr) and parent.node is node):
+                raise self._refused(re.compile(r"\bloop\b(?!\.)"), "“loop”不是数据，只能这样用：loop.index、loop.first、"
+                                                                  "loop.last、loop.length")
+            if (node.name == "caller" or node.name in macros) and not called:
+                raise self._refused(re.compile(rf"\b{node.name}\b(?!\s*\()"),
+                                    f"宏“{node.name}”只能调用（写作 {node.name}(…)），不能当作数据使用")
+
+    def _whitespace_control(self) -> None:
+        """``{%- … -%}`` takes away the text around a tag, in a Word file whole paragraphs with it
+        (docxtpl joins the tag to the paragraph before or after it)."""
+        for where, text in self.where:
+            for tag in _TAG.findall(text):
+                if _TRIM.search(tag):
+                    raise TemplateError(f"通报模板 {self.path} 的标签“{tag[:80]}”（{where}）：紧挨括号的“-”会把标签"
+                                        f"前后的文字（在 Word 里是整段）一起删掉，请去掉这个“-”")
 
     def _refused(self, needle: str | re.Pattern, message: str) -> TemplateError:
         return TemplateError(f"通报模板 {self.path} 的标签{self.locate(needle)}：{message}")
@@ -234,11 +301,31 @@ class Template(DocxTemplate):
         return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # as docxtpl parses it
 
     def render_data(self, context: dict) -> None:
-        """Render in the sandbox; any failure is a ``TemplateError`` quoting the tag."""
+        """Render in the sandbox, here; any failure is a ``TemplateError`` quoting the tag."""
         try:
             self.render(context, jinja_env=DataEnvironment(), autoescape=True)
+        except MemoryError:
+            raise  # the worker's limit: said by ``render_isolated``
         except Exception as exc:  # noqa: BLE001 - whatever the office's tags do
             raise TemplateError(f"通报模板 {self.path} {self.explain(exc)}") from exc
+
+    def render_isolated(self, context: dict, images: dict[str, tuple[str, float]] | None = None,
+                        finish: Callable | None = None) -> bytes:
+        """The rendered document's bytes, rendered in a worker process with a time and memory
+        limit: loops, filters and macros can still ask for hours or gigabytes, and the sandbox
+        cannot tell beforehand. ``images``: context names → (PNG path, width in mm), made into
+        pictures there; ``finish(docx)`` runs on the document before it is saved."""
+        job = (self.path, self.data, context, images or {}, finish)
+        outcome = next(Pool(_render_job, processes=1, timeout=RENDER_SECONDS, memory=RENDER_MEMORY).map([job]))
+        if outcome.failure:
+            why = {TIMED_OUT: f"用时超过 {RENDER_SECONDS:.0f} 秒", OUT_OF_MEMORY: "占用内存过多"}.get(
+                outcome.failure, "程序异常退出")
+            raise TemplateError(f"通报模板 {self.path} 生成时{why}，已中止；模板中可能有次数过多的循环、"
+                                f"层层调用的宏或过长的文字，请检查最近改动过的标签")
+        error, data = outcome.result
+        if error:
+            raise TemplateError(error)
+        return data
 
     def explain(self, exc: Exception) -> str:
         """Where the tag is and what is wrong with it, in Chinese."""
@@ -254,7 +341,24 @@ class Template(DocxTemplate):
             match = re.search(r"'(\w+)'", str(exc))
             name = match.group(1) if match else "?"
             return f"的标签{self.locate(name)}用到了没有的变量“{name}”"
+        tag = self._failing_tag(exc)
+        if tag:
+            return f"的标签{self.locate(tag)}无法计算：{_RUNTIME.get(type(exc), '数据不能这样运算')}"
         return f"中的标签有误：{tag_problem(exc)}"
+
+    def _failing_tag(self, exc: Exception) -> str:
+        """The tag on the template line where ``exc`` arose (Jinja keeps template lines in the
+        traceback; docxtpl renders each part with a line break before every paragraph)."""
+        lines = [tb.tb_lineno for tb in _tracebacks(exc) if tb.tb_frame.f_code.co_filename == "<template>"]
+        if not lines:
+            return ""
+        for _, source in self.sources:
+            numbered = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
+            if lines[-1] <= len(numbered):
+                tags = _TAG.findall(re.sub(r"<[^>]*>", "", numbered[lines[-1] - 1]))
+                if tags:
+                    return tags[0]
+        return ""
 
     def locate(self, needle: str | re.Pattern) -> str:
         """``“{{ ''.__class__ }}”（正文第 3 段）`` for the first tag holding ``needle``."""
@@ -263,6 +367,28 @@ class Template(DocxTemplate):
                 if needle and (needle.search(tag) if isinstance(needle, re.Pattern) else needle in tag):
                     return f"“{tag[:80]}”（{where}）"
         return f"（含“{needle[:40]}”）" if isinstance(needle, str) and needle else ""
+
+
+RENDER_SECONDS = 60.0  # a 1,000-row circular renders in half a second
+RENDER_MEMORY = 1024 * 1024 * 1024
+
+
+def _render_job(job) -> tuple[str, bytes]:
+    """In a worker: (error message, b"") or ("", the document's bytes)."""
+    path, data, context, images, finish = job
+    template = Template(path, data)._opened()
+    context = dict(context)
+    for name, (picture, width) in images.items():
+        context[name] = InlineImage(template, picture, width=Mm(width))
+    try:
+        template.render_data(context)
+    except TemplateError as exc:
+        return str(exc), b""
+    if finish is not None:
+        finish(template.docx)
+    out = io.BytesIO()
+    template.save(out)
+    return "", out.getvalue()
 
 
 def open_template(path: Path) -> Template:
@@ -279,7 +405,26 @@ def _package_refusal(data: bytes) -> str:
         members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         return "不是有效的 Word .docx 文件（压缩包结构已损坏）"
-    return package_refusal(members, MAX_TEMPLATE_UNPACKED, MAX_TEMPLATE_PART).removeprefix("文件").replace("，已拒收", "")
+    # The reason only: what to do is said once, for a template.
+    refusal = package_refusal(members, MAX_TEMPLATE_UNPACKED, MAX_TEMPLATE_PART).split("；")[0]
+    return refusal.removeprefix("文件").replace("，已拒收", "")
+
+
+_RUNTIME = {TypeError: "数据类型不能这样比较或运算（如把文字当作数字）", ZeroDivisionError: "除数为 0",
+            OverflowError: "数值过大", ValueError: "数值不对", IndexError: "列表中没有这一项"}
+
+
+def _tracebacks(exc: BaseException):
+    tb = exc.__traceback__
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _with_parents(node: nodes.Node, parent: nodes.Node | None = None) -> Iterator[tuple[nodes.Node, nodes.Node | None]]:
+    yield node, parent
+    for child in node.iter_child_nodes():
+        yield from _with_parents(child, node)
 
 
 def _paragraph_places(template: DocxTemplate) -> Iterator[tuple[str, str]]:
@@ -298,6 +443,9 @@ def _paragraph_places(template: DocxTemplate) -> Iterator[tuple[str, str]]:
     props = doc.core_properties
     for name in ("author", "comments", "identifier", "language", "subject", "title"):
         yield "文档属性", getattr(props, name) or ""
+    for footnotes in _footnotes(template):
+        for paragraph in re.split(r"<w:p[ >]", footnotes):
+            yield "脚注", re.sub(r"<[^>]*>", "", paragraph)
 
 
 # Tags with which a row can gain cells (column loops, spans, merges).

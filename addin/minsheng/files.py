@@ -130,7 +130,8 @@ def refuse_if_open(target: Path) -> None:
         if st.st_size >= OWNER_FILE_BYTES:
             continue  # a file of its own (a workbook named so), not an owner file
         if st.st_mtime >= written or _held(owner):
-            raise OutputLockedError(f"{target} 正在 Excel 或 WPS 中打开（旁边有它的占用文件 {owner.name}），未写入；"
+            program = "Word 或 WPS" if target.suffix.lower() in (".docx", ".doc") else "Excel 或 WPS"
+            raise OutputLockedError(f"{target} 正在 {program} 中打开（旁边有它的占用文件 {owner.name}），未写入；"
                                     f"请关闭该文件后重试；如果它其实没有打开，请删除 {owner.name} 后重试")
 
 
