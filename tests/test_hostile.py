@@ -793,3 +793,11 @@ def test_a_package_with_two_parts_of_one_name_is_refused(office, monkeypatch, ca
     assert "两个同名部件" in listed["问题及处理办法"]
     assert run.detail["7-1"]["本期累计完成"] == ""
     assert_good(run, "市教育局")
+
+
+def test_a_percent_level_typed_as_a_fraction_in_text_is_read_as_a_percent(office, monkeypatch, capsys):
+    path = office.good("市医保局", values={"17-1": "0.964", "22-2": 0.2})  # a text cell
+    run = consolidate(office, monkeypatch, capsys)
+    assert run.detail["17-1"]["本期累计完成"] == "96.4" and run.detail["17-1"]["状态"] == "达标"
+    [listed] = [p for p in run.about(path.name) if p["单元格"] == "J4"]
+    assert listed["级别"] == "提示" and "填写的是 0.964" in listed["问题及处理办法"]

@@ -300,3 +300,27 @@ def test_a_binary_workbook_named_xlsx_is_said_to_be_one(tmp_path):
         load_register(path)
     assert ".xlsb" in str(info.value) and "另存为“Excel 工作簿(*.xlsx)”" in str(info.value)
     assert "Word" not in str(info.value)
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2212", "\ufe63", "\uff0d"])
+def test_an_id_typed_with_another_dash_is_the_same_id(tmp_path, dash):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADERS.index("指标编号")] = f"7{dash}1"  # Word's autocorrect makes 7–1 of 7-1
+    with pytest.raises(RegisterError) as info:
+        load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
+    [problem] = info.value.problems
+    assert problem.cell == "G3" and "第 2 行（G2）" in problem.message
+
+
+def test_a_text_formula_without_a_result_is_named(tmp_path):
+    with pytest.raises(RegisterError) as info:
+        load_register(_register_with_cell(tmp_path, "G3", '<c r="G3" t="str"><f>"7-"&amp;2</f></c>'))
+    [problem] = [p for p in info.value.problems if p.cell == "G3"]
+    assert '公式“="7-"&2”' in problem.message and "空的" not in problem.message
+
+
+def test_a_project_name_that_differs_only_invisibly_is_the_same_name(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADERS.index("项目名称")] = "推进学前教育促进工程\u200b"
+    register = load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
+    assert [i.id for i in register.task("7").indicators] == ["7-1", "7-2"]

@@ -49,12 +49,16 @@ def header_key(value: object) -> str:
 
 def plain(text: str) -> str:
     """Text as people read it, for ids and names: NFKC (``７－１`` is ``7-1``, the ideographic space
-    a space), with no white space and no invisible character (zero-width space, BOM, soft hyphen)
+    a space), every kind of hyphen or dash a ``-``, with no white space and no invisible character (zero-width space, BOM, soft hyphen)
     anywhere: ``市　残联`` and ``市总工会\u200b`` are ``市残联`` and ``市总工会``."""
     if text.isascii():
         return "".join(text.split()) if " " in text or not text.isprintable() else text
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+# Hyphens and dashes a keyboard, Word's autocorrect or a web page put where ``-`` was meant.
+_DASHES = dict.fromkeys((0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58), "-")
 
 
 def as_date(value: object) -> dt.date | None:

@@ -432,8 +432,9 @@ class _Reader:
         elif _typed_as_percent(ind, raw, value):
             # Excel turns “96.4%” typed into a cell into 0.964: the register counts in percent numbers.
             value = tidy(value * 100)
-            self.problem(f"该单元格按百分比格式保存为 {cell_text(raw)}，已按 {value} 读取（即 {value}%），请核对",
-                         sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
+            how = "填写的是" if isinstance(raw, str) else "按百分比格式保存为"
+            self.problem(f"该单元格{how} {cell_text(raw)}，本指标按百分数填写（{ind.target} 表示 {ind.target}%），"
+                         f"已按 {value} 读取（即 {value}%），请核对", sheet, ref, cell_text(raw), Severity.NOTICE, ind.id)
         return Reported(ind.id, value, "", progress, issues, next_steps, ref)
 
     def _target_untouched(self, ind, raw, sheet: str, ref: str) -> None:
@@ -568,8 +569,10 @@ def _text(value: object) -> str:
 
 
 def _typed_as_percent(ind, raw: object, value) -> bool:
-    """A % indicator whose cell holds a fraction such as 0.964 while the target is a percent number."""
-    return (ind.unit_of_measure == "%" and isinstance(raw, float) and value is not None
+    """A % indicator whose cell holds a fraction such as 0.964 (a percentage typed with its sign,
+    or the fraction typed as text) while the target is a percent number."""
+    typed = isinstance(raw, float) or isinstance(raw, str) and "%" not in raw and "％" not in raw
+    return (ind.unit_of_measure == "%" and typed and value is not None
             and ind.target is not None and ind.target > 2 and 0 < value <= 1.5)
 
 

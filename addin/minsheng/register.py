@@ -336,7 +336,7 @@ class _Sheet:
                                              deadlines[i])
                 first_line[task_id] = self.top + r + 1
             else:
-                if name and name != task.name:
+                if name and plain(name) != plain(task.name):  # an invisible difference is none
                     self.problem(r, columns["项目名称"], f"任务编号 {task_id} 的项目名称“{name}”与第 "
                                                          f"{first_line[task_id]} 行的“{task.name}”不同；同一任务的项目名称须一致，"
                                                          f"或改用不同的任务编号", name)

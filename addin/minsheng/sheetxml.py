@@ -119,7 +119,8 @@ def hidden_contents(package: zipfile.ZipFile, sheet: str, refs: set[str],
         value = _VALUE.search(body)
         if kind == b"e":
             found[ref.group(1).decode()] = (ERROR, _unescape(value.group(1)) if value else "#错误")
-        elif _FORMULA.search(body) and (value is None or not value.group(1)) and kind not in (b"str", b"inlineStr"):
+        elif _FORMULA.search(body) and (value is None or not value.group(1) and kind not in (b"str", b"inlineStr")):
+            # (a text formula may well have "" as its result; with no <v> at all it has none)
             found[ref.group(1).decode()] = (NO_RESULT, _formula_text(xml, body))
     return found
 
