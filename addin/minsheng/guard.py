@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
+
+from .zipparts import prefix, sheet_part
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a department's workbook is ~20–200 KB
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -66,7 +66,7 @@ def inspect(data: bytes) -> Verdict:
     names = {m.filename for m in members}
     if "xl/workbook.xml" in names:
         kind = "xlsx"
-    elif "content.xml" in names and b"opendocument.spreadsheet" in _prefix(package, "mimetype", 200):
+    elif "content.xml" in names and b"opendocument.spreadsheet" in prefix(package, "mimetype", 200):
         kind = "ods"
     elif "xl/workbook.bin" in names:
         return Verdict(refusal=XLSB)
@@ -112,15 +112,13 @@ def sheet_refusal(verdict: Verdict, sheet: str) -> str:
     the sheets that are read are checked, so a stray cell in another sheet costs nothing."""
     if verdict.package is None:
         return ""
-    from .sheetxml import sheet_part
-
     try:
         part = sheet_part(verdict.package, sheet)
     except Exception:  # noqa: BLE001 - a package the reader will refuse in its own words
         return ""
     if part is None:
         return ""
-    match = _DIMENSION.search(_prefix(verdict.package, part, 4096))
+    match = _DIMENSION.search(prefix(verdict.package, part, 4096))
     if not match or not match.group(4):
         return ""
     rows, cols = int(match.group(4)), _column_number(match.group(3))
@@ -134,33 +132,3 @@ XLSB = ("是 Excel 二进制工作簿（.xlsb 格式，只是扩展名像 .xlsx�
         "请在 Excel 中打开后另存为“Excel 工作簿(*.xlsx)”再报送")
 ENCRYPTED = "文件设置了打开密码，无法读取；请在 Excel 中取消密码（文件→信息→保护工作簿）后重新报送"
 DAMAGED = "文件已损坏（压缩包结构无法读取），请报送单位重新保存后发送"
-
-
-def _prefix(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    """The first ``limit`` bytes of a member, decompressing no more than that."""
-    try:
-        return member(package, name, limit)
-    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError, NotImplementedError):
-        return b""  # RuntimeError: an encrypted member; the reader will say more
-
-
-def member(package: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    """Up to ``limit`` bytes of a member, decompressed straight from the package's bytes when they
-    are in memory (as ``inspect`` leaves them): zipfile's stream machinery costs more than the
-    small parts a form is made of. The reader checks the CRCs; this only looks."""
-    info = package.getinfo(name)
-    getvalue = getattr(package.fp, "getvalue", None)
-    if getvalue is None or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        with package.open(name) as stream:
-            return stream.read(limit)
-    data = getvalue()  # the very bytes ``inspect`` was given: no copy
-    start = info.header_offset
-    header = data[start:start + 30]
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(name)
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    begin = start + 30 + name_length + extra_length
-    raw = data[begin:begin + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        return raw[:limit]
-    return zlib.decompressobj(-15).decompress(raw, limit)

@@ -9,58 +9,24 @@ few input cells that came back empty, the sheet's XML is looked at once, directl
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 import zlib
 
-from .guard import member
+from .zipparts import MAX_PART_BYTES, member, sheet_part, sheet_parts
+from .zipparts import unescape as _unescape
 
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"|'
-                    rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
-_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|'
-                           rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
 _CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _REF = re.compile(rb'\br="([A-Z]{1,3}\d+)"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
 _VALUE = re.compile(rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>')
 _FORMULA = re.compile(rb'<(?:\w+:)?f\b')
-MAX_SHEET_BYTES = 50 * 1024 * 1024
+MAX_SHEET_BYTES = MAX_PART_BYTES
 
 ERROR = "error"  # an Excel error value; the text says which
 NO_RESULT = "no_result"  # a formula whose result was never saved
 MERGED = "merged"  # covered by a merged range; the text is the range's first cell, which keeps the content
 _MERGE = re.compile(rb'mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
-
-
-def _unescape(text: bytes) -> str:
-    return (text.decode("utf-8", "replace").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
-
-
-def sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member holding the sheet called ``sheet`` (the map is read once per package)."""
-    parts = getattr(package, "_minsheng_sheet_parts", None)
-    if parts is None:
-        parts = package._minsheng_sheet_parts = _sheet_parts(package)
-    return parts.get(sheet)
-
-
-def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    workbook = member(package, "xl/workbook.xml", MAX_SHEET_BYTES)
-    ids = {}
-    for match in _SHEET.finditer(workbook):
-        name, rid = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
-        ids[rid] = _unescape(name)
-    parts = {}
-    rels = member(package, "xl/_rels/workbook.xml.rels", MAX_SHEET_BYTES)
-    for match in _RELATIONSHIP.finditer(rels):
-        rid, target = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(4), match.group(3))
-        if rid in ids:
-            target = _unescape(target)
-            parts[ids[rid]] = (target.lstrip("/") if target.startswith("/")
-                               else posixpath.normpath(posixpath.join("xl", target)))
-    return parts
 
 
 # Each starts with a literal, so the scan runs at memchr speed; what a prefix (<x:f>) hides is
@@ -286,7 +252,7 @@ def trimmed_workbook(data: bytes, sheets: list[str] | None = None) -> tuple[byte
     """The workbook ``data`` with ``sheets`` (default: all) trimmed by ``trim_sheet``; and for each
     sheet, the far cells that held something: ``(ref, what it held, as text)``."""
     source = zipfile.ZipFile(io.BytesIO(data))
-    parts = {part: name for name, part in _sheet_parts(source).items() if sheets is None or name in sheets}
+    parts = {part: name for name, part in sheet_parts(source).items() if sheets is None or name in sheets}
     strings: list[bytes] | None = None
     dropped: dict[str, list[tuple[str, str]]] = {}
     out = io.BytesIO()
