@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from minsheng import zipout
-from minsheng.guard import member
+from minsheng.zipparts import member
 from minsheng.zipout import Deflater, ZipWriter, crc32_combine, segment
 
 

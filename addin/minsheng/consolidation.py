@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cached_property
@@ -237,14 +237,14 @@ class Judge:
     register: Register
     period: Period
     rules: Rules
-    ledger: Path
+    previous: Callable[[], PreviousOf]  # opens 上期's values where it runs (the record's reader, passed in)
     rows: Path  # the run's ``RowFiles.folder``
 
     def __post_init__(self) -> None:
         self._pid = -1
 
     def __getstate__(self) -> dict:
-        return {"register": self.register, "period": self.period, "rules": self.rules, "ledger": self.ledger,
+        return {"register": self.register, "period": self.period, "rules": self.rules, "previous": self.previous,
                 "rows": self.rows}
 
     def __setstate__(self, state: dict) -> None:
@@ -253,10 +253,8 @@ class Judge:
 
     def _ready(self) -> None:
         if self._pid != os.getpid():
-            from .ledger import PreviousValues
-
             self._renderer = detail.Renderer(self.register.extra_columns)
-            self._previous = PreviousValues(self.ledger, self.period)
+            self._previous = self.previous()
             self._key = f"rows-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
             self._out = open(self.rows / self._key, "wb")
             self._offset = 0

@@ -6,6 +6,7 @@ and message boxes belong to the callers.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -80,7 +81,8 @@ def _collected(config: Config, progress: Progress, files: RowFiles | None = None
     notes: list[str] = []
     previous = ledger.PreviousValues(config.ledger, config.period, notes)
     # Where each file is read, its unit's rows are judged and rendered too (see consolidation).
-    after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages), config.ledger, files.folder)
+    after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages),
+                   functools.partial(ledger.PreviousValues, config.ledger, config.period), files.folder)
              if files is not None else None)
     collection = collect_inbox(inbox, register, config.period, config.stages, progress, after)
     if not collection.received:
