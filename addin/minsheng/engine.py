@@ -298,15 +298,6 @@ def sibling_names(task: Task) -> tuple[str, ...]:
     return tuple(ind.name for ind in task.indicators) if len(task.indicators) > 1 else ()
 
 
-def assess_all(register, submissions: Mapping[str, Submission], period: Period, thresholds: Thresholds,
-               stages: Iterable[tuple[str, Decimal]],
-               previous: Mapping[str, Previous] | None = None) -> list[Assessment]:
-    """Every register indicator, in register order (for small registers and tests)."""
-    previous = previous or {}
-    return [a for summary in assess_tasks(register, submissions.get, period, Rules.of(thresholds, stages),
-                                          lambda unit: previous) for a in summary.assessments]
-
-
 @dataclass
 class GroupSummary:
     """A department's (单位) or a category's (类别) roll-up."""

@@ -206,12 +206,6 @@ def format_percent(fraction: Decimal | Fraction) -> str:
     return f"{percent(fraction)}%"
 
 
-def format_points(points: Decimal | Fraction) -> str:
-    """Percentage points with one decimal and a sign: ``+12.5``, ``-3.0``."""
-    value = percent(Fraction(points) / 100)
-    return f"{'+' if value > 0 else ''}{value}"
-
-
 _DIGITS = "零一二三四五六七八九"
 
 
