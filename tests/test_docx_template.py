@@ -237,7 +237,7 @@ def test_circular_on_a_one_gigabyte_template_stays_small(office, tmp_path):
 DOUBLINGS = "{% set s = 'x' %}" + "{% set s = s ~ s %}" * 40 + "{{ s|length }}"
 HEAVY = [
     ("{{ ''|center(1500000000) }}", "过大"),
-    ("{{ 'x'|indent(1500000000, true) }}", "过大"),
+    ("{{ 'x'|indent(1500000000, true) }}", "不能使用过滤器“indent”"),
     ("{{ '%1500000000s' % 'x' }}", "过大"),
     ("{{ '%.1500000000f' % 1.0 }}", "过大"),
     ("{% set l = [1] * 10000 %}" + "{% set l = l + l %}" * 18 + "{{ l|length }}", "过长"),
@@ -397,3 +397,64 @@ def test_something_else_where_the_template_should_be_is_said(office, what, tmp_p
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result)
     assert ("文件夹" if what == "folder" else "符号链接") in str(info.value) and "填报表" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The second hostile round.
+
+def test_a_filter_cannot_turn_template_text_into_word_markup(office):
+    config, result, own = office
+    _with_paragraph(own, '{% macro m() %}x{% endmacro %}{{ m()|indent("</w:t></w:r><w:r><w:t>INJECTED", true) }}')
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "不能使用过滤器“indent”" in str(info.value)
+
+
+@pytest.mark.parametrize("payload", [
+    "{{ ([1, 2]|unique) ~ '' }}", "{{ '' ~ ([1, 2]|batch(1)) }}", "{{ [1, 2]|slice(1) }}",
+    "{% filter upper %}{{ [1, 2]|unique }}{% endfilter %}", "{% set x %}{{ [1]|unique }}{% endset %}{{ x }}",
+])
+def test_filters_that_make_generators_print_lists_not_objects(office, monkeypatch, payload):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, payload)
+    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result).path)).paragraphs)
+    assert "generator" not in text.lower() and "0x" not in text.lower() and "[" in text
+
+
+def test_ordinary_filter_chains_render(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, "甲{{ ['a', 'b', 'a']|unique|join('、') }}乙{{ ['a', 'b']|reverse|join('、') }}"
+                         "丙{{ [1, 2, 3]|batch(2)|list }}丁{% macro m(a) %}[{{ a }}{{ caller() if caller else '' }}]"
+                         "{% endmacro %}{{ m(1) }}")
+    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result).path)).paragraphs)
+    assert "甲a、b乙b、a丙[[1, 2], [3]]丁[1]" in text
+
+
+def test_a_tag_nested_past_what_can_be_parsed_is_one_line(office):
+    config, result, own = office
+    _with_paragraph(own, "{{ " + "not " * 3000 + "1 }}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "嵌套" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_failure_in_the_header_is_placed_in_the_header(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    doc = Document(str(circular.bundled_template()))
+    doc.sections[0].header.add_paragraph("{{ 1 / 0 }}")
+    doc.save(str(own))
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "“{{ 1 / 0 }}”（页眉）" in str(info.value) and "除数为 0" in str(info.value)
+
+
+def test_a_macro_that_calls_itself_forever_is_said_so(office, monkeypatch):
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, "{% macro r(n) %}{{ r(n) }}{% endmacro %}{{ r(1) }}")
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert "无休止地调用自己" in str(info.value)

@@ -45,10 +45,11 @@ MAX_TEXT = 1_000_000  # longest text or list ``+`` may make
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")  # width and precision of a % conversion
 
 # Filters that only turn plain values into other plain values. Not ``safe`` (a department's
-# text would become Word markup), nor ``attr``/``map``/``format``/``pprint`` and the like.
+# text would become Word markup), nor ``indent`` (its text argument is made markup), nor
+# ``attr``/``map``/``format``/``pprint`` and the like.
 FILTERS = frozenset({
     "abs", "batch", "capitalize", "center", "count", "d", "default", "e", "escape", "first", "float",
-    "indent", "int", "join", "last", "length", "list", "lower", "max", "min", "replace", "reverse",
+    "int", "join", "last", "length", "list", "lower", "max", "min", "replace", "reverse",
     "round", "slice", "sort", "string", "striptags", "sum", "title", "trim", "truncate", "unique",
     "upper", "wordcount"})
 _LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
@@ -109,7 +110,9 @@ def _bounded(name: str, f: Callable) -> Callable:
         for number in (*values[1:], *kwargs.values()):
             if type(number) is int and abs(number) > MAX_REPEAT:
                 raise TemplateRefused(f"过滤器“{name}”的参数 {number} 过大", name)
-        return f(*args, **kwargs)
+        result = f(*args, **kwargs)
+        # unique, batch, slice and reverse give generators: data is a list (and prints as one).
+        return list(result) if isinstance(result, Iterator) else result
     return bounded
 
 
@@ -247,10 +250,13 @@ class Template(DocxTemplate):
         for where, source in self.sources:
             try:
                 tree = env.parse(source)
+                self._refuse_forbidden(tree)
+                self.variables |= set(meta.find_undeclared_variables(tree))
             except TemplateSyntaxError as exc:
                 raise TemplateError(f"通报模板 {self.path} 中的标签写法有误，无法解析（{where}）：{tag_problem(exc)}") from exc
-            self._refuse_forbidden(tree)
-            self.variables |= set(meta.find_undeclared_variables(tree))
+            except RecursionError:
+                raise TemplateError(f"通报模板 {self.path} 中有标签的括号或 not 层层嵌套、深得无法解析（{where}）；"
+                                    f"请简化这个标签") from None
         self._whitespace_control()
 
     def _refuse_forbidden(self, tree: nodes.Template) -> None:
@@ -276,10 +282,12 @@ class Template(DocxTemplate):
             if not isinstance(node, nodes.Name) or node.ctx != "load":
                 continue
             called = isinstance(parent, nodes.Call) and parent.node is node
+            tested = (isinstance(parent, (nodes.CondExpr, nodes.If)) and parent.test is node
+                      or isinstance(parent, (nodes.Test, nodes.Not)) and parent.node is node)
             if node.name == "loop" and not (called or isinstance(parent, nodes.Getattr) and parent.node is node):
                 raise self._refused(re.compile(r"\bloop\b(?!\.)"), "“loop”不是数据，只能这样用：loop.index、loop.first、"
                                                                   "loop.last、loop.length")
-            if (node.name == "caller" or node.name in macros) and not called:
+            if (node.name == "caller" or node.name in macros) and not (called or tested):
                 raise self._refused(re.compile(rf"\b{node.name}\b(?!\s*\()"),
                                     f"宏“{node.name}”只能调用（写作 {node.name}(…)），不能当作数据使用")
 
@@ -308,7 +316,16 @@ class Template(DocxTemplate):
             raise  # the worker's limit: said by ``render_isolated``
         except Exception as exc:  # noqa: BLE001 - whatever the office's tags do
             # Told from the template as the office wrote it (rendering may have changed this one).
-            raise TemplateError(f"通报模板 {self.path} {Template(self.path, self.data)._opened().explain(exc)}") from exc
+            explained = Template(self.path, self.data)._opened().explain(exc, self._rendering())
+            raise TemplateError(f"通报模板 {self.path} {explained}") from exc
+
+    def _rendering(self) -> str:
+        """Which part docxtpl was rendering (正文, 页眉, 页脚, 脚注), as ``sources`` names it."""
+        name = str(getattr(getattr(self, "current_rendering_part", None), "partname", ""))
+        for word, where in (("document", "正文"), ("header", "页眉"), ("footer", "页脚"), ("footnote", "脚注")):
+            if word in name:
+                return where
+        return ""
 
     def render_isolated(self, context: dict, images: dict[str, tuple[str, float]] | None = None,
                         finish: Callable | None = None) -> bytes:
@@ -333,10 +350,11 @@ class Template(DocxTemplate):
             raise TemplateError(error)
         return data
 
-    def explain(self, exc: Exception) -> str:
+    def explain(self, exc: Exception, part: str = "") -> str:
         """Where the tag is and what is wrong with it, in Chinese."""
         if isinstance(exc, TemplateRefused):
-            return f"的标签{self.locate(exc.needle)}：{exc.reason}"
+            needle = exc.needle or self._failing_tag(exc, part)
+            return f"的标签{self.locate(needle)}：{exc.reason}"
         if isinstance(exc, MissingData):
             if exc.written.startswith((".", "[")):
                 key = exc.written.strip(".[]'\"")
@@ -347,18 +365,23 @@ class Template(DocxTemplate):
             match = re.search(r"'(\w+)'", str(exc))
             name = match.group(1) if match else "?"
             return f"的标签{self.locate(name)}用到了没有的变量“{name}”"
-        tag = self._failing_tag(exc)
+        tag = self._failing_tag(exc, part)
+        reason = next((words for kind, words in _RUNTIME.items() if isinstance(exc, kind)), "")
         if tag:
-            return f"的标签{self.locate(tag)}无法计算：{_RUNTIME.get(type(exc), '数据不能这样运算')}"
+            return f"的标签{self.locate(tag)}无法计算：{reason or '数据不能这样运算'}"
+        if reason:
+            return f"中的标签无法计算：{reason}"
         return f"中的标签有误：{tag_problem(exc)}"
 
-    def _failing_tag(self, exc: Exception) -> str:
+    def _failing_tag(self, exc: Exception, part: str = "") -> str:
         """The tag on the template line where ``exc`` arose (Jinja keeps template lines in the
         traceback; docxtpl renders each part with a line break before every paragraph)."""
         lines = [tb.tb_lineno for tb in _tracebacks(exc) if tb.tb_frame.f_code.co_filename == "<template>"]
         if not lines:
             return ""
-        for _, source in self.sources:
+        for where, source in self.sources:
+            if part and where != part:
+                continue
             numbered = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
             if lines[-1] <= len(numbered):
                 tags = _TAG.findall(re.sub(r"<[^>]*>", "", numbered[lines[-1] - 1]))
@@ -423,7 +446,7 @@ def _package_refusal(data: bytes) -> str:
     return refusal.removeprefix("文件").replace("，已拒收", "")
 
 
-_RUNTIME = {TypeError: "数据类型不能这样比较或运算（如把文字当作数字）", ZeroDivisionError: "除数为 0",
+_RUNTIME = {RecursionError: "有宏无休止地调用自己", TypeError: "数据类型不能这样比较或运算（如把文字当作数字）", ZeroDivisionError: "除数为 0",
             OverflowError: "数值过大", ValueError: "数值不对", IndexError: "列表中没有这一项"}
 
 
@@ -459,6 +482,9 @@ def _paragraph_places(template: DocxTemplate) -> Iterator[tuple[str, str]]:
     for footnotes in _footnotes(template):
         for paragraph in re.split(r"<w:p[ >]", footnotes):
             yield "脚注", re.sub(r"<[^>]*>", "", paragraph)
+    for box in re.findall(r"<w:txbxContent>(.*?)</w:txbxContent>", template.get_xml(), re.S):
+        for paragraph in re.split(r"<w:p[ >]", box):
+            yield "文本框", re.sub(r"<[^>]*>", "", paragraph)
 
 
 # Tags with which a row can gain cells (column loops, spans, merges).
