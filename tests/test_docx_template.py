@@ -74,6 +74,17 @@ def office(workfolder, config):
     return config, result, workfolder / "templates" / "通报模板.docx"
 
 
+def _refusal(office, monkeypatch, text: str) -> str:
+    """The message for a template with ``text`` added as its last paragraph; nothing written."""
+    config, result, own = office
+    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    _with_paragraph(own, text)
+    with pytest.raises(TemplateError) as info:
+        make_circular(config, result=result)
+    assert not list(config.output().glob("通报*"))
+    return str(info.value)
+
+
 def _with_paragraph(own: Path, text: str) -> None:
     doc = Document(str(circular.bundled_template()))
     doc.add_paragraph(text)
@@ -121,12 +132,8 @@ def test_an_undefined_tag_is_named_as_written(office, monkeypatch):
 
 
 def test_a_key_the_data_do_not_have_is_named(office, monkeypatch):
-    config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
-    _with_paragraph(own, "{% for page in annex %}{% for unit in page.units %}{{ unit.nme }}{% endfor %}{% endfor %}")
-    with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
-    assert "“{{ unit.nme }}”" in str(info.value) and "没有的项“nme”" in str(info.value)
+    message = _refusal(office, monkeypatch, "{% for page in annex %}{% for unit in page.units %}{{ unit.nme }}{% endfor %}{% endfor %}")
+    assert "“{{ unit.nme }}”" in message and "没有的项“nme”" in message
 
 
 def test_plain_data_tags_filters_and_loops_still_work(office, monkeypatch):
@@ -359,13 +366,9 @@ def test_escaping_cannot_be_switched_off(office):
     ("{{ 1 / 0 }}", "除数为 0"),
 ])
 def test_an_honest_mistake_that_fails_while_rendering_names_its_tag(office, monkeypatch, payload, said):
-    config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
-    _with_paragraph(own, payload)
-    with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+    message = _refusal(office, monkeypatch, payload)
     tag = payload.split("%}")[0] + "%}" if payload.startswith("{%") else payload
-    assert f"“{tag}”（正文第" in str(info.value) and said in str(info.value)
+    assert f"“{tag}”（正文第" in message and said in message
 
 
 def test_a_tag_that_would_swallow_the_paragraph_before_it_is_refused(office):
@@ -452,9 +455,5 @@ def test_a_failure_in_the_header_is_placed_in_the_header(office, monkeypatch):
 
 
 def test_a_macro_that_calls_itself_forever_is_said_so(office, monkeypatch):
-    config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
-    _with_paragraph(own, "{% macro r(n) %}{{ r(n) }}{% endmacro %}{{ r(1) }}")
-    with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
-    assert "无休止地调用自己" in str(info.value)
+    message = _refusal(office, monkeypatch, "{% macro r(n) %}{{ r(n) }}{% endmacro %}{{ r(1) }}")
+    assert "无休止地调用自己" in message
