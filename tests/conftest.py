@@ -124,3 +124,14 @@ def replace_cell(path: Path, ref: str, xml: str, sheet: str = "xl/worksheets/she
         return pattern.sub(xml.replace("\\", "\\\\"), text, count=1)
 
     return rewrite_member(path, sheet, change)
+
+
+def register_of(tasks, fingerprint: str = "", extra_columns: tuple[str, ...] = ()):
+    """A register made in code, cached by its content like one read from a workbook."""
+    import hashlib
+
+    from minsheng.registerdb import Register, find_store, write_store
+
+    digest = hashlib.sha256(repr((tasks, fingerprint, extra_columns)).encode("utf-8")).hexdigest()
+    store = find_store(digest) or write_store(digest, tasks, fingerprint or digest[:16], extra_columns)
+    return Register("任务台账.xlsx", store)

@@ -4,6 +4,7 @@ Every 完成率, 状态, 标记 and problem entry is checked against values work
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -274,4 +275,4 @@ def test_missing_inbox_is_a_clear_failure(config):
     from minsheng.pipeline import ConsolidationError
 
     with pytest.raises(ConsolidationError, match="收件文件夹"):
-        run_consolidation(config.with_period(Period(2021, 1)))
+        run_consolidation(dataclasses.replace(config, period=Period(2021, 1)))

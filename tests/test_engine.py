@@ -6,10 +6,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from conftest import register_of
 from minsheng.config import Thresholds
-from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, progress_sentence, schedule
+from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, capped, schedule
 from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
-from minsheng.registerdb import Register
 
 JUNE = Period(2020, 6)
 RULES = Thresholds()
@@ -159,14 +159,16 @@ def small_register():
         Task("3", "二、教育", "幼儿园", "建园", (), Decimal(50), None,
              [indicator("里程碑", None, "阶段", id="3-1", lead="市住建局")]),
     ]
-    return Register.from_tasks(tasks, "f" * 16)
+    return register_of(tasks, "f" * 16)
 
 
 def judged(register, subs):
     summaries = list(assess_tasks(register, subs.get, JUNE, Rules.of(RULES, STAGES), lambda unit: {}))
     roll = RollUp(register.units, JUNE)
     for summary in summaries:
-        roll.add_summary(summary)
+        task, assessments = summary.task, summary.assessments
+        roll.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
+                 [a.status for a in assessments], [capped(a) for a in assessments], summary.funds_paid)
     return summaries, roll
 
 
@@ -200,7 +202,7 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
 
 
 def test_tied_departments_share_a_rank():
-    register = Register.from_tasks([Task(str(i), "", f"t{i}", "", (), None, None,
+    register = register_of([Task(str(i), "", f"t{i}", "", (), None, None,
                                          [indicator("累计", "10", id=f"{i}-1", lead=f"单位{i}")]) for i in range(4)])
     values = {"单位0": 5, "单位1": 8, "单位2": 8, "单位3": 2}
     subs = {u: Submission(u, u, JUNE, "填报", values={f"{u[-1]}-1": Reported(f"{u[-1]}-1", Decimal(v))})
@@ -217,13 +219,3 @@ def test_exact_values_are_there_for_whoever_asks():
     assert before.change == Fraction(-100, 9) and before.change_points == Decimal("-11.1")
 
 
-@pytest.mark.parametrize("kind, target, unit, value, sentence", [
-    ("累计", "9", "所", "7", "指标7所，完成任务77.8%"),
-    ("比率", "95", "%", "96.4", "指标96.4%，达到年度目标"),
-    ("比率", "95", "%", "90", "指标90%，未达到年度目标95%"),
-    ("上限", "0.3", "万元", "0.25", "指标0.25万元，控制在目标以内"),
-])
-def test_progress_sentences(kind, target, unit, value, sentence):
-    reported = Reported("1-1", Decimal(value))
-    result = assess(indicator(kind, target, unit), reported, True, JUNE, RULES, STAGES)
-    assert progress_sentence(result) == sentence

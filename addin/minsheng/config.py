@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import configparser
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -67,9 +67,6 @@ class Config:
     def output(self, period: Period | None = None) -> Path:
         """汇总/P: consolidated outputs."""
         return self._folder(self.output_pattern, period)
-
-    def with_period(self, period: Period) -> Config:
-        return replace(self, period=period)
 
     @property
     def issuer_notes(self) -> list[str]:

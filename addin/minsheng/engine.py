@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from . import narrative
 from .config import Thresholds
 from .model import STATUS_ORDER, Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
-from .numbers import format_amount, format_percent, percent_of
+from .numbers import percent_of
 
 Stages = Mapping[str, Decimal]
 
@@ -395,11 +395,6 @@ class RollUp:
         self._tasks = self._complete = self._on_schedule = self._lagging = 0
         self._planned = self._paid = Decimal(0)
 
-    def add_summary(self, summary: TaskSummary) -> None:
-        task, assessments = summary.task, summary.assessments
-        self.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
-                 [a.status for a in assessments], [capped(a) for a in assessments], summary.funds_paid)
-
     def add(self, category_name: str, planned_funds: Decimal | None, first_lead: str, units: Sequence[str],
             statuses: Sequence[Status], shares: Sequence[tuple[int, int]], funds_paid: Decimal | None) -> None:
         """One task: its category, funds and first lead unit, and its indicators' lead units,
@@ -454,21 +449,3 @@ class RollUp:
         return Programme(self.period, self._tasks, self._complete, self._on_schedule, self._lagging,
                          sum(self._counts.values()), self._counts, self._planned, self._paid, len(units),
                          sum(1 for u in units if not u.submitted))
-
-
-def progress_sentence(a: Assessment) -> str:
-    """A computed sentence for the circular: ``完成任务77.8%`` / ``参保率96.4%,达到年度目标``."""
-    ind = a.indicator
-    if a.status in (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.DATA_ERROR):
-        return f"{ind.name}{a.status.value}"
-    if ind.type is IndicatorType.MILESTONE:
-        return f"{ind.name}处于“{a.stage}”阶段"
-    unit = ind.unit_of_measure
-    shown = format_amount(a.value, unit)
-    if ind.type is IndicatorType.RATE:
-        verdict = "达到年度目标" if a.status is Status.MET else f"未达到年度目标{format_amount(ind.target, unit)}"
-        return f"{ind.name}{shown}，{verdict}"
-    if ind.type is IndicatorType.CEILING:
-        verdict = "控制在目标以内" if a.status is Status.MET else "超出控制目标"
-        return f"{ind.name}{shown}，{verdict}"
-    return f"{ind.name}{shown}，完成任务{format_percent(a.rate)}"

@@ -14,7 +14,6 @@ read-only and ``immutable``: no locks, safe to share between processes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -202,14 +201,6 @@ class Register:
         self.task_count = int(meta["tasks"])
         self.indicator_count = int(meta["indicators"])
         self.units: list[str] = [name for (name,) in self._query("SELECT name FROM units ORDER BY position")]
-
-    @classmethod
-    def from_tasks(cls, tasks: list[Task], fingerprint: str = "", path: str = "任务台账.xlsx",
-                   extra_columns: tuple[str, ...] = ()) -> Register:
-        """A register made in code (tests, simulations), cached by its content like any other."""
-        digest = hashlib.sha256(repr((tasks, fingerprint, extra_columns)).encode("utf-8")).hexdigest()
-        store = find_store(digest) or write_store(digest, tasks, fingerprint or digest[:16], extra_columns)
-        return cls(path, store)
 
     # Pickled into spawned worker processes: the path travels, the connection is opened there.
     def __getstate__(self) -> dict:
