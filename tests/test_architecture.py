@@ -69,3 +69,14 @@ def test_every_module_the_architecture_map_names_exists():
     named = set(re.findall(r"^\| `(\w+)` \|", text, re.M))
     assert named, "the map's table of modules"
     assert named <= {path.stem for path in PACKAGE.glob("*.py")}
+
+
+def test_every_section_docstrings_cite_is_in_the_formats_page():
+    sections = set(re.findall(r"^## §(\d+) ", (ROOT / "docs" / "formats.md").read_text(encoding="utf-8"), re.M))
+    cited = set()
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "SPEC §" not in text, path.name  # the project's own page, not a document it does not hold
+        for match in re.finditer(r"formats §(\d+)(?: and §(\d+))?", text):
+            cited.update(n for n in match.groups() if n)
+    assert cited and cited <= sections

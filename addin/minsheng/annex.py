@@ -24,7 +24,7 @@ HEADER_PT = 16 + ROW_EXTRA_PT + 2
 FIRST_PAGE_TAKEN_PT = 28.95 + 35 + 28.95 + 2  # 附件 and the table's title above it
 FILL = 0.98  # never plan a page fuller than this: a real line can be a little taller than measured
 SPLIT_LINES = 4  # a split leaves at least this many lines on either side
-# Rows this tall may be split to fill a page (a third of a page, as SPEC §7 allows, is ~10 lines;
+# Rows this tall may be split to fill a page (a third of a page, the limit released circulars keep, is ~10 lines;
 # splitting from 8 keeps every page but the last at least three quarters full).
 SPLIT_FROM_LINES = 2 * SPLIT_LINES
 MM_PER_PT = 25.4 / 72

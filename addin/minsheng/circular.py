@@ -1,4 +1,4 @@
-"""The progress circular (进展情况通报, SPEC §7): context, rendering, template lint, chart, PDF.
+"""The progress circular (进展情况通报, formats §6): context, rendering, template lint, chart, PDF.
 
 The office owns the wording: ``templates/通报模板.docx`` is an ordinary Word file with Jinja tags.
 Everything shown is formatted here (numbers, percentages, ``1.37万人``, dates, ordinals) so the
@@ -97,7 +97,7 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
 
 def _mismatch_note(result: Consolidation, assessments: list[Assessment]) -> str:
     """The annex prints a department's words as they are, also a percentage our figures do not bear
-    out (SPEC §7): whoever signs must hear of each before the circular goes out."""
+    out (formats §6): whoever signs must hear of each before the circular goes out."""
     found = []
     for a in assessments:
         if Flag.TEXT_MISMATCH in a.flags and a.reported is not None:

@@ -1,4 +1,4 @@
-"""The ``minsheng`` command line (SPEC §2.1). It only translates: arguments in, Chinese text out.
+"""The ``minsheng`` command line (formats §1). It only translates: arguments in, Chinese text out.
 
 Exit codes: 0 the command did its job (problems found in submissions are results, not failures);
 1 it could not (bad config, bad register, file locked…), with a one-line Chinese reason;

@@ -1,4 +1,4 @@
-"""Reading returned department workbooks (报送表, SPEC §6) into ``Submission``s and ``Problem``s.
+"""Reading returned department workbooks (报送表, formats §5) into ``Submission``s and ``Problem``s.
 
 Files are read with python-calamine, which reads stored values (including formula results) and
 never runs or saves anything. Each file is read in a worker process (``sandbox``): whatever one

@@ -1,4 +1,4 @@
-"""The completion engine (SPEC §5): 完成率, 状态, 标记 and roll-ups. Pure functions, no files.
+"""The completion engine (formats §4): 完成率, 状态, 标记 and roll-ups. Pure functions, no files.
 
 Every comparison is exact, on integers: a value and a target are ratios of integers (a ``Decimal``
 is one), the schedule is m/12, and ``gap ≤ 10`` is decided by cross-multiplying. Only what is
@@ -151,7 +151,7 @@ class Rules:
 def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period,
            thresholds: Thresholds | Rules, stages: Stages | None = None, deadline: dt.date | None = None,
            previous: Previous | None = None, source: str = "", others: tuple[str, ...] = ()) -> Assessment:
-    """Judge one indicator (SPEC §5). ``others``: the names of its task's other indicators, which
+    """Judge one indicator (formats §4). ``others``: the names of its task's other indicators, which
     the same 进展情况 may report on too."""
     rules = thresholds if isinstance(thresholds, Rules) else Rules.of(thresholds, stages or {})
     due = _due(period, deadline)
@@ -228,7 +228,7 @@ def text_conflict(indicator: Indicator, text: str, value: Decimal | None, rate_p
                   others: tuple[str, ...] = ()) -> str:
     """What the department's words state against its figures, or "": a completion share more than
     a point off the computed one (``80%`` against 61.9%), or for a rate a level other than the value
-    typed (SPEC §9). Sub-items after 其中 never count."""
+    typed (formats §4). Sub-items after 其中 never count."""
     if "%" not in text and "％" not in text:  # every conflict is about a percentage
         return ""
     return narrative.statement(narrative.read_figures(text), indicator.name, indicator.type,

@@ -1,4 +1,4 @@
-"""Department forms (填报表, SPEC §4): one locked, validated workbook per lead unit.
+"""Department forms (填报表, formats §3): one locked, validated workbook per lead unit.
 
 Written with xlsxwriter: it is the faster writer and gives full control over protection, data
 validation and very-hidden sheets. Formula results are stored explicitly (``value=``) because

@@ -1,4 +1,4 @@
-"""The layout of a department form (填报表, SPEC §4): shared by the writer (``forms``) and the
+"""The layout of a department form (填报表, formats §3): shared by the writer (``forms``) and the
 reader (``collect``), so the two can never disagree about where things are.
 
 A form carries its own layout in the very-hidden ``_meta`` sheet: the header row, the column of

@@ -174,7 +174,7 @@ class Submission:
 
 
 class Status(str, enum.Enum):
-    """状态: exactly one per indicator (SPEC §5)."""
+    """状态: exactly one per indicator (formats §4)."""
 
     COMPLETE = "已完成"
     ON_SCHEDULE = "序时推进"

@@ -1,4 +1,4 @@
-"""What a department's own words say (文字核对, SPEC §7 and §9): the figures in its 进展情况.
+"""What a department's own words say (文字核对, formats §6 and §4): the figures in its 进展情况.
 
 One reading of the text serves two readers. The narrative check flags a completion percentage the
 department typed that disagrees with the computed one (``文字与数据不符``); the circular leaves out

@@ -1,4 +1,4 @@
-"""Loading and checking the task register (任务台账.xlsx, SPEC §3).
+"""Loading and checking the task register (任务台账.xlsx, formats §2).
 
 The header row is the first row holding ``指标编号``; columns are found by their header text in any
 order, unknown columns are kept. The sheet is checked column by column; every problem found is

@@ -182,7 +182,7 @@ class Place(NamedTuple):
 
 
 class Register:
-    """任务台账: the year's tasks and indicators, as loaded and validated (SPEC §3).
+    """任务台账: the year's tasks and indicators, as loaded and validated (formats §2).
 
     Reads from its cache database. ``tasks_of``, ``lookup`` and ``iter_tasks`` read what they need;
     ``tasks``, ``indicators``, ``indicator`` and ``by_unit()`` load the whole register the first time

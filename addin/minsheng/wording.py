@@ -1,4 +1,4 @@
-"""What the circular says (通报用语, SPEC §7): every sentence the template shows, written from the
+"""What the circular says (通报用语, formats §6): every sentence the template shows, written from the
 consolidated result as a released circular words it.
 
 Conventions kept here, each pinned by a test: counts that are zero are left out of sentences; an
@@ -179,7 +179,7 @@ def issue_date(config: Config, today: dt.date | None = None) -> tuple[str, str]:
 
 def project_progress(task: Task, items: list[Assessment], sentences: bool = True) -> str:
     """The department's words verbatim, then a computed sentence for each indicator only as far as
-    the words do not already state its figures (SPEC §7)."""
+    the words do not already state its figures (formats §6)."""
     words = list(dict.fromkeys(a.reported.progress.strip() for a in items
                                if a.reported and a.reported.progress.strip()))
     text = "".join(w if w.endswith(_END) else w + "。" for w in words)

@@ -1,4 +1,4 @@
-"""The consolidated outputs (SPEC §6): ``汇总_P.xlsx`` and ``指标明细_P.csv``.
+"""The consolidated outputs (formats §5): ``汇总_P.xlsx`` and ``指标明细_P.csv``.
 
 ``Outputs`` is a consolidation sink: each indicator's 指标明细 row arrives already rendered (the
 workbook's XML and the CSV's line, made from the same final values, see ``detail``); the CSV is

@@ -1,4 +1,4 @@
-"""The working folder (工作文件夹, SPEC §2.1): creating one, and the sample that ships with the tool."""
+"""The working folder (工作文件夹, formats §1): creating one, and the sample that ships with the tool."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Building, installing and removing the Excel add-in ``minsheng.xlam`` (SPEC §8).
+"""Building, installing and removing the Excel add-in ``minsheng.xlam`` (formats §7).
 
 The add-in is made, without Excel, from the pre-built ``quickstart_addin_ribbon.xlam`` that ships
 inside the installed xlwings package (its ``xlwings`` VBA module holds RunPython) plus this
