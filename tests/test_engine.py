@@ -12,9 +12,9 @@ from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, cappe
 from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
 
 JUNE = Period(2020, 6)
-RULES = Thresholds()
 STAGES = {"未启动": Decimal(0), "前期准备": Decimal(20), "开工实施": Decimal(50), "基本完成": Decimal(80),
           "全面完成": Decimal(100)}
+RULES = Rules.of(Thresholds(), STAGES)
 
 
 def indicator(kind="累计", target="100", unit="个", id="1-1", lead="市教育局", name="指标"):
@@ -24,7 +24,7 @@ def indicator(kind="累计", target="100", unit="个", id="1-1", lead="市教育
 
 def judge(kind, target, value, period=JUNE, previous=None, progress="", deadline=None, stage="", unit="个"):
     reported = Reported("1-1", None if value is None else Decimal(value), stage, progress=progress)
-    return assess(indicator(kind, target, unit), reported, True, period, RULES, STAGES, deadline, previous)
+    return assess(indicator(kind, target, unit), reported, True, period, RULES, deadline, previous)
 
 
 @pytest.mark.parametrize("kind, target, value, status", [
@@ -86,7 +86,7 @@ def test_rate_is_exact_and_shown_half_up():
 
 
 def test_not_submitted():
-    result = assess(indicator(), None, False, JUNE, RULES, STAGES)
+    result = assess(indicator(), None, False, JUNE, RULES)
     assert result.status is Status.NOT_SUBMITTED and result.rate is None
 
 
@@ -133,9 +133,9 @@ def test_a_text_reporting_several_indicators_is_matched_by_name():
     text = "新建幼儿园6所，完成50%；培训教师461人，完成任务90%。"
     others = ("新建改扩建公办幼儿园", "培训幼儿教师")
     kindergartens = assess(indicator("累计", "12", name="新建改扩建公办幼儿园"), Reported("1-1", Decimal(6), "", text),
-                           True, JUNE, RULES, STAGES, others=others)
+                           True, JUNE, RULES, others=others)
     teachers = assess(indicator("累计", "461", name="培训幼儿教师"), Reported("1-1", Decimal(461), "", text),
-                      True, JUNE, RULES, STAGES, others=others)
+                      True, JUNE, RULES, others=others)
     assert Flag.TEXT_MISMATCH not in kindergartens.flags  # its 50% is its own, and right
     assert Flag.TEXT_MISMATCH in teachers.flags  # 90% said, 100.0% computed
 
@@ -163,7 +163,7 @@ def small_register():
 
 
 def judged(register, subs):
-    summaries = list(assess_tasks(register, subs.get, JUNE, Rules.of(RULES, STAGES), lambda unit: {}))
+    summaries = list(assess_tasks(register, subs.get, JUNE, RULES, lambda unit: {}))
     roll = RollUp(register.units, JUNE)
     for summary in summaries:
         task, assessments = summary.task, summary.assessments

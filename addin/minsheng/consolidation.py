@@ -283,7 +283,7 @@ class Judge:
         for task in self.register.tasks_of(sub.unit):
             texts, others = detail.task_texts(task), sibling_names(task)
             for ind in task.indicators:
-                a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, None, ind.deadline,
+                a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, ind.deadline,
                            previous.get(ind.id), sub.name, others)
                 row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
                 judged.add(ind.position, row)
@@ -553,7 +553,7 @@ class _JudgeHere:
         task = self._task
         ind = next(i for i in task.indicators if i.position == position)
         sub = self.collection.submission(unit)
-        a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules, None,
+        a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules,
                    ind.deadline, self.previous_of(unit).get(ind.id), sub.name if sub else "", sibling_names(task))
         return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(unit),
                          sub.sheet if sub else "")

@@ -148,12 +148,11 @@ class Rules:
                    _ratio(thresholds.outlier_percent), dict(stages))
 
 
-def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period,
-           thresholds: Thresholds | Rules, stages: Stages | None = None, deadline: dt.date | None = None,
-           previous: Previous | None = None, source: str = "", others: tuple[str, ...] = ()) -> Assessment:
-    """Judge one indicator (formats §4). ``others``: the names of its task's other indicators, which
-    the same 进展情况 may report on too."""
-    rules = thresholds if isinstance(thresholds, Rules) else Rules.of(thresholds, stages or {})
+def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period, rules: Rules,
+           deadline: dt.date | None = None, previous: Previous | None = None, source: str = "",
+           others: tuple[str, ...] = ()) -> Assessment:
+    """Judge one indicator (formats §4) by ``rules``, made once per consolidation. ``others``: the
+    names of its task's other indicators, which the same 进展情况 may report on too."""
     due = _due(period, deadline)
     if not submitted:
         return Assessment(indicator, Status.NOT_SUBMITTED, due=due, previous=previous, reported=reported,
@@ -283,7 +282,7 @@ def assess_tasks(register, submission_of: Callable[[str], Submission | None], pe
         for ind in task.indicators:
             sub = submission_of(ind.lead_unit)
             reported = sub.values.get(ind.id) if sub else None
-            items.append(assess(ind, reported, sub is not None, period, rules, None, ind.deadline,
+            items.append(assess(ind, reported, sub is not None, period, rules, ind.deadline,
                                 previous_of(ind.lead_unit).get(ind.id), sub.name if sub else "", others))
         paid = None
         if task.planned_funds is not None:  # reported by the task's first lead unit
