@@ -184,6 +184,8 @@ def test_the_deadline_and_date_come_from_the_config_and_the_signature_is_placed(
     assert paragraphs[issuer - 1].text == "" and paragraphs[issuer - 2].text.startswith("附件：")  # a line between
     date_indent = doc.styles["成文日期"].element.pPr.find(qn("w:ind"))
     assert date_indent.get(qn("w:rightChars")) == "400"  # 右空四字
+    # The issuer centred over the date: (13 − 28) / 2 full-width characters off, so 4 − 3.75 from the margin.
+    assert paragraphs[issuer]._p.pPr.find(qn("w:ind")).get(qn("w:rightChars")) == "25"
     assert not any("date" in note for note in notes)
 
 

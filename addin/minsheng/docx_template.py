@@ -200,13 +200,8 @@ class Template(DocxTemplate):
         limit: loops, filters and macros can still ask for hours or gigabytes, and the sandbox
         cannot tell beforehand. ``images``: context names → (PNG path, width in mm), made into
         pictures there; ``finish(docx)`` runs on the document before it is saved."""
-        key = id(self)
-        _INHERITED[key] = self  # a forked worker has it already, opened: no need to open it again
-        try:
-            job = (key, self.path, self.data, self.cell_tags, context, images or {}, finish)
-            outcome = next(Pool(_render_job, processes=1, timeout=RENDER_SECONDS, memory=RENDER_MEMORY).map([job]))
-        finally:
-            del _INHERITED[key]
+        job = (self.path, self.data, self.cell_tags, context, images or {}, finish)
+        outcome = next(Pool(_render_job, processes=1, timeout=RENDER_SECONDS, memory=RENDER_MEMORY).map([job]))
         if outcome.failure:
             why = {TIMED_OUT: f"用时超过 {RENDER_SECONDS:.0f} 秒", OUT_OF_MEMORY: "占用内存过多"}.get(
                 outcome.failure, "程序异常退出")
@@ -269,17 +264,14 @@ RENDER_SECONDS = 60.0  # a 1,000-row circular renders in half a second
 RENDER_MEMORY = 1024 * 1024 * 1024
 
 
-_INHERITED: dict[int, Template] = {}  # templates being rendered, for workers forked meanwhile
-
-
 def _render_job(job) -> tuple[str, bytes]:
-    """In a worker: (error message, b"") or ("", the document's bytes)."""
-    key, path, data, cell_tags, context, images, finish = job
-    template = _INHERITED.get(key)
-    if template is None or template.data is not data and template.data != data:  # a spawned worker
-        template = Template(path, data)
-        template.init_docx()
-        template.cell_tags = cell_tags
+    """In a worker: (error message, b"") or ("", the document's bytes). The template is opened
+    anew: one whose paragraphs were read before rendering keeps python-docx's view of the body
+    docxtpl replaces, and ``finish`` would change the old body."""
+    path, data, cell_tags, context, images, finish = job
+    template = Template(path, data)
+    template.init_docx()
+    template.cell_tags = cell_tags
     context = dict(context)
     for name, (picture, width) in images.items():
         context[name] = InlineImage(template, picture, width=Mm(width))
