@@ -13,9 +13,22 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
+from minsheng import detail
 from minsheng.pipeline import run_consolidation, run_demo
 from minsheng.tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Table
-from minsheng.workbook_out import write_outputs
+from minsheng.workbook_out import Outputs
+
+
+def write_outputs(result, folder: Path, fast: bool = True) -> list[Path]:
+    """The workbook and CSV of a consolidation already made, every indicator judged again here:
+    a second way to the same outputs, to compare with the one consolidation takes."""
+    with Outputs(folder, result.period, result.register, fast) as out:
+        for summary in result.iter_tasks():
+            texts = detail.task_texts(summary.task)
+            for a in summary.assessments:
+                out.add_values(detail.detail_values(a.indicator.position + 1, summary.task, texts, a))
+        out.finish(result)
+    return out.targets
 
 PROPERTIES = {"title": "测试", "author": "minsheng", "created": dt.datetime(2020, 7, 10, 9, 0)}
 LAYOUT = Layout("表格", ("文字", "换行", "数", "百分比", "百分点", "个数"), (12, 20, 8, 8, 8, 6),

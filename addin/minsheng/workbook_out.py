@@ -101,18 +101,6 @@ class Outputs:
                 table.close()
 
 
-def write_outputs(result: Consolidation, folder: Path, fast: bool = True) -> list[Path]:
-    """Write the workbook and the CSV of a consolidation already made (judging every indicator
-    again here); both or neither are replaced."""
-    with Outputs(folder, result.period, result.register, fast) as out:
-        for summary in result.iter_tasks():
-            texts = detail.task_texts(summary.task)
-            for a in summary.assessments:
-                out.add_values(detail.detail_values(a.indicator.position + 1, summary.task, texts, a))
-        out.finish(result)
-    return out.targets
-
-
 # ---------------------------------------------------------------------------------------------
 # The other sheets.
 
