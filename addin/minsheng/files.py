@@ -114,14 +114,9 @@ def refuse_if_open(target: Path) -> None:
         written = target.stat().st_mtime
     except OSError:
         return  # nothing to replace
-    if LOCKING:
-        try:
-            os.close(os.open(target, os.O_RDWR))
-        except PermissionError as exc:
-            raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，或没有写入权限，无法更新；"
-                                    f"请关闭该文件后重试") from exc
-        except OSError:
-            pass  # the write itself will say what is wrong
+    if _held(target):
+        raise OutputLockedError(f"{target} 正被其他程序（通常是 Excel 或 WPS）打开，或没有写入权限，无法更新；"
+                                f"请关闭该文件后重试")
     for owner in owner_files(target):
         try:
             st = owner.stat()
@@ -136,7 +131,8 @@ def refuse_if_open(target: Path) -> None:
 
 
 def _held(path: Path) -> bool:
-    """A file another program holds open (Windows refuses to open it for writing)."""
+    """A file another program holds open (Windows refuses to open it for writing). Any other
+    failure to open is left for the write itself to say."""
     if not LOCKING:
         return False
     try:
