@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
 
 from docx import Document  # noqa: E402
-from minsheng import circular  # noqa: E402
+from minsheng.circular import document as circular  # noqa: E402
 from minsheng.pipeline import consolidated  # noqa: E402
-from minsheng.register import load_register  # noqa: E402
+from minsheng.register.workbook import load_register  # noqa: E402
 from minsheng.simulate import synthetic_workfolder, write_submissions  # noqa: E402
 
 TARGET = 0.5

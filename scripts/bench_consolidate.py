@@ -35,7 +35,7 @@ CONTENDERS = ("floor", "openpyxl", "pandas", "minsheng")
 
 
 def make_corpus(folder: Path, units: int, per_unit: int) -> None:
-    from minsheng.register import load_register
+    from minsheng.register.workbook import load_register
     from minsheng.simulate import synthetic_workfolder, write_submissions
 
     config = synthetic_workfolder(folder, units, per_unit)

@@ -26,9 +26,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "addin"))
-from minsheng.annex import CELL_MARGIN_MM, COLUMNS_MM  # noqa: E402
-from minsheng.annex import FONT_PT as TABLE_FONT_PT  # noqa: E402
-from minsheng.annex import LINE_PT as TABLE_LINE_PT  # noqa: E402
+from minsheng.circular.annex import CELL_MARGIN_MM, COLUMNS_MM  # noqa: E402
+from minsheng.circular.annex import FONT_PT as TABLE_FONT_PT  # noqa: E402
+from minsheng.circular.annex import LINE_PT as TABLE_LINE_PT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = [ROOT / "templates" / "通报模板.docx", ROOT / "addin" / "minsheng" / "data" / "通报模板.docx"]
@@ -39,7 +39,7 @@ LINE_PT = 28.95  # 22 lines on a 225 mm 版心
 FALLBACKS = {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei",
              "宋体": "SimSun"}
 # The annex table's columns (225 mm of text width), font and line pitch: those the pages are planned
-# with (minsheng.annex).
+# with (minsheng.circular.annex).
 TABLE_COLUMNS = tuple(zip(("序号", "实施单位", "项目名称", "年度目标任务", "进展情况"), COLUMNS_MM.values()))
 
 
@@ -191,7 +191,7 @@ def set_cell(cell, width_mm: float, text: str = "", style: str = "表格文字",
 
 def main_table(doc) -> None:
     """One table per annex page: 序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况, 序号 and 实施单位
-    merged over a unit's rows. The pages are laid out by ``minsheng.annex``."""
+    merged over a unit's rows. The pages are laid out by ``minsheng.circular.annex``."""
     add(doc, "正文", "{%p for page in annex %}")
     add(doc, "正文", "{%p if not loop.first %}")
     add(doc, "分页", "")
@@ -210,7 +210,7 @@ def main_table(doc) -> None:
     # Schema order of w:tblPr: … tblInd, tblBorders, shd, tblLayout, tblCellMar, tblLook.
     table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
                                            "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-    margins = OxmlElement("w:tblCellMar")  # 1 mm a side (Word's default is 1.9 mm): as minsheng.annex measures
+    margins = OxmlElement("w:tblCellMar")  # 1 mm a side (Word's default is 1.9 mm): as minsheng.circular.annex measures
     for edge in ("left", "right"):
         margin = OxmlElement(f"w:{edge}")
         margin.set(qn("w:w"), str(round(CELL_MARGIN_MM / 2 * 56.6929)))

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "addin"))
 
-from minsheng.register import write_register  # noqa: E402
+from minsheng.register.workbook import write_register  # noqa: E402
 
 DEFAULT_SEED = ROOT.parent / "shared" / "seeds" / "004_5577a6154126d908.txt"
 OUTPUTS = [ROOT / "workbooks" / "任务台账.xlsx", ROOT / "addin" / "minsheng" / "sample" / "任务台账.xlsx"]

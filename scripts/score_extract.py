@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "addin"))
 
-from minsheng.extract import extract  # noqa: E402
 from minsheng.model import IndicatorType  # noqa: E402
-from minsheng.targets import number_value  # noqa: E402
+from minsheng.register.extract import extract  # noqa: E402
+from minsheng.register.targets import number_value  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "extract"
 GOLD = [(gold, DATA / gold.name.replace("gold_", "plan_").replace(".json", ".txt"))

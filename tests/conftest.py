@@ -130,8 +130,25 @@ def register_of(tasks, fingerprint: str = "", extra_columns: tuple[str, ...] = (
     """A register made in code, cached by its content like one read from a workbook."""
     import hashlib
 
-    from minsheng.registerdb import Register, find_store, write_store
+    from minsheng.register.cache import Register, find_store, write_store
 
     digest = hashlib.sha256(repr((tasks, fingerprint, extra_columns)).encode("utf-8")).hexdigest()
     store = find_store(digest) or write_store(digest, tasks, fingerprint or digest[:16], extra_columns)
     return Register("任务台账.xlsx", store)
+
+
+def read_submission(path: Path, register, period, stages):
+    """One workbook read in this process, as a worker reads it: ``(submission or None, problems)``."""
+    from minsheng.files import display_name
+    from minsheng.intake.reader import read_workbook
+    from minsheng.model import Problem
+    from minsheng.untrusted.guard import MAX_FILE_BYTES
+    from minsheng.untrusted.inbox import Unreadable, read_regular
+
+    name = display_name(path.name)
+    try:
+        data, _ = read_regular(path, MAX_FILE_BYTES)
+    except Unreadable as exc:
+        return None, [Problem(name, str(exc))]
+    submission, problems, _ = read_workbook(path, register, period, stages, data, name)
+    return submission, problems

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 from lxml import etree
-from minsheng import addin, circular, xlam
+from minsheng import addin, xlam
+from minsheng.circular import chart
 from minsheng.config import load_config
 
 SCHEMA = SHARED / "schemas" / "customui14.xsd"
@@ -116,7 +117,7 @@ class StandIn:
 def excel(tmp_path, monkeypatch):
     from minsheng.pipeline import run_demo
 
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     folder = run_demo(tmp_path / "演示").folder
     return StandIn(folder / "任务台账.xlsx")
 

@@ -12,7 +12,9 @@ import pytest
 from conftest import fill
 from docx import Document
 from docx.oxml.ns import qn
-from minsheng import circular, docx_template
+from minsheng.circular import chart, check, context
+from minsheng.circular import document as circular
+from minsheng.circular import template as docx_template
 from minsheng.errors import TemplateError
 from minsheng.numbers import chinese_date, chinese_number, format_amount
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
@@ -53,7 +55,7 @@ def annex_rows(doc):
 
 
 def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)  # chart tested separately
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)  # chart tested separately
     config = dataclasses.replace(config, issuer="马鞍山市民生工作领导小组办公室")
     rendered = make_circular(config, result=consolidated)
     assert rendered.path == config.output() / "通报_2020-06.docx"
@@ -90,7 +92,7 @@ def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
 
 
 def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     doc = Document(str(make_circular(config, result=consolidated).path))
     first, annex = doc.sections
     mm = [round(x.mm, 1) for x in (first.page_width, first.page_height, first.top_margin,
@@ -115,7 +117,7 @@ def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
 
 
 def test_chart_is_drawn_when_a_chinese_font_exists(consolidated, config):
-    if circular.find_cjk_font() is None:
+    if chart.find_cjk_font() is None:
         pytest.skip("no CJK font installed")
     rendered = make_circular(config, result=consolidated)
     assert not any("字体" in note for note in rendered.notes)
@@ -130,12 +132,12 @@ def test_a_font_installed_after_matplotlib_cached_its_list_is_found(monkeypatch)
                for path in font_manager.findSystemFonts()):
         pytest.skip("no CJK font file on this machine")
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # the stale cache: no Chinese font in it
-    found = circular.find_cjk_font()
+    found = chart.find_cjk_font()
     assert found and Path(found).is_file()
 
 
 def test_an_old_template_is_named_in_a_note(consolidated, config, workfolder, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     own = workfolder / "templates" / "通报模板.docx"
     doc = Document(str(own))
     doc.add_paragraph("{{ tasks_complete }}项已完成")  # a variable an earlier version had
@@ -169,28 +171,28 @@ def test_a_damaged_template_is_said_plainly_and_nothing_is_written(consolidated,
     assert own.read_bytes() == before
     assert not list(config.output().glob("通报*"))
     if how == "bad tag":  # the lint lists it next to the split tag it also is
-        assert any("标签写法有误" in p for p in circular.check_template(own))
+        assert any("标签写法有误" in p for p in check.check_template(own))
     else:
         with pytest.raises(TemplateError):
-            circular.check_template(own)
+            check.check_template(own)
 
 
 def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     rendered = make_circular(config, result=consolidated)
     assert any("中文字体" in note for note in rendered.notes)
     assert len(Document(str(rendered.path)).inline_shapes) == 0
 
 
 def test_without_libreoffice_pdf_is_a_note(consolidated, config, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     rendered = make_circular(config, pdf=True, result=consolidated)
     assert rendered.pdf is None and any("LibreOffice" in note for note in rendered.notes)
 
 
 def test_computed_sentences_can_be_switched_off(consolidated, config, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     from dataclasses import replace
 
     doc = Document(str(make_circular(replace(config, computed_sentences=False), result=consolidated).path))
@@ -199,7 +201,7 @@ def test_computed_sentences_can_be_switched_off(consolidated, config, monkeypatc
 
 
 def test_the_offices_own_template_is_used(consolidated, config, workfolder, monkeypatch):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     own = workfolder / "templates" / "通报模板.docx"
     doc = Document(str(own))
     doc.paragraphs[1].runs[0].text = "本办自行修改的开头。"
@@ -211,7 +213,7 @@ def test_the_offices_own_template_is_used(consolidated, config, workfolder, monk
 
 def test_bundled_and_repository_templates_are_identical_and_clean():
     assert circular.bundled_template().read_bytes() == (ROOT / "templates" / "通报模板.docx").read_bytes()
-    assert circular.check_template(circular.bundled_template()) == []
+    assert check.check_template(circular.bundled_template()) == []
 
 
 def test_template_lint_finds_split_tags_unknown_variables_and_lost_text(tmp_path):
@@ -225,7 +227,7 @@ def test_template_lint_finds_split_tags_unknown_variables_and_lost_text(tmp_path
     lost = doc.add_paragraph("请各单位注意 {%p if funds %}")
     doc.add_paragraph("{%p endif %}")
     doc.save(str(path))
-    problems = circular.check_template(path)
+    problems = check.check_template(path)
     joined = "\n".join(problems)
     assert "拆成了几段" in joined
     assert "未知的变量“发文字号”" in joined
@@ -254,12 +256,12 @@ def test_the_readme_lists_exactly_the_templates_variables():
     section = readme[readme.index("可用的数据"):readme.index("版式按 GB/T 9704")]
     named = set(re.findall(r"^\| `([a-z_]+)`|、`([a-z_]+)`| `([a-z_]+)`", section, re.M))
     named = {n for group in named for n in group if n}
-    assert circular.KNOWN <= named
+    assert context.KNOWN <= named
 
 
 def test_the_chart_font_is_the_regular_face_whatever_order_the_font_cache_lists():
     from matplotlib import font_manager
-    from minsheng.circular import find_cjk_font
+    from minsheng.circular.chart import find_cjk_font
 
     path = find_cjk_font()
     if path is None:
@@ -277,7 +279,7 @@ def test_the_chart_font_is_the_regular_face_whatever_order_the_font_cache_lists(
 
 def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolidated, config, monkeypatch,
                                                                          tmp_path):
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     skipped = make_circular(config, result=consolidated).path.read_bytes()
     monkeypatch.setattr(docx_template, "_CELL_TAGS", re.compile(""))  # every template "has" cell tags
     repaired = make_circular(config, result=consolidated).path.read_bytes()

@@ -16,11 +16,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import fill
-from minsheng import ledger
 from minsheng.config import load_config
 from minsheng.model import Flag, Period, Severity, Status
 from minsheng.numbers import format_percent
 from minsheng.pipeline import make_templates, run_consolidation, run_demo
+from minsheng.record import ledger
 
 
 def hashes(folder: Path) -> dict[str, str]:

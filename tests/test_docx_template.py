@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import fill
 from docx import Document
-from minsheng import circular
+from minsheng.circular import chart, check
+from minsheng.circular import document as circular
 from minsheng.errors import TemplateError
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
 
@@ -77,7 +78,7 @@ def office(workfolder, config):
 def _refusal(office, monkeypatch, text: str) -> str:
     """The message for a template with ``text`` added as its last paragraph; nothing written."""
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, text)
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result)
@@ -94,7 +95,7 @@ def _with_paragraph(own: Path, text: str) -> None:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_no_known_template_injection_runs_or_shows_internals(office, monkeypatch, payload):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     Path(PWNED).unlink(missing_ok=True)
     _with_paragraph(own, f"附：{payload}")
     with pytest.raises(TemplateError) as info:
@@ -107,7 +108,7 @@ def test_no_known_template_injection_runs_or_shows_internals(office, monkeypatch
     assert "“{{" in message or "“{%" in message or "（含“" in message  # the tag is named
     assert not list(config.output().glob("通报*"))
     # The template check names it too, without running it.
-    problems = circular.check_template(own)
+    problems = check.check_template(own)
     assert problems and not Path(PWNED).exists()
 
 
@@ -122,7 +123,7 @@ def test_the_forbidden_tag_is_named_with_where_it_stands(office, monkeypatch):
 
 def test_an_undefined_tag_is_named_as_written(office, monkeypatch):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, "共{{ annex_total.count }}项")
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result)
@@ -138,7 +139,7 @@ def test_a_key_the_data_do_not_have_is_named(office, monkeypatch):
 
 def test_plain_data_tags_filters_and_loops_still_work(office, monkeypatch):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, "共{{ annex|length }}页；{% for page in annex %}{% for unit in page.units %}"
                          "{{ loop.index }}.{{ unit.unit|trim }}{% if not loop.last %}、{% endif %}{% endfor %}"
                          "{% endfor %}；{{ title|replace('民生', '民生·') }}；{{ missing_count|default('无', true) }}")
@@ -189,7 +190,7 @@ def test_a_hostile_template_package_is_refused_before_it_is_read(office, how, sa
         make_circular(config, result=result)
     assert said in str(info.value) and str(own) in str(info.value)
     with pytest.raises(TemplateError):
-        circular.check_template(own)
+        check.check_template(own)
 
 
 def _plain_big_part() -> bytes:
@@ -257,10 +258,10 @@ HEAVY = [
 
 @pytest.mark.parametrize("payload, said", HEAVY)
 def test_a_template_that_asks_for_hours_or_gigabytes_is_stopped(office, monkeypatch, payload, said):
-    from minsheng import docx_template
+    from minsheng.circular import template as docx_template
 
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     monkeypatch.setattr(docx_template, "RENDER_SECONDS", 5.0)
     monkeypatch.setattr(docx_template, "RENDER_MEMORY", 256 * 1024 * 1024)
     _with_paragraph(own, payload)
@@ -286,7 +287,7 @@ def test_a_template_that_asks_for_hours_or_gigabytes_is_stopped(office, monkeypa
 ])
 def test_no_object_is_printed_through_a_list_a_filter_or_a_join(office, monkeypatch, payload):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: circular.__file__)  # "a font": the chart is drawn
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: circular.__file__)  # "a font": the chart is drawn
     monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
     _with_paragraph(own, payload)
     with pytest.raises(TemplateError) as info:
@@ -311,7 +312,7 @@ def _tiny_chart(result, target, font=None) -> str:
 
 def test_the_chart_itself_still_prints(office, monkeypatch):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: circular.__file__)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: circular.__file__)
     monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
     rendered = make_circular(config, result=result)
     assert len(Document(str(rendered.path)).inline_shapes) == 1
@@ -350,7 +351,7 @@ def test_tags_in_footnotes_are_checked_like_the_body(office, payload, said):
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result)
     assert said in str(info.value) and "（脚注）" in str(info.value)
-    assert any(said in problem for problem in circular.check_template(own))
+    assert any(said in problem for problem in check.check_template(own))
 
 
 def test_escaping_cannot_be_switched_off(office):
@@ -419,7 +420,7 @@ def test_a_filter_cannot_turn_template_text_into_word_markup(office):
 ])
 def test_filters_that_make_generators_print_lists_not_objects(office, monkeypatch, payload):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, payload)
     text = "\n".join(p.text for p in Document(str(make_circular(config, result=result).path)).paragraphs)
     assert "generator" not in text.lower() and "0x" not in text.lower() and "[" in text
@@ -427,7 +428,7 @@ def test_filters_that_make_generators_print_lists_not_objects(office, monkeypatc
 
 def test_ordinary_filter_chains_render(office, monkeypatch):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, "甲{{ ['a', 'b', 'a']|unique|join('、') }}乙{{ ['a', 'b']|reverse|join('、') }}"
                          "丙{{ [1, 2, 3]|batch(2)|list }}丁{% macro m(a) %}[{{ a }}{{ caller() if caller else '' }}]"
                          "{% endmacro %}{{ m(1) }}")
@@ -445,7 +446,7 @@ def test_a_tag_nested_past_what_can_be_parsed_is_one_line(office):
 
 def test_a_failure_in_the_header_is_placed_in_the_header(office, monkeypatch):
     config, result, own = office
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     doc = Document(str(circular.bundled_template()))
     doc.sections[0].header.add_paragraph("{{ 1 / 0 }}")
     doc.save(str(own))

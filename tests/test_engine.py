@@ -7,8 +7,9 @@ from fractions import Fraction
 
 import pytest
 from conftest import register_of
+from minsheng.assess.rollup import RollUp, assess_tasks, capped
+from minsheng.assess.status import Previous, Rules, assess, schedule
 from minsheng.config import Thresholds
-from minsheng.engine import Previous, RollUp, Rules, assess, assess_tasks, capped, schedule
 from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
 
 JUNE = Period(2020, 6)

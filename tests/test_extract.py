@@ -12,11 +12,11 @@ import pytest
 from docx import Document
 from minsheng.cli import EXIT_FAILED, EXIT_OK, main
 from minsheng.errors import RegisterError
-from minsheng.extract import CHECK, SOURCE, extract, write_draft
 from minsheng.model import IndicatorType
-from minsheng.plan import parse_plan
-from minsheng.register import load_register
-from minsheng.targets import propose
+from minsheng.register.extract import CHECK, SOURCE, extract, write_draft
+from minsheng.register.plan import parse_plan
+from minsheng.register.targets import propose
+from minsheng.register.workbook import load_register
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "extract"

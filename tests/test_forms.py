@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 import python_calamine
 from conftest import HEADERS, ROWS, write_register_xlsx
-from minsheng.forms import write_forms
-from minsheng.layout import SIGN_OFF, template_id
+from minsheng.forms.layout import SIGN_OFF, template_id
+from minsheng.forms.writer import write_forms
 from minsheng.model import Period
-from minsheng.register import load_register, write_register
+from minsheng.register.workbook import load_register, write_register
 
 SECTION4 = ["序号", "指标编号", "项目名称", "年度目标任务", "指标名称", "计量单位", "指标类型", "年度目标值",
             "上期累计", "本期累计完成", "完成率", "进展情况", "存在问题", "下步措施"]
@@ -208,7 +208,7 @@ def test_templates_open_in_libreoffice(made, tmp_path):
 
 
 def test_large_registers_are_written_by_a_process_pool_with_the_same_result(config, monkeypatch):
-    import minsheng.forms as templates
+    import minsheng.forms.writer as templates
 
     register = load_register(config.register)
     serial = {p.name: form(p)[1] for p in write_forms(register, config)}

@@ -7,13 +7,13 @@ import zipfile
 
 import openpyxl
 import pytest
-from conftest import fill
-from minsheng import guard
-from minsheng.collect import collect_inbox, find_files, read_submission
-from minsheng.guard import inspect
+from conftest import fill, read_submission
+from minsheng.intake.collect import collect_inbox, find_files
 from minsheng.model import Severity
 from minsheng.pipeline import make_templates
-from minsheng.register import load_register
+from minsheng.register.workbook import load_register
+from minsheng.untrusted import guard
+from minsheng.untrusted.guard import inspect
 
 
 def xlsx_bytes(cell: str) -> bytes:

@@ -33,10 +33,10 @@ from conftest import fill, replace_cell, rewrite_member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from minsheng.cli import main
-from minsheng.collect import collect_inbox
 from minsheng.files import display_name
+from minsheng.intake.collect import collect_inbox
 from minsheng.pipeline import make_templates
-from minsheng.register import load_register
+from minsheng.register.workbook import load_register
 
 LOG = "minsheng-错误日志.txt"
 PERIOD = "2020-06"
@@ -556,10 +556,10 @@ def test_a_unit_whose_only_file_was_refused_is_not_said_to_have_sent_nothing(off
     book.close()
     assert rows["市医保局"][2].startswith(f"收到“{path.name}”，但未能采用")
     from docx import Document
-    from minsheng import circular
+    from minsheng.circular import chart
     from minsheng.pipeline import make_circular
 
-    monkeypatch.setattr(circular, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     text = "\n".join(p.text for p in Document(str(make_circular(office.config).path)).paragraphs)
     assert "市医保局报送的报表未能汇总" in text and "市医保局未按时报送" not in text
 

@@ -2,8 +2,8 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
-from minsheng import ledger
 from minsheng.model import Period
+from minsheng.record import ledger
 
 
 def test_new_ledger_gets_every_migration(tmp_path):

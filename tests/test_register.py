@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 from conftest import HEADERS, ROWS, write_register_xlsx
 from minsheng.model import IndicatorType
-from minsheng.register import RegisterError, load_register, write_register
+from minsheng.register.workbook import RegisterError, load_register, write_register
 
 
 def test_good_register_becomes_tasks_indicators_and_units(tmp_path):

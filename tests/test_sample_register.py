@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 from minsheng.model import IndicatorType
-from minsheng.register import load_register, write_register
+from minsheng.register.workbook import load_register, write_register
 from minsheng.workfolder import sample_register
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from minsheng.sandbox import CRASHED, FAILED, OUT_OF_MEMORY, TIMED_OUT, Pool
+from minsheng.untrusted.sandbox import CRASHED, FAILED, OUT_OF_MEMORY, TIMED_OUT, Pool
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the memory limit is Linux's RLIMIT_AS")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
-from minsheng import detail
 from minsheng.pipeline import run_consolidation, run_demo
-from minsheng.tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Table
-from minsheng.workbook_out import Outputs
+from minsheng.report import detail
+from minsheng.report.summary import Outputs
+from minsheng.report.tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Table
 
 
 def write_outputs(result, folder: Path, fast: bool = True) -> list[Path]:
@@ -130,7 +130,7 @@ def test_a_unit_its_worker_could_not_judge_is_judged_here_with_the_same_rows(tmp
     tables, the CSV and the ledger come out as when every worker succeeded."""
     import sqlite3
 
-    from minsheng.consolidation import Judge
+    from minsheng.assess.period import Judge
 
     demo = run_demo(tmp_path / "演示")
     first = sheets(demo.consolidated.outputs[0])
@@ -156,7 +156,7 @@ def test_a_register_with_its_own_columns_gives_the_same_rows_from_the_workers_as
     """The register's extra columns (after the judged ones, with commas, formulas, blanks) come out
     of the workers' rows as xlsxwriter and the CSV writer put them, judging everything again."""
     from minsheng.config import load_config
-    from minsheng.register import load_register, write_register
+    from minsheng.register.workbook import load_register, write_register
     from minsheng.simulate import synthetic_rows, write_submissions
     from minsheng.workfolder import init_workfolder
 

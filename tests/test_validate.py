@@ -5,11 +5,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from conftest import fill
-from minsheng.collect import read_submission
+from conftest import fill, read_submission
 from minsheng.model import Period, Severity
 from minsheng.pipeline import make_templates, validate_files
-from minsheng.register import load_register
+from minsheng.register.workbook import load_register
 
 
 @pytest.fixture

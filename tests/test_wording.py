@@ -15,7 +15,7 @@ import pytest
 from conftest import HEADERS, fill, write_register_xlsx
 from docx import Document
 from docx.oxml.ns import qn
-from minsheng import annex, circular
+from minsheng.circular import annex, context
 from minsheng.config import load_config
 from minsheng.model import Flag
 from minsheng.numbers import format_percent
@@ -311,7 +311,7 @@ def test_no_planned_annex_page_is_more_than_a_third_empty_but_the_last(demo):
 
     config = demo.config
     result = consolidated(config)
-    rows = circular._annex_rows(result, config, list(result.iter_assessments()))
+    rows = context._annex_rows(result, config, list(result.iter_assessments()))
     pages = annex.paginate(rows)
     capacities = [annex.PAGE_PT - annex.FIRST_PAGE_TAKEN_PT - annex.HEADER_PT] + \
         [annex.PAGE_PT - annex.HEADER_PT] * (len(pages) - 1)

@@ -10,9 +10,9 @@ import zlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from minsheng import zipout
-from minsheng.zipout import Deflater, ZipWriter, crc32_combine, segment
-from minsheng.zipparts import member
+from minsheng.report import zipout
+from minsheng.report.zipout import Deflater, ZipWriter, crc32_combine, segment
+from minsheng.untrusted.zipparts import member
 
 
 @given(st.lists(st.binary(max_size=300), max_size=6))

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .circular import circular_name
-from .collect import find_files
+from .circular.document import circular_name
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AddinError, MinshengError
+from .intake.collect import find_files
 from .model import Severity
 from .pipeline import make_circular, make_templates, run_consolidation, validate_files
-from .workbook_out import output_names
+from .report.summary import output_names
 
 LOG_NAME = "minsheng-错误日志.txt"
 TITLE = "民生工程"

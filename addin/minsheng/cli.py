@@ -335,7 +335,7 @@ def _cmd_validate(args) -> int:
 def expand_arguments(arguments: list[str]) -> list[Path]:
     """Files, folders and wildcards as typed (cmd.exe and PowerShell pass ``*.xlsx`` unexpanded).
     An argument that matches nothing is a usage error; a wildcard skips Excel's ``~$`` files."""
-    from .inbox import is_litter
+    from .untrusted.inbox import is_litter
 
     found: dict[str, Path] = {}
     unmatched = []
@@ -463,7 +463,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_extract(args) -> int:
-    from .extract import extract, write_draft
+    from .register.extract import extract, write_draft
 
     plan = args.plan
     if "*" in str(plan) or "?" in str(plan):  # cmd.exe passes 要点*.docx as typed

@@ -13,21 +13,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import circular, ledger
-from .circular import Rendered
-from .collect import collect_inbox, read_all
+from .assess.period import Consolidation, Judge, RowFiles, consolidate
+from .assess.status import Rules
+from .circular import check
+from .circular import document as circular
+from .circular.document import Rendered
 from .config import Config, load_config
-from .consolidation import Consolidation, Judge, RowFiles, consolidate
-from .engine import Rules
 from .errors import ConsolidationError, LedgerError
 from .files import display_name
-from .forms import write_forms
-from .inbox import TEMPORARY, Entry, is_litter, scan
+from .forms.writer import write_forms
+from .intake.collect import collect_inbox, read_all
 from .model import IndicatorType, Period, Problem, Severity, Submission
-from .register import load_register
-from .registerdb import Register
+from .record import ledger
+from .register.cache import Register
+from .register.workbook import load_register
+from .report import detail
+from .report.summary import Outputs
 from .simulate import Simulated, write_submissions
-from .workbook_out import Outputs
+from .untrusted.inbox import TEMPORARY, Entry, is_litter, scan
 from .workfolder import init_workfolder, sample_register
 
 Progress = Callable[[Iterable], Iterable]
@@ -67,7 +70,8 @@ class ConsolidateResult:
 def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     """Read 收集/P/ and apply the engine, writing nothing. Input files are only ever read."""
     register, collection, previous, notes = _collected(config, progress)
-    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous)
+    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous,
+                         renderer=detail.Renderer)
     result.notes += notes
     return result
 
@@ -82,7 +86,8 @@ def _collected(config: Config, progress: Progress, files: RowFiles | None = None
     previous = ledger.PreviousValues(config.ledger, config.period, notes)
     # Where each file is read, its unit's rows are judged and rendered too (see consolidation).
     after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages),
-                   functools.partial(ledger.PreviousValues, config.ledger, config.period), files.folder)
+                   functools.partial(ledger.PreviousValues, config.ledger, config.period), detail.Renderer,
+                   files.folder)
              if files is not None else None)
     collection = collect_inbox(inbox, register, config.period, config.stages, progress, after)
     if not collection.received:
@@ -110,7 +115,7 @@ def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateR
         register, collection, previous, notes = _collected(config, progress, files)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
-                                 previous, sinks=(out, recorder), files=files)
+                                 previous, renderer=detail.Renderer, sinks=(out, recorder), files=files)
             result.notes += notes
             previous.close()  # reopened if asked again
             # The ledger is written while the workbook is: the record is committed only once the
@@ -175,7 +180,7 @@ def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,
 def check_circular_template(config: Config) -> tuple[Path, list[str]]:
     """The template the circular would use, and what is wrong with it."""
     path = circular.template_path(config)
-    return path, circular.check_template(path)
+    return path, check.check_template(path)
 
 
 @dataclass

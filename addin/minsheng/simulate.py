@@ -15,11 +15,11 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .files import unique_names
-from .forms import Filling, write_form
-from .layout import template_name
+from .forms.layout import template_name
+from .forms.writer import Filling, write_form
 from .model import Indicator, IndicatorType, Period, Task
-from .register import load_register, write_register
-from .registerdb import Register
+from .register.cache import Register
+from .register.workbook import load_register, write_register
 from .workfolder import init_workfolder, sample_register
 
 _NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊")

@@ -7,12 +7,12 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from .circular.document import TEMPLATE_NAME, bundled_template
 from .config import CONFIG_NAME, default_config_text
 from .model import Period
-from .register import write_register
+from .register.workbook import write_register
 
 SAMPLE_REGISTER = "任务台账.xlsx"
-CIRCULAR_TEMPLATE = "通报模板.docx"
 FOLDERS = ("下发", "收集", "汇总", "templates")
 # The bundled sample is the 2020 plan of 马鞍山 (seed 004): its folder says so.
 SAMPLE_ISSUER = "马鞍山市民生工作领导小组办公室"
@@ -22,11 +22,6 @@ SAMPLE_PERIOD = Period(2020, 6)
 def sample_register() -> Path:
     """The bundled register built from the real 2020 plan (seed 004)."""
     return Path(str(resources.files("minsheng").joinpath("sample", SAMPLE_REGISTER)))
-
-
-def bundled_circular_template() -> Path:
-    """The default Word template of the circular shipped with the package."""
-    return Path(str(resources.files("minsheng").joinpath("data", CIRCULAR_TEMPLATE)))
 
 
 def init_workfolder(folder: Path, register_from: Path | None = None,
@@ -65,10 +60,10 @@ def init_workfolder(folder: Path, register_from: Path | None = None,
         (kept if path.exists() else created).append(path)
         path.mkdir(exist_ok=True)
     # The circular's template, where the office can find and edit it in Word.
-    template = folder / "templates" / CIRCULAR_TEMPLATE
+    template = folder / "templates" / TEMPLATE_NAME
     if template.exists():
         kept.append(template)
     else:
-        shutil.copyfile(bundled_circular_template(), template)
+        shutil.copyfile(bundled_template(), template)
         created.append(template)
     return created, kept

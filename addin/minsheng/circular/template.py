@@ -27,10 +27,10 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from lxml import etree
 
-from .errors import TemplateError
-from .guard import package_refusal
-from .inbox import Unreadable, read_regular
-from .sandbox import OUT_OF_MEMORY, TIMED_OUT, Pool
+from ..errors import TemplateError
+from ..untrusted.guard import package_refusal
+from ..untrusted.inbox import Unreadable, read_regular
+from ..untrusted.sandbox import OUT_OF_MEMORY, TIMED_OUT, Pool
 from .template_sandbox import FILTERS, DataEnvironment, MissingData, TemplateRefused
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a circular template with a letterhead picture is ~100 KB

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__
-from .cells import row_height
-from .config import Config
-from .files import atomic_path, new_workbook, save_workbook, unique_names
+from .. import __version__
+from ..cells import row_height
+from ..config import Config
+from ..files import atomic_path, new_workbook, save_workbook, unique_names
+from ..model import Indicator, IndicatorType, Period, Task
+from ..numbers import chinese_number, format_percent
+from ..register.cache import Register
 from .layout import (
     FIRST_DATA_ROW,
     FORM_SHEET,
@@ -42,9 +44,7 @@ from .layout import (
     meta_rows,
     template_name,
 )
-from .model import Indicator, IndicatorType, Period, Task
-from .numbers import chinese_number, format_percent
-from .registerdb import Register
+from .styles import FormStyles
 
 
 def write_forms(register: Register, config: Config, period: Period | None = None,
@@ -106,7 +106,7 @@ def write_form(target: Path, register: Register, unit: str, tasks: list[Task], c
         book.set_properties({"title": f"{period.label}民生工程进展情况填报表（{unit}）",
                              "author": config.issuer or "minsheng", "created": generated_at,
                              "comments": f"minsheng {__version__}"})
-        styles = _Styles(book)
+        styles = FormStyles(book)
         guide = book.add_worksheet(GUIDE_SHEET)
         form = book.add_worksheet(FORM_SHEET, worksheet_class=_FormSheet)
         meta = book.add_worksheet(META_SHEET)
@@ -123,36 +123,7 @@ def _has_funds(tasks: list[Task]) -> bool:
     return any(task.planned_funds is not None for task in tasks)
 
 
-class _Styles:
-    """The handful of cell formats a template uses, made once per workbook."""
-
-    def __init__(self, book: xlsxwriter.Workbook):
-        base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "border": 1}
-        self.title = book.add_format({"font_name": "宋体", "font_size": 16, "bold": True,
-                                      "align": "center", "valign": "vcenter"})
-        self.info = book.add_format({"font_name": "宋体", "font_size": 11, "valign": "vcenter"})
-        self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
-                                       "bg_color": "#D9E1F2"})
-        self.cell = book.add_format({**base, "text_wrap": True})
-        self.center = book.add_format({**base, "align": "center"})
-        self.number = book.add_format({**base, "num_format": "General", "align": "center"})
-        self.percent = book.add_format({**base, "num_format": "0.0%", "align": "center",
-                                        "font_color": "#595959"})
-        self.blocked = book.add_format({**base, "bg_color": "#F2F2F2"})
-        self.input_number = book.add_format({**base, "locked": False, "num_format": "General"})
-        self.input_text = book.add_format({**base, "locked": False, "text_wrap": True,
-                                           "num_format": "@"})
-        self.input_date = book.add_format({**base, "locked": False, "num_format": "yyyy-mm-dd",
-                                           "align": "left"})
-        self.label = book.add_format({**base, "bold": True, "align": "center"})
-        self.pending = book.add_format({"bg_color": "#FFF2CC"})  # tint of an input not yet filled
-        self.guide_title = book.add_format({"font_name": "宋体", "font_size": 16, "bold": True})
-        self.guide = book.add_format({"font_name": "宋体", "font_size": 12, "text_wrap": True,
-                                      "valign": "top"})
-        self.guide_head = book.add_format({"font_name": "宋体", "font_size": 12, "bold": True})
-
-
-def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, period: Period,
+def _write_form(ws, st: FormStyles, tasks: list[Task], unit: str, config: Config, period: Period,
                 previous: dict[str, Decimal], filled: Filling) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """Write the 填报 sheet; returns the row of each indicator and of each sign-off field (0-based)."""
     columns = columns_for(_has_funds(tasks))
@@ -259,7 +230,7 @@ def _write_form(ws, st: _Styles, tasks: list[Task], unit: str, config: Config, p
     return placed, signed
 
 
-def _write_task_cells(ws, st: _Styles, row: int, col: dict[str, int], task: Task) -> None:
+def _write_task_cells(ws, st: FormStyles, row: int, col: dict[str, int], task: Task) -> None:
     """项目名称 and 年度目标任务 once per task, merged down over the task's rows."""
     last = row + len(task.indicators) - 1
     for header, text in (("项目名称", task.name), ("年度目标任务", task.annual_target)):
@@ -269,7 +240,7 @@ def _write_task_cells(ws, st: _Styles, row: int, col: dict[str, int], task: Task
             ws.write_string(row, col[header], text, st.cell)
 
 
-def _write_value_input(ws, st: _Styles, row: int, col: dict[str, int], ind: Indicator,
+def _write_value_input(ws, st: FormStyles, row: int, col: dict[str, int], ind: Indicator,
                        period: Period, stage_names: list[str], stage_list: str,
                        stage_percents: str, typed: object) -> None:
     """The 本期累计完成 input with its validation, and the live 完成率 formula beside it."""
@@ -316,7 +287,7 @@ def _input(ws, row: int, col: int, typed: object, fmt) -> None:
         ws.write_string(row, col, str(typed), fmt)
 
 
-def _write_funds(ws, st: _Styles, row: int, col: dict[str, int], task: Task, first: bool,
+def _write_funds(ws, st: FormStyles, row: int, col: dict[str, int], task: Task, first: bool,
                  typed: object) -> None:
     c_plan, c_paid = col[FUNDS_PLANNED], col[FUNDS_PAID]
     if task.planned_funds is None or not first:
@@ -351,7 +322,7 @@ class _FormSheet(Worksheet):
         return formula[1:] if formula.startswith("=") else formula
 
 
-def _write_guide(ws, st: _Styles, unit: str, config: Config, period: Period, has_funds: bool) -> None:
+def _write_guide(ws, st: FormStyles, unit: str, config: Config, period: Period, has_funds: bool) -> None:
     ws.set_column(0, 0, 100)
     ws.hide_gridlines(2)
     stages = "、".join(f"{name}({percent}%)" for name, percent in config.stages)

@@ -25,16 +25,16 @@ from pathlib import Path
 
 import python_calamine
 
-from .cells import as_date, cell_ref, cell_text, header_key, plain
-from .errors import RegisterError, os_error_text, write_failure
-from .files import atomic_path, display_name, new_workbook, save_workbook
-from .guard import ENCRYPTED, MAX_FILE_BYTES, XLSB, inspect
-from .inbox import Unreadable, read_regular
-from .model import Indicator, IndicatorType, Problem, Task
-from .numbers import parse_value
-from .registerdb import Register, find_store, write_store
-from .sandbox import Pool
-from .sheetxml import ERROR, MERGED, hidden_contents
+from ..cells import as_date, cell_ref, cell_text, header_key, plain
+from ..errors import RegisterError, os_error_text, write_failure
+from ..files import atomic_path, display_name, new_workbook, save_workbook
+from ..model import Indicator, IndicatorType, Problem, Task
+from ..numbers import parse_value
+from ..untrusted.guard import ENCRYPTED, MAX_FILE_BYTES, XLSB, inspect
+from ..untrusted.inbox import Unreadable, read_regular
+from ..untrusted.sandbox import Pool
+from ..untrusted.sheetxml import ERROR, MERGED, hidden_contents
+from .cache import Register, find_store, write_store
 
 SHEET = "任务台账"
 # Header text → field name. The order is the order of a new register's columns.

@@ -25,9 +25,9 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from .cells import column_letter, row_height
-from .files import new_workbook
-from .spool import BatchSpool
+from ..cells import column_letter, row_height
+from ..files import new_workbook
+from ..spool import BatchSpool
 from .zipout import Deflater, ZipWriter, segment
 
 TEXT, WRAP, NUMBER, PERCENT, POINTS, COUNT = "text", "wrap", "number", "percent", "points", "count"
@@ -332,7 +332,7 @@ def _tail(value, kind: str, style: str) -> str:
 
 def _assemble(package: bytes, path: Path, tables: list[tuple[Table, object]]) -> None:
     """Copy xlsxwriter's package to ``path``, with each table sheet's rows laid out in full."""
-    from .sheetxml import sheet_part
+    from ..untrusted.sheetxml import sheet_part
 
     source = zipfile.ZipFile(io.BytesIO(package))
     parts = {sheet_part(source, table.name): table for table, _ in tables}

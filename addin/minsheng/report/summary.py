@@ -10,26 +10,25 @@ Excel) leaves the previous outputs as they were.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import attention, detail, files
-from .consolidation import Consolidation, Rows
-from .files import atomic_path
-from .model import Period, Status
-from .numbers import format_percent, percent
-from .registerdb import Register
-from .tables import COUNT, NUMBER, PERCENT, TEXT, WRAP, Book, Layout, Styles, Table
+from .. import files
+from ..assess.period import Consolidation, Rows
+from ..files import atomic_path
+from ..model import Period, Status
+from ..numbers import format_percent, percent
+from ..register.cache import Register
+from . import detail, sheets
+from .sheets import COUNT_ORDER, status_lights
+from .tables import COUNT, NUMBER, PERCENT, TEXT, Book, Styles, Table
 
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
                  Status.NOT_STARTED: "#FFD966", Status.LAGGING: "#F4B183", Status.SEVERELY_LAGGING: "#C00000",
                  Status.NOT_MET: "#FF7C80", Status.DATA_ERROR: "#FF0000", Status.NOT_FILLED: "#BFBFBF",
                  Status.NOT_SUBMITTED: "#7F7F7F"}
-COUNT_ORDER = (Status.COMPLETE, Status.MET, Status.ON_SCHEDULE, Status.NOT_STARTED, Status.LAGGING,
-               Status.SEVERELY_LAGGING, Status.NOT_MET, Status.DATA_ERROR, Status.NOT_FILLED, Status.NOT_SUBMITTED)
 
 
 def output_names(period: Period) -> tuple[str, str]:
@@ -89,7 +88,8 @@ class Outputs:
                      "created": result.generated_at}, fast=self.fast)
         overview = book.sheet("总览")
         book.table(self.detail)
-        tables = [_ranking(result), _attention(result, self.fast), _missing(result), _problems(result)]
+        tables = [sheets.ranking(result), sheets.lagging(result, self.fast), sheets.missing(result),
+                  sheets.problems(result)]
         for table in tables:
             book.table(table)
         _overview_sheet(book.book, overview, book.styles, result)
@@ -102,17 +102,7 @@ class Outputs:
 
 
 # ---------------------------------------------------------------------------------------------
-# The other sheets.
-
-def _status_lights(ws, st: Styles, col: int, first: int, last: int) -> None:
-    """红黄绿灯 on a status column, as conditional formats the office can see and change."""
-    if last < first:
-        return
-    for status in Status:
-        ws.conditional_format(first, col, last, col, {
-            "type": "cell", "criteria": "==", "value": f'"{status.value}"',
-            "format": st.lights[status.light]})
-
+# 指标明细's print setup and 总览.
 
 def _detail_lights(ws, st: Styles, first: int, last: int) -> None:
     # 27 columns: on A3 landscape two pages wide at about full size (one page wide would be ~35 %,
@@ -121,76 +111,7 @@ def _detail_lights(ws, st: Styles, first: int, last: int) -> None:
     ws.fit_to_pages(2, 0)
     ws.repeat_columns(0)
     ws.print_across()
-    _status_lights(ws, st, detail.STATUS_COLUMN, first, last)
-
-
-_RANKING = Layout("单位排名", ("排名", "牵头单位", "指标数", *(s.value for s in COUNT_ORDER), "平均完成率",
-                              "年度计划资金(万元)", "累计拨付资金(万元)", "拨付率", "是否报送"),
-                  (6, 18, 7, *[7] * len(COUNT_ORDER), 10, 12, 12, 9, 9),
-                  (NUMBER, TEXT, NUMBER, *[COUNT] * len(COUNT_ORDER), PERCENT, NUMBER, NUMBER, PERCENT, TEXT))
-
-
-def _ranking(result: Consolidation) -> Table:
-    table = Table(_RANKING)
-    for u in result.units:
-        funds = percent(Fraction(u.funds_paid) / Fraction(u.funds_planned)) if u.funds_planned else None
-        table.add([u.rank, u.name, u.indicators, *(u.counts[s] for s in COUNT_ORDER), percent(u.mean),
-                   u.funds_planned or None, u.funds_paid if u.funds_planned else None, funds,
-                   "是" if u.submitted else "未报送"])
-    return table
-
-
-_ATTENTION = replace(attention.LAYOUT, decorate=lambda ws, st, first, last: _status_lights(
-    ws, st, attention.STATUS_COLUMN, first, last))
-
-
-def _attention(result: Consolidation, fast: bool) -> Table:
-    """滞后任务: the rows rendered where each indicator was judged, numbered here in their sorted
-    order (by xlsxwriter from the values, for ``fast=False``)."""
-    table = Table(_ATTENTION)
-    if fast:
-        for row, xml in enumerate(result.lagging.rendered(), start=2):
-            table.add_rendered(attention.numbered(xml, row))
-    else:
-        for item in result.lagging:
-            table.add(attention.values(item))
-    return table
-
-
-_MISSING = Layout("未报送单位", ("牵头单位", "应报指标数", "说明", "涉及任务"), (18, 10, 40, 70),
-                  (TEXT, NUMBER, WRAP, WRAP))
-
-
-def _missing(result: Consolidation) -> Table:
-    table = Table(_MISSING)
-    for u in result.missing_units:
-        tasks = "；".join(f"{task.id}.{task.name}" for task in result.register.tasks_of(u.name))
-        table.add([u.name, u.indicators, missing_reason(result, u.name), tasks])
-    return table
-
-
-def missing_reason(result: Consolidation, unit: str) -> str:
-    """Why a unit has no figures: it sent nothing, or what it sent could not be used."""
-    refused = result.collection.refused_files(unit)
-    if not refused:
-        return "未收到报表"
-    return f"收到“{'”“'.join(refused)}”，但未能采用（原因见问题清单），需重新报送"
-
-
-def _error_lights(ws, st: Styles, first: int, last: int) -> None:
-    ws.conditional_format(first, 5, last, 5, {"type": "cell", "criteria": "==", "value": '"错误"',
-                                               "format": st.lights["red"]})
-
-
-_PROBLEMS = Layout("问题清单", ("序号", "文件", "工作表", "单元格", "指标编号", "级别", "问题及处理办法", "原始内容"),
-                   (5, 30, 7, 7, 8, 6, 72, 16), (NUMBER, TEXT, TEXT, TEXT, TEXT, TEXT, WRAP, TEXT), _error_lights)
-
-
-def _problems(result: Consolidation) -> Table:
-    table = Table(_PROBLEMS)
-    for i, p in enumerate(result.problems, start=1):
-        table.add([i, p.file, p.sheet, p.cell, p.indicator, p.severity.value, p.message, p.raw])
-    return table
+    status_lights(ws, st, detail.STATUS_COLUMN, first, last)
 
 
 def _percent_cell(ws, row: int, col: int, value, st: Styles) -> None:
@@ -238,7 +159,7 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
         ws.write_string(row, 0, status.value, st.of(TEXT))
         ws.write_number(row, 1, n, st.of(NUMBER))
         _percent_cell(ws, row, 2, Fraction(n, prog.indicators) if prog.indicators else None, st)
-    _status_lights(ws, st, 0, row - len(COUNT_ORDER) + 1, row)
+    status_lights(ws, st, 0, row - len(COUNT_ORDER) + 1, row)
 
     row += 2
     ws.write_string(row, 0, "本次汇总台账", st.section)

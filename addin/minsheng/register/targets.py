@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .model import IndicatorType
+from ..model import IndicatorType
 
 # Measure words after a number, longest first so that 万人次 wins over 万人 and 人.
 _MEASURES = (

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ExtractError, os_error_text
+from ..errors import ExtractError, os_error_text
 
 MAX_PLAN_BYTES = 20 * 1024 * 1024  # published plans are tens of kilobytes; a 50 MB "plan" is not one
 

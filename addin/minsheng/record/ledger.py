@@ -20,12 +20,12 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
-from .consolidation import Consolidation, Rows, ledger_row
-from .engine import Previous
-from .errors import LedgerError, os_error_text
-from .files import FILE_MODE
-from .model import Period
-from .spool import BatchSpool
+from ..assess.period import Consolidation, Rows, ledger_row
+from ..assess.status import Previous
+from ..errors import LedgerError, os_error_text
+from ..files import FILE_MODE
+from ..model import Period
+from ..spool import BatchSpool
 
 MIGRATIONS = [
     """

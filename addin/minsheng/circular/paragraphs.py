@@ -15,13 +15,14 @@ import datetime as dt
 import re
 from fractions import Fraction
 
-from . import narrative
-from .attention import Lagging
-from .config import Config
-from .consolidation import Consolidation
-from .engine import Assessment, GroupSummary, sibling_names
-from .model import IndicatorType, Status, Task
-from .numbers import chinese_date, chinese_number, format_amount, format_percent
+from ..assess import narrative
+from ..assess.lagging import Lagging
+from ..assess.period import Consolidation
+from ..assess.rollup import GroupSummary
+from ..assess.status import Assessment, sibling_names
+from ..config import Config
+from ..model import IndicatorType, Status, Task
+from ..numbers import chinese_date, chinese_number, format_amount, format_percent
 
 _LEADING_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")
 _END = ("。", ".", "！", "!", "；", ";", "？", "?")

@@ -18,39 +18,24 @@ import datetime as dt
 import os
 import pickle
 import shutil
-import sqlite3
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from . import attention, detail
-from .attention import Lagging
-from .collect import Collection, FileResult, Received
-from .config import Thresholds
-from .engine import (
-    Assessment,
-    GroupSummary,
-    Previous,
-    Programme,
-    RollUp,
-    Rules,
-    TaskSummary,
-    assess,
-    assess_tasks,
-    capped,
-    sibling_names,
-    text_conflict,
-)
-from .model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
-from .numbers import format_amount, shown
-from .registerdb import Place, Register
-
-ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
+from ..config import Thresholds
+from ..intake.collect import Collection, Received
+from ..intake.reader import FileResult
+from ..model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
+from ..numbers import format_amount, shown
+from ..register.cache import Place, Register
+from .lagging import ATTENTION, Lagging, LaggingList
+from .rollup import GroupSummary, Programme, RollUp, TaskSummary, assess_tasks, capped
+from .status import Assessment, Previous, Rules, assess, sibling_names, text_conflict
 
 
 class JudgedRow(NamedTuple):
@@ -180,29 +165,36 @@ class Judged:
                          self._slice(files, n + i, n + i), self.ledger[i], self.lagging[i], self.notes.get(position))
 
 
-def judge_row(a: Assessment, task: Task, texts: tuple[str, str], renderer: detail.Renderer,
-              sha256: str = "", sheet: str = "") -> JudgedRow:
+class RowRenderer(Protocol):
+    """Writes a judged indicator's rows as the outputs want them. The report's business
+    (``report.detail.Renderer``), passed in, so that judging knows nothing of sheets."""
+
+    def indicator(self, a: Assessment, task: Task) -> tuple[bytes, bytes, tuple]:
+        """Its 指标明细 row as sheet XML and as a CSV line, and (完成率, 时序进度, 差距) as shown there."""
+
+    def lagging(self, item: Lagging) -> bytes:
+        """Its 滞后任务 row as sheet XML (``LaggingList`` puts the rows in order)."""
+
+
+RendererFor = Callable[[tuple[str, ...]], RowRenderer]  # the register's extra columns → a renderer
+
+
+def judge_row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str = "", sheet: str = "") -> JudgedRow:
     """Everything the outputs need from one assessment."""
-    ind = a.indicator
-    values = detail.detail_values(ind.position + 1, task, texts, a)
-    return JudgedRow(ind.lead_unit, a.status, capped(a),
-                     renderer.xml.render(values, ind.position + 2).encode("utf-8", "replace"),
-                     renderer.csv.line(values).encode("utf-8", "replace"), ledger_row(a, sha256),
-                     _lagging(a, task.name, values, renderer) if a.status in ATTENTION else None,
+    xml, line, shown_figures = renderer.indicator(a, task)
+    return JudgedRow(a.indicator.lead_unit, a.status, capped(a), xml, line, ledger_row(a, sha256),
+                     _lagging(a, task.name, shown_figures, renderer) if a.status in ATTENTION else None,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
 
 
-_RATE, _SCHEDULE, _GAP = (detail.column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))
-
-
-def _lagging(a: Assessment, task_name: str, values: list, renderer: detail.Renderer) -> tuple[int, float, bytes, bytes]:
-    """A lagging indicator as ``LaggingList`` stores it; the shown figures are taken from its
+def _lagging(a: Assessment, task_name: str, shown_figures: tuple, renderer: RowRenderer) -> tuple[int, float, bytes, bytes]:
+    """A lagging indicator as ``LaggingList`` stores it; the shown figures are those of its
     指标明细 row rather than worked out a second time."""
     ind, rep = a.indicator, a.reported
     item = Lagging(ind.lead_unit, ind.task_id, task_name, ind.id, ind.name, ind.unit_of_measure, ind.type,
-                   ind.target, a.value, a.stage, values[_RATE], values[_SCHEDULE], values[_GAP], a.status,
+                   ind.target, a.value, a.stage, *shown_figures, a.status,
                    rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "")
-    return LaggingList.entry(item, attention.rendered(item, renderer.attention))
+    return LaggingList.entry(item, renderer.lagging(item))
 
 
 def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
@@ -238,6 +230,7 @@ class Judge:
     period: Period
     rules: Rules
     previous: Callable[[], PreviousOf]  # opens 上期's values where it runs (the record's reader, passed in)
+    renderer: RendererFor  # the report's row writer, made where it runs
     rows: Path  # the run's ``RowFiles.folder``
 
     def __post_init__(self) -> None:
@@ -245,7 +238,7 @@ class Judge:
 
     def __getstate__(self) -> dict:
         return {"register": self.register, "period": self.period, "rules": self.rules, "previous": self.previous,
-                "rows": self.rows}
+                "renderer": self.renderer, "rows": self.rows}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -253,7 +246,7 @@ class Judge:
 
     def _ready(self) -> None:
         if self._pid != os.getpid():
-            self._renderer = detail.Renderer(self.register.extra_columns)
+            self._renderer = self.renderer(self.register.extra_columns)
             self._previous = self.previous()
             self._key = f"rows-{os.getpid()}-{uuid.uuid4().hex[:8]}.bin"
             self._out = open(self.rows / self._key, "wb")
@@ -281,11 +274,11 @@ class Judge:
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
         rows: list[JudgedRow] = []
         for task in self.register.tasks_of(sub.unit):
-            texts, others = detail.task_texts(task), sibling_names(task)
+            others = sibling_names(task)
             for ind in task.indicators:
                 a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, ind.deadline,
                            previous.get(ind.id), sub.name, others)
-                row = judge_row(a, task, texts, self._renderer, sha256, sub.sheet)
+                row = judge_row(a, task, self._renderer, sha256, sub.sheet)
                 judged.add(ind.position, row)
                 rows.append(row)
         data = b"".join(judged.texts(rows, self._offset))
@@ -316,60 +309,6 @@ class RunCounts:
     problems: int
     errors: int
     units_missing: int
-
-
-class LaggingList:
-    """The lagging indicators of a run, sorted on disk (a private temporary SQLite database): the
-    most serious status first, then the largest gap, then register order."""
-
-    _FIELDS = [f.name for f in fields(Lagging)]
-    _DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
-
-    def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
-        self._db.execute("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
-        self._batch: list[tuple] = []
-        self.count = 0
-
-    @staticmethod
-    def entry(item: Lagging, xml: bytes) -> tuple[int, float, bytes, bytes]:
-        """What ``add`` takes (made where the item is judged): its sort keys, the item's plain
-        values pickled (``Lagging.stored``) and its 滞后任务 row."""
-        gap = item.gap_points
-        return (ATTENTION.index(item.status), -float(gap) if gap is not None else 0.0,
-                pickle.dumps(item.stored(), pickle.HIGHEST_PROTOCOL), xml)
-
-    def add(self, entry: tuple[int, float, bytes, bytes], position: int) -> None:
-        """One lagging indicator, as ``entry`` gives it, at its place in the register."""
-        rank, gap, item, xml = entry
-        self._batch.append((rank, gap, position, item, xml))
-        self.count += 1
-        if len(self._batch) >= 512:
-            self._flush()
-
-    def _flush(self) -> None:
-        self._db.executemany("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
-        self._batch = []
-
-    _ORDER = "ORDER BY rank, gap, position"
-
-    def __iter__(self) -> Iterator[Lagging]:
-        self._flush()
-        for (item,) in self._db.execute(f"SELECT item FROM lagging {self._ORDER}"):
-            values = dict(zip(self._FIELDS, pickle.loads(item)))
-            for name in self._DECIMALS:
-                values[name] = None if values[name] is None else Decimal(values[name])
-            values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
-            yield Lagging(**values)
-
-    def rendered(self) -> Iterator[bytes]:
-        """Their 滞后任务 rows in the same order, ``attention.ROW`` in place of the row number."""
-        self._flush()
-        for (xml,) in self._db.execute(f"SELECT xml FROM lagging {self._ORDER}"):
-            yield xml
-
-    def close(self) -> None:
-        self._db.close()
 
 
 @dataclass
@@ -432,12 +371,12 @@ class Consolidation:
 def consolidate(register: Register, collection: Collection, period: Period, thresholds: Thresholds,
                 stages: tuple[tuple[str, Decimal], ...],
                 previous: Mapping[str, Previous] | PreviousOf | None = None,
-                sinks: tuple[Sink, ...] = (), files: RowFiles | None = None) -> Consolidation:
+                *, renderer: RendererFor, sinks: tuple[Sink, ...] = (), files: RowFiles | None = None) -> Consolidation:
     """One pass over the register: every indicator's row to the sinks and into the roll-ups.
     ``files`` are where the workers wrote the rows they judged (see ``Judge``)."""
     rules = Rules.of(thresholds, stages)
     previous_of = _previous_of(previous)
-    here = _JudgeHere(register, collection, period, rules, previous_of)
+    here = _JudgeHere(register, collection, period, rules, previous_of, renderer)
     roll = RollUp(register.units, period)
     lagging = LaggingList()
     out = _Runs(sinks, files)
@@ -541,10 +480,11 @@ class _Runs:
 class _JudgeHere:
     """Judges, in this process, the indicators no worker judged: those of units that sent nothing."""
 
-    def __init__(self, register: Register, collection: Collection, period: Period, rules: Rules, previous_of):
+    def __init__(self, register: Register, collection: Collection, period: Period, rules: Rules, previous_of,
+                 renderer: RendererFor):
         self.register, self.collection, self.period, self.rules = register, collection, period, rules
         self.previous_of = previous_of
-        self.renderer = detail.Renderer(register.extra_columns)
+        self.renderer = renderer(register.extra_columns)
         self._task: Task | None = None
 
     def row(self, task_id: str, position: int, unit: str) -> JudgedRow:
@@ -555,8 +495,7 @@ class _JudgeHere:
         sub = self.collection.submission(unit)
         a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules,
                    ind.deadline, self.previous_of(unit).get(ind.id), sub.name if sub else "", sibling_names(task))
-        return judge_row(a, task, detail.task_texts(task), self.renderer, self.collection.sha256(unit),
-                         sub.sheet if sub else "")
+        return judge_row(a, task, self.renderer, self.collection.sha256(unit), sub.sheet if sub else "")
 
 
 def _previous_of(previous) -> PreviousOf:

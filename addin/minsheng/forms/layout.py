@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .cells import cell_text, column_letter
-from .model import Period
+from ..cells import cell_text, column_letter
+from ..model import Period
 
 FORM_SHEET = "填报"
 GUIDE_SHEET = "填报说明"

@@ -25,9 +25,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from . import __version__
-from .files import FILE_MODE
-from .model import Indicator, IndicatorType, Task
+from .. import __version__
+from ..files import FILE_MODE
+from ..model import Indicator, IndicatorType, Task
 
 STORE_VERSION = 2  # 2: indicators keep their own 完成时限
 KEEP = 16  # cache files kept; older ones are removed

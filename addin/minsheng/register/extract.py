@@ -1,5 +1,5 @@
 """``minsheng extract``: the government's plan → a draft register (任务台账草稿) for the office to
-confirm. One row per proposed indicator, in the register's own columns (§3) plus ``来源原文`` (the
+confirm. One row per proposed indicator, in the register's own columns (formats §2) plus ``来源原文`` (the
 plan's words the number came from) and ``需核对`` (why a person should look). The register reader
 refuses a row whose 需核对 is still filled, so nothing doubtful reaches the templates unseen.
 """
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import ExtractError
-from .model import IndicatorType
+from ..errors import ExtractError
+from ..model import IndicatorType
 from .plan import PlanTask, parse_plan, read_plan
-from .register import CHECK_COLUMN, write_register
 from .targets import Proposal, propose
+from .workbook import CHECK_COLUMN, write_register
 
 SOURCE, CHECK = "来源原文", CHECK_COLUMN
 DRAFT_COLUMNS = (SOURCE, CHECK)

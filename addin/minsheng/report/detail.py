@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .engine import Assessment
-from .model import IndicatorType, Task
-from .numbers import percent_of
+from ..assess.lagging import Lagging
+from ..assess.status import Assessment
+from ..model import IndicatorType, Task
+from ..numbers import percent_of
+from . import sheets
 from .tables import NUMBER, PERCENT, POINTS, TEXT, Layout, RowRenderer
 
 SHEET = "指标明细"
@@ -159,12 +161,26 @@ def csv_header(extra_columns: tuple[str, ...]) -> str:
 
 
 class Renderer:
-    """Both forms of 指标明细 rows (the workbook's XML and the CSV's line, from the same values), and
-    the 滞后任务 rows of the lagging ones."""
+    """Both forms of an indicator's 指标明细 row (the workbook's XML and the CSV's line, from the same
+    values), and the 滞后任务 row of a lagging one: what judging is given to render with
+    (``assess.period.RowRenderer``)."""
 
     def __init__(self, extra_columns: tuple[str, ...]):
-        from .attention import renderer
-
         self.xml = RowRenderer(layout(extra_columns))
         self.csv = CsvLines(len(header(extra_columns)))
-        self.attention = renderer()  # a lagging indicator's row of 滞后任务 too
+        self._lagging = sheets.lagging_renderer()
+        self._task: Task | None = None
+        self._texts = ("", "")
+
+    def indicator(self, a: Assessment, task: Task) -> tuple[bytes, bytes, tuple]:
+        if task is not self._task:  # a task's indicators come one after another
+            self._task, self._texts = task, task_texts(task)
+        values = detail_values(a.indicator.position + 1, task, self._texts, a)
+        return (self.xml.render(values, a.indicator.position + 2).encode("utf-8", "replace"),
+                self.csv.line(values).encode("utf-8", "replace"), (values[_RATE], values[_SCHEDULE], values[_GAP]))
+
+    def lagging(self, item: Lagging) -> bytes:
+        return sheets.rendered(item, self._lagging)
+
+
+_RATE, _SCHEDULE, _GAP = (column_index(name) for name in ("完成率", "时序进度", "差距（个百分点）"))

@@ -14,9 +14,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import os_error_text
-from .files import OWNER_FILE_BYTES, TEMP_PREFIX, display_name
-from .model import Severity
+from ..errors import os_error_text
+from ..files import OWNER_FILE_BYTES, TEMP_PREFIX, display_name
+from ..model import Severity
 
 # Files no department sends: Windows and macOS folder litter, and our own temporaries.
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}

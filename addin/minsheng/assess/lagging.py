@@ -1,0 +1,103 @@
+"""滞后任务: the indicators behind schedule or below target, and the run's list of them, most
+serious first (sorted on disk, so that a province's thousands cost no memory)."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from ..model import IndicatorType, Status
+
+# The statuses that put an indicator on the list, most serious first.
+ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
+
+
+@dataclass(frozen=True)
+class Lagging:
+    """滞后任务: an indicator behind schedule or below target, as the lists of lagging tasks show it."""
+
+    unit: str
+    task_id: str
+    task_name: str
+    indicator_id: str
+    indicator_name: str
+    unit_of_measure: str
+    type: IndicatorType
+    target: Decimal | None
+    value: Decimal | None  # 本期累计完成; for 里程碑 the stage's percent
+    stage: str
+    rate_percent: Decimal | None
+    schedule_percent: Decimal | None
+    gap_points: Decimal | None
+    status: Status
+    progress: str = ""
+    issues: str = ""
+    next_steps: str = ""
+
+    def stored(self) -> tuple:
+        """The plain values ``LaggingList`` keeps, in field order (enums by value, numbers as text)."""
+        return (self.unit, self.task_id, self.task_name, self.indicator_id, self.indicator_name, self.unit_of_measure,
+                self.type.value, _text(self.target), _text(self.value), self.stage, _text(self.rate_percent),
+                _text(self.schedule_percent), _text(self.gap_points), self.status.value, self.progress, self.issues,
+                self.next_steps)
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)
+
+
+class LaggingList:
+    """The lagging indicators of a run, sorted on disk (a private temporary SQLite database): the
+    most serious status first, then the largest gap, then register order."""
+
+    _FIELDS = [f.name for f in fields(Lagging)]
+    _DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
+        self._db.execute("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
+        self._batch: list[tuple] = []
+        self.count = 0
+
+    @staticmethod
+    def entry(item: Lagging, xml: bytes) -> tuple[int, float, bytes, bytes]:
+        """What ``add`` takes (made where the item is judged): its sort keys, the item's plain
+        values pickled (``Lagging.stored``) and its 滞后任务 row."""
+        gap = item.gap_points
+        return (ATTENTION.index(item.status), -float(gap) if gap is not None else 0.0,
+                pickle.dumps(item.stored(), pickle.HIGHEST_PROTOCOL), xml)
+
+    def add(self, entry: tuple[int, float, bytes, bytes], position: int) -> None:
+        """One lagging indicator, as ``entry`` gives it, at its place in the register."""
+        rank, gap, item, xml = entry
+        self._batch.append((rank, gap, position, item, xml))
+        self.count += 1
+        if len(self._batch) >= 512:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
+        self._batch = []
+
+    _ORDER = "ORDER BY rank, gap, position"
+
+    def __iter__(self) -> Iterator[Lagging]:
+        self._flush()
+        for (item,) in self._db.execute(f"SELECT item FROM lagging {self._ORDER}"):
+            values = dict(zip(self._FIELDS, pickle.loads(item)))
+            for name in self._DECIMALS:
+                values[name] = None if values[name] is None else Decimal(values[name])
+            values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
+            yield Lagging(**values)
+
+    def rendered(self) -> Iterator[bytes]:
+        """Their 滞后任务 rows in the same order, as ``entry`` was given them."""
+        self._flush()
+        for (xml,) in self._db.execute(f"SELECT xml FROM lagging {self._ORDER}"):
+            yield xml
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,119 @@
+"""The progress circular (进展情况通报, formats §6) as a Word document: which template, rendering it
+with the period's context and chart, the signature's place, and the PDF.
+
+The office owns the wording: ``templates/通报模板.docx`` is an ordinary Word file with Jinja tags,
+rendered as data (``template``). Rendering always escapes: a department's ``投资<5亿元 & R&D``
+comes through verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from docx.oxml.ns import qn
+
+from ..assess.period import Consolidation
+from ..cells import display_width
+from ..config import Config
+from ..errors import TemplateError
+from ..files import atomic_path
+from ..model import Period
+from .chart import completion_chart
+from .context import KNOWN, build_context
+from .pdf import to_pdf
+from .template import open_template
+
+TEMPLATE_NAME = "通报模板.docx"  # the office's own is templates/通报模板.docx
+
+
+def template_path(config: Config) -> Path:
+    """The template ``config.ini`` names, else the office's own if there is one, else the bundled
+    default. A named template that is missing is an error, never a silent fall-back; whatever
+    stands at the office's place (a folder, a link) is checked when it is opened."""
+    if config.circular_template is not None:
+        if not os.path.lexists(config.circular_template):
+            raise TemplateError(f"config.ini 中 [paths] circular_template 指定的通报模板 {config.circular_template} "
+                                f"不存在；请改正路径，或留空以使用 templates/{TEMPLATE_NAME}")
+        return config.circular_template
+    own = config.root / "templates" / TEMPLATE_NAME
+    return own if os.path.lexists(own) else bundled_template()
+
+
+def bundled_template() -> Path:
+    """The default Word template shipped with the package (``templates/通报模板.docx`` is a copy)."""
+    return Path(str(resources.files("minsheng").joinpath("data", TEMPLATE_NAME)))
+
+
+def circular_name(period: Period) -> str:
+    """``通报_2020-06.docx``."""
+    return f"通报_{period}.docx"
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering.
+
+@dataclass
+class Rendered:
+    path: Path
+    template: Path
+    notes: list[str]  # Chinese notes for the user: no chart, no PDF…
+    pdf: Path | None = None
+
+
+def render(result: Consolidation, config: Config, target: Path, chart: bool = True,
+           pdf: bool = False) -> Rendered:
+    """Render the circular to ``target`` (atomically); optionally draw the chart and make a PDF."""
+    template = template_path(config)
+    context = build_context(result, config)
+    notes = context.pop("notes")
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = open_template(template)
+        unknown = sorted(doc.variables - KNOWN)
+        if unknown:  # most likely the office's copy of an older template
+            notes.append(f"通报模板 {template} 用到了本版本没有的标签（{'、'.join(unknown)}），通报中这些位置是空白；"
+                         f"可能是旧版模板：把它改名备份后运行 minsheng init 工作文件夹 放入新模板，再把自己的改动重做一遍")
+        images = {}
+        if chart and config.chart and context["internal"]:
+            picture = Path(tmp) / "chart.png"
+            note = completion_chart(result, picture)
+            if note:
+                notes.append(note)
+            else:
+                images["chart"] = (str(picture), 170)
+        try:
+            data = doc.render_isolated(context, images, _place_signature)
+        except TemplateError as exc:
+            raise TemplateError(f"{exc}，未生成通报；可运行 minsheng circular --check-template 检查，"
+                                f"或把模板改名以使用自带模板") from exc
+        with atomic_path(target) as out:
+            out.write_bytes(data)
+    rendered = Rendered(target, template, notes)
+    if pdf:
+        rendered.pdf, note = to_pdf(target)
+        if note:
+            notes.append(note)
+    return rendered
+
+
+SIGNATURE_STYLE, DATE_STYLE = "落款", "成文日期"
+
+
+def _place_signature(doc) -> None:
+    """GB/T 9704: the date 右空四字 (its style), the issuer centred over the date. How far the issuer
+    stands from the margin depends on both texts' lengths, so it is set here, after rendering."""
+    paragraphs = doc.paragraphs
+    for i, paragraph in enumerate(paragraphs[:-1]):
+        date = paragraphs[i + 1]
+        if paragraph.style.name != SIGNATURE_STYLE or date.style.name != DATE_STYLE:
+            continue
+        chars = (display_width(date.text) - display_width(paragraph.text)) / 2  # in full-width characters
+        indent = max(0.0, 4 + chars / 2)
+        ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
+        ind.set(qn("w:rightChars"), str(round(indent * 100)))
+        ind.set(qn("w:right"), str(round(indent * 320)))  # 三号 16 pt = 320 twips a character
+
+

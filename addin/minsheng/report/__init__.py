@@ -1,0 +1,1 @@
+"""The period's tables (汇总_P.xlsx and 指标明细_P.csv)."""
