@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(3):
             target = folder / "通报.docx"
             start = time.perf_counter()
-            circular.render(result, config, target, chart=False)
+            circular.render(result.period_result, config, target, chart=False)
             times.append(time.perf_counter() - start)
         rows = sum(len(table.rows) - 1 for table in Document(str(target)).tables)  # one table a page
         size = target.stat().st_size / 1024
     best = min(times)
-    print(f"circular: {rows} table rows, {len(result.assessments)} indicators, {size:.0f} KiB")
+    print(f"circular: {rows} table rows, {len(result.register.indicators)} indicators, {size:.0f} KiB")
     print(f"  render  best {best:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in times)})")
     print(f"  target ≤ {TARGET} s   ratio {best / TARGET:.2f}  {'OK' if best <= TARGET else 'SLOW'}")
     return 0

@@ -152,3 +152,18 @@ def read_submission(path: Path, register, period, stages):
         return None, [Problem(name, str(exc))]
     submission, problems, _ = read_workbook(path, register, period, stages, data, name)
     return submission, problems
+
+
+def judged_again(result, config) -> list:
+    """Every task of a consolidation judged again from the accepted submissions (``TaskSummary``s):
+    an oracle for the tests; the tool itself judges each indicator once, where its file is read."""
+    from minsheng.assess.rollup import assess_tasks
+    from minsheng.assess.status import Rules
+
+    rules = Rules.of(config.thresholds, config.stages)
+    return list(assess_tasks(result.register, result.collection.submission, result.period, rules, result.previous_of))
+
+
+def assessments_again(result, config) -> list:
+    """``judged_again``'s assessments, in register order."""
+    return [a for summary in judged_again(result, config) for a in summary.assessments]

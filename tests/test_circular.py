@@ -57,7 +57,7 @@ def annex_rows(doc):
 def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)  # chart tested separately
     config = dataclasses.replace(config, issuer="马鞍山市民生工作领导小组办公室")
-    rendered = make_circular(config, result=consolidated)
+    rendered = make_circular(config, result=consolidated.period_result)
     assert rendered.path == config.output() / "通报_2020-06.docx"
     assert not any("issuer" in note for note in rendered.notes)
     doc = Document(str(rendered.path))
@@ -93,7 +93,7 @@ def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
 
 def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
-    doc = Document(str(make_circular(config, result=consolidated).path))
+    doc = Document(str(make_circular(config, result=consolidated.period_result).path))
     first, annex = doc.sections
     mm = [round(x.mm, 1) for x in (first.page_width, first.page_height, first.top_margin,
                                    first.bottom_margin, first.left_margin, first.right_margin)]
@@ -119,7 +119,7 @@ def test_layout_follows_gb_t_9704(consolidated, config, monkeypatch):
 def test_chart_is_drawn_when_a_chinese_font_exists(consolidated, config):
     if chart.find_cjk_font() is None:
         pytest.skip("no CJK font installed")
-    rendered = make_circular(config, result=consolidated)
+    rendered = make_circular(config, result=consolidated.period_result)
     assert not any("字体" in note for note in rendered.notes)
     doc = Document(str(rendered.path))
     assert len(doc.inline_shapes) == 1
@@ -142,7 +142,7 @@ def test_an_old_template_is_named_in_a_note(consolidated, config, workfolder, mo
     doc = Document(str(own))
     doc.add_paragraph("{{ tasks_complete }}项已完成")  # a variable an earlier version had
     doc.save(str(own))
-    rendered = make_circular(config, result=consolidated)
+    rendered = make_circular(config, result=consolidated.period_result)
     assert any("tasks_complete" in note and "旧版模板" in note for note in rendered.notes)
 
 
@@ -165,7 +165,7 @@ def test_a_damaged_template_is_said_plainly_and_nothing_is_written(consolidated,
     _damaged(own, how)
     before = own.read_bytes()
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=consolidated)
+        make_circular(config, result=consolidated.period_result)
     assert str(own) in str(info.value)
     assert ("标签写法有误" if how == "bad tag" else "不是有效的 Word .docx 文件") in str(info.value)
     assert own.read_bytes() == before
@@ -179,7 +179,7 @@ def test_a_damaged_template_is_said_plainly_and_nothing_is_written(consolidated,
 
 def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeypatch):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
-    rendered = make_circular(config, result=consolidated)
+    rendered = make_circular(config, result=consolidated.period_result)
     assert any("中文字体" in note for note in rendered.notes)
     assert len(Document(str(rendered.path)).inline_shapes) == 0
 
@@ -187,7 +187,7 @@ def test_no_chinese_font_means_a_note_and_no_chart(consolidated, config, monkeyp
 def test_without_libreoffice_pdf_is_a_note(consolidated, config, monkeypatch):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    rendered = make_circular(config, pdf=True, result=consolidated)
+    rendered = make_circular(config, pdf=True, result=consolidated.period_result)
     assert rendered.pdf is None and any("LibreOffice" in note for note in rendered.notes)
 
 
@@ -195,7 +195,7 @@ def test_computed_sentences_can_be_switched_off(consolidated, config, monkeypatc
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     from dataclasses import replace
 
-    doc = Document(str(make_circular(replace(config, computed_sentences=False), result=consolidated).path))
+    doc = Document(str(make_circular(replace(config, computed_sentences=False), result=consolidated.period_result).path))
     progress = annex_rows(doc)[0][0][3]
     assert progress.startswith(VERBATIM) and "完成任务" not in progress
 
@@ -206,7 +206,7 @@ def test_the_offices_own_template_is_used(consolidated, config, workfolder, monk
     doc = Document(str(own))
     doc.paragraphs[1].runs[0].text = "本办自行修改的开头。"
     doc.save(str(own))
-    rendered = make_circular(config, result=consolidated)
+    rendered = make_circular(config, result=consolidated.period_result)
     assert rendered.template == own
     assert "本办自行修改的开头。" in Document(str(rendered.path)).paragraphs[1].text
 
@@ -280,9 +280,9 @@ def test_the_chart_font_is_the_regular_face_whatever_order_the_font_cache_lists(
 def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolidated, config, monkeypatch,
                                                                          tmp_path):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
-    skipped = make_circular(config, result=consolidated).path.read_bytes()
+    skipped = make_circular(config, result=consolidated.period_result).path.read_bytes()
     monkeypatch.setattr(docx_template, "_CELL_TAGS", re.compile(""))  # every template "has" cell tags
-    repaired = make_circular(config, result=consolidated).path.read_bytes()
+    repaired = make_circular(config, result=consolidated.period_result).path.read_bytes()
 
     def body(data):
         with zipfile.ZipFile(io.BytesIO(data)) as package:

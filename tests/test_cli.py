@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -141,10 +142,19 @@ def test_installed_command_runs_as_a_module():
 
 def test_circular_and_run_commands(workfolder, capsys, monkeypatch):
     one_returned_workbook(workfolder, capsys, monkeypatch)
-    code, out, _ = run(capsys, "circular")
-    assert code == EXIT_OK and "通报_2020-06.docx" in out
+    # The circular says what a consolidation judged: before the first, there is nothing to say.
+    code, out, err = run(capsys, "circular")
+    assert code == 1 and "还没有2020年1-6月（2020-06）的汇总结果" in err and "minsheng consolidate" in err
+    assert not (workfolder / "汇总" / "2020-06" / "通报_2020-06.docx").exists()
     code, out, _ = run(capsys, "run")
     assert code == EXIT_OK and "汇总完成" in out and "通报已生成" in out
+    code, out, _ = run(capsys, "circular")
+    assert code == EXIT_OK and "通报_2020-06.docx" in out and "之后有变化" not in out
+    # A file that changed after the consolidation: the circular still says what was judged, and says so.
+    returned = next((workfolder / "收集" / "2020-06").glob("*.xlsx"))
+    os.utime(returned, (returned.stat().st_atime, returned.stat().st_mtime + 60))
+    code, out, _ = run(capsys, "circular")
+    assert code == EXIT_OK and "之后有变化（改动 1 个文件）" in out and "请先重新汇总" in out
     code, out, _ = run(capsys, "circular", "--check-template")
     assert code == EXIT_OK and "未发现问题" in out
 

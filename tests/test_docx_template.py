@@ -81,7 +81,7 @@ def _refusal(office, monkeypatch, text: str) -> str:
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, text)
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert not list(config.output().glob("通报*"))
     return str(info.value)
 
@@ -99,7 +99,7 @@ def test_no_known_template_injection_runs_or_shows_internals(office, monkeypatch
     Path(PWNED).unlink(missing_ok=True)
     _with_paragraph(own, f"附：{payload}")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     message = str(info.value)
     assert not Path(PWNED).exists()
     assert "\n" not in message and message.startswith(f"通报模板 {own}")
@@ -116,7 +116,7 @@ def test_the_forbidden_tag_is_named_with_where_it_stands(office, monkeypatch):
     config, result, own = office
     _with_paragraph(own, "{% include 'C:/Windows/win.ini' %}")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "“{% include 'C:/Windows/win.ini' %}”（正文第" in str(info.value)
     assert "不能使用“include”" in str(info.value)
 
@@ -126,7 +126,7 @@ def test_an_undefined_tag_is_named_as_written(office, monkeypatch):
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, "共{{ annex_total.count }}项")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     message = str(info.value)
     assert "“{{ annex_total.count }}”（正文第" in message and "没有的变量“annex_total”" in message
     assert "请检查 {{ }} 与 {% %} 是否成对" not in message  # no generic advice where the cause is known
@@ -143,7 +143,7 @@ def test_plain_data_tags_filters_and_loops_still_work(office, monkeypatch):
     _with_paragraph(own, "共{{ annex|length }}页；{% for page in annex %}{% for unit in page.units %}"
                          "{{ loop.index }}.{{ unit.unit|trim }}{% if not loop.last %}、{% endif %}{% endfor %}"
                          "{% endfor %}；{{ title|replace('民生', '民生·') }}；{{ missing_count|default('无', true) }}")
-    rendered = make_circular(config, result=result)
+    rendered = make_circular(config, result=result.period_result)
     text = "\n".join(p.text for p in Document(str(rendered.path)).paragraphs)
     assert "共1页；1.市教育局、2.市医保局、3.市民政局；2020年1-6月份民生·工程项目进展情况；" in text
 
@@ -187,7 +187,7 @@ def test_a_hostile_template_package_is_refused_before_it_is_read(office, how, sa
             document = package.read("word/document.xml")
         own.write_bytes(_append(circular.bundled_template().read_bytes(), "word/document.xml", document))
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert said in str(info.value) and str(own) in str(info.value)
     with pytest.raises(TemplateError):
         check.check_template(own)
@@ -266,7 +266,7 @@ def test_a_template_that_asks_for_hours_or_gigabytes_is_stopped(office, monkeypa
     monkeypatch.setattr(docx_template, "RENDER_MEMORY", 256 * 1024 * 1024)
     _with_paragraph(own, payload)
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     message = str(info.value)
     assert said in message and "\n" not in message and message.startswith(f"通报模板 {own}")
     assert "是否成对" not in message  # the cause, not the generic advice
@@ -291,7 +291,7 @@ def test_no_object_is_printed_through_a_list_a_filter_or_a_join(office, monkeypa
     monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
     _with_paragraph(own, payload)
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     message = str(info.value)
     for internal in ("<Loop", "<Macro", "object at 0x", "InlineImage"):
         assert internal not in message
@@ -314,7 +314,7 @@ def test_the_chart_itself_still_prints(office, monkeypatch):
     config, result, own = office
     monkeypatch.setattr(chart, "find_cjk_font", lambda: circular.__file__)
     monkeypatch.setattr(circular, "completion_chart", _tiny_chart)
-    rendered = make_circular(config, result=result)
+    rendered = make_circular(config, result=result.period_result)
     assert len(Document(str(rendered.path)).inline_shapes) == 1
 
 
@@ -349,7 +349,7 @@ def test_tags_in_footnotes_are_checked_like_the_body(office, payload, said):
     config, result, own = office
     _with_footnote(own, payload)
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert said in str(info.value) and "（脚注）" in str(info.value)
     assert any(said in problem for problem in check.check_template(own))
 
@@ -358,7 +358,7 @@ def test_escaping_cannot_be_switched_off(office):
     config, result, own = office
     _with_paragraph(own, "{% autoescape false %}{{ '</w:t></w:r></w:p><w:p><w:r><w:t>X' }}{% endautoescape %}")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "不能使用“autoescape”" in str(info.value) and "（正文第" in str(info.value)
 
 
@@ -376,7 +376,7 @@ def test_a_tag_that_would_swallow_the_paragraph_before_it_is_refused(office):
     config, result, own = office
     _with_paragraph(own, "{%- if internal -%}内部{%- endif -%}")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "“-”" in str(info.value) and "整段" in str(info.value)
 
 
@@ -386,7 +386,7 @@ def test_a_configured_template_that_is_missing_is_said_not_replaced(office):
     config, result, own = office
     missing = dataclasses.replace(config, circular_template=config.root / "templates" / "我的模板.docx")
     with pytest.raises(TemplateError) as info:
-        make_circular(missing, result=result)
+        make_circular(missing, result=result.period_result)
     assert "我的模板.docx" in str(info.value) and "不存在" in str(info.value)
 
 
@@ -399,7 +399,7 @@ def test_something_else_where_the_template_should_be_is_said(office, what, tmp_p
     else:
         own.symlink_to(circular.bundled_template())
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert ("文件夹" if what == "folder" else "符号链接") in str(info.value) and "填报表" not in str(info.value)
 
 
@@ -410,7 +410,7 @@ def test_a_filter_cannot_turn_template_text_into_word_markup(office):
     config, result, own = office
     _with_paragraph(own, '{% macro m() %}x{% endmacro %}{{ m()|indent("</w:t></w:r><w:r><w:t>INJECTED", true) }}')
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "不能使用过滤器“indent”" in str(info.value)
 
 
@@ -422,7 +422,7 @@ def test_filters_that_make_generators_print_lists_not_objects(office, monkeypatc
     config, result, own = office
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     _with_paragraph(own, payload)
-    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result).path)).paragraphs)
+    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result.period_result).path)).paragraphs)
     assert "generator" not in text.lower() and "0x" not in text.lower() and "[" in text
 
 
@@ -432,7 +432,7 @@ def test_ordinary_filter_chains_render(office, monkeypatch):
     _with_paragraph(own, "甲{{ ['a', 'b', 'a']|unique|join('、') }}乙{{ ['a', 'b']|reverse|join('、') }}"
                          "丙{{ [1, 2, 3]|batch(2)|list }}丁{% macro m(a) %}[{{ a }}{{ caller() if caller else '' }}]"
                          "{% endmacro %}{{ m(1) }}")
-    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result).path)).paragraphs)
+    text = "\n".join(p.text for p in Document(str(make_circular(config, result=result.period_result).path)).paragraphs)
     assert "甲a、b乙b、a丙[[1, 2], [3]]丁[1]" in text
 
 
@@ -440,7 +440,7 @@ def test_a_tag_nested_past_what_can_be_parsed_is_one_line(office):
     config, result, own = office
     _with_paragraph(own, "{{ " + "not " * 3000 + "1 }}")
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "嵌套" in str(info.value) and "\n" not in str(info.value)
 
 
@@ -451,7 +451,7 @@ def test_a_failure_in_the_header_is_placed_in_the_header(office, monkeypatch):
     doc.sections[0].header.add_paragraph("{{ 1 / 0 }}")
     doc.save(str(own))
     with pytest.raises(TemplateError) as info:
-        make_circular(config, result=result)
+        make_circular(config, result=result.period_result)
     assert "“{{ 1 / 0 }}”（页眉）" in str(info.value) and "除数为 0" in str(info.value)
 
 

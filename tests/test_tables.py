@@ -13,17 +13,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
+from conftest import judged_again
 from minsheng.pipeline import run_consolidation, run_demo
 from minsheng.report import detail
 from minsheng.report.summary import Outputs
 from minsheng.report.tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Book, Layout, Table
 
 
-def write_outputs(result, folder: Path, fast: bool = True) -> list[Path]:
+def write_outputs(result, config, folder: Path, fast: bool = True) -> list[Path]:
     """The workbook and CSV of a consolidation already made, every indicator judged again here:
     a second way to the same outputs, to compare with the one consolidation takes."""
     with Outputs(folder, result.period, result.register, fast) as out:
-        for summary in result.iter_tasks():
+        for summary in judged_again(result, config):
             texts = detail.task_texts(summary.task)
             for a in summary.assessments:
                 out.add_values(detail.detail_values(a.indicator.position + 1, summary.task, texts, a))
@@ -110,7 +111,7 @@ def sheets(path: Path) -> dict:
 def test_rows_rendered_in_the_workers_are_what_one_process_would_write(tmp_path):
     demo = run_demo(tmp_path / "演示")
     result, (xlsx, csv_path) = demo.consolidated.result, demo.consolidated.outputs
-    again = write_outputs(result, tmp_path / "again", fast=False)  # judged anew, written by xlsxwriter
+    again = write_outputs(result, demo.config, tmp_path / "again", fast=False)  # judged anew, written by xlsxwriter
     assert again[1].read_bytes() == csv_path.read_bytes()
     assert sheets(again[0]) == sheets(xlsx)
     with zipfile.ZipFile(xlsx) as package:
@@ -172,7 +173,7 @@ def test_a_register_with_its_own_columns_gives_the_same_rows_from_the_workers_as
     write_submissions(load_register(config.register), config, config.inbox())
     done = run_consolidation(config)
     xlsx, csv_path = done.outputs
-    again = write_outputs(done.result, tmp_path / "again", fast=False)
+    again = write_outputs(done.result, config, tmp_path / "again", fast=False)
     assert again[1].read_bytes() == csv_path.read_bytes()
     assert sheets(again[0]) == sheets(xlsx)
     header = csv_path.read_text(encoding="utf-8-sig").splitlines()[0]

@@ -137,7 +137,7 @@ def on_open_summary(config: Config, excel: ExcelSide) -> str:
 
 
 def on_circular(config: Config, excel: ExcelSide) -> str:
-    rendered = make_circular(config, progress=_status_progress(excel, "读取填报表"))
+    rendered = make_circular(config)
     if rendered.notes:
         excel.message("\n".join(rendered.notes))
     excel.open(rendered.path)

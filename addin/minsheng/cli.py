@@ -406,7 +406,7 @@ def _cmd_circular(args) -> int:
             print(f"  [错误] {problem}")
         print("  未发现问题" if not problems else f"  共 {len(problems)} 处问题")
         return EXIT_OK if not problems else EXIT_FAILED
-    _print_circular(make_circular(config, pdf=args.pdf, progress=lambda f: progress(f, "读取填报表")))
+    _print_circular(make_circular(config, pdf=args.pdf))
     return EXIT_OK
 
 
@@ -423,7 +423,7 @@ def _cmd_run(args) -> int:
     config = _config(args)
     done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
     _print_consolidation(done)
-    _print_circular(make_circular(config, pdf=args.pdf, result=done.result))
+    _print_circular(make_circular(config, pdf=args.pdf, result=done.result.period_result))
     return _ledger_outcome(done)
 
 

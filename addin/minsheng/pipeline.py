@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .assess.period import Consolidation, Judge, RowFiles, consolidate
+from .assess.result import PeriodResult
 from .assess.status import Rules
 from .circular import check
 from .circular import document as circular
@@ -163,18 +164,44 @@ class _Recording(threading.Thread):
             return self.written()
 
         try:
-            ledger.record_run(self.path, self.result, self.notes, self.recorder, confirm)
+            ledger.record_run(self.path, self.result, self.recorder, self.notes, confirm)
         except LedgerError as exc:
             self.error = str(exc)
 
 
-def make_circular(config: Config, pdf: bool = False, progress: Progress = iter,
-                  result: Consolidation | None = None) -> Rendered:
-    """Consolidated data → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there)."""
-    result = result or consolidated(config, progress)
+def make_circular(config: Config, pdf: bool = False, result: PeriodResult | None = None) -> Rendered:
+    """The period's result → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there).
+    Without ``result``, the one the period's last consolidation recorded: the circular says what
+    was judged then, and never reads the inbox again."""
+    notes = list(config.issuer_notes)
+    if result is None:
+        result = ledger.period_result(config.ledger, config.period)
+        if result is None:
+            raise ConsolidationError(f"历史数据库中还没有{config.period.label}（{config.period}）的汇总结果，未生成通报；"
+                                     f"请先汇总（minsheng consolidate，或 minsheng run 汇总并生成通报）")
+        notes += _inbox_changed(result, config.inbox())
     rendered = circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
-    rendered.notes[:0] = config.issuer_notes
+    rendered.notes[:0] = notes
     return rendered
+
+
+def _inbox_changed(result: PeriodResult, inbox: Path) -> list[str]:
+    """A word when files came, went or changed in the inbox after the recorded consolidation."""
+    recorded = dict(result.files)
+    now: dict[str, float] = {}
+    for entry in scan(inbox) if inbox.is_dir() else []:
+        try:
+            now[entry.name] = entry.path.lstat().st_mtime if not entry.refusal else recorded.get(entry.name, 0.0)
+        except OSError:
+            now[entry.name] = 0.0
+    added = sum(1 for name in now if name not in recorded)
+    gone = sum(1 for name in recorded if name not in now)
+    changed = sum(1 for name, at in now.items() if recorded.get(name) and at != recorded[name])
+    if not (added or gone or changed):
+        return []
+    what = "、".join(f"{word} {n} 个" for word, n in (("新增", added), ("改动", changed), ("移走", gone)) if n)
+    return [f"收集文件夹 {inbox} 在上次汇总（{result.generated_at:%Y-%m-%d %H:%M}）之后有变化（{what}文件），"
+            f"通报仍按上次汇总的结果生成；如需纳入这些变化，请先重新汇总（minsheng consolidate 或 minsheng run）"]
 
 
 def check_circular_template(config: Config) -> tuple[Path, list[str]]:
@@ -284,6 +311,6 @@ def run_demo(folder: Path, progress: Progress = iter,
     report("simulated", simulated)
     done = run_consolidation(config, progress)
     report("consolidated", done)
-    rendered = make_circular(config, result=done.result)
+    rendered = make_circular(config, result=done.result.period_result)
     report("circular", rendered)
     return DemoResult(folder, config, templates, simulated, done, rendered)

@@ -20,10 +20,9 @@ import pickle
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -33,8 +32,10 @@ from ..intake.reader import FileResult
 from ..model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from ..numbers import format_amount, shown
 from ..register.cache import Place, Register
+from . import words
 from .lagging import ATTENTION, Lagging, LaggingList
-from .rollup import GroupSummary, Programme, RollUp, TaskSummary, assess_tasks, capped
+from .result import PeriodResult, Project
+from .rollup import GroupSummary, Programme, RollUp, capped
 from .status import Assessment, Previous, Rules, assess, sibling_names, text_conflict
 
 
@@ -48,7 +49,9 @@ class JudgedRow(NamedTuple):
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
     lagging: tuple[int, float, bytes, bytes] | None  # if it lags: as ``LaggingList.add`` takes it
-    note: tuple | None = None  # a ``Problem``'s fields, when its words disagree with its figures
+    said: tuple[str, str] | None = None  # its words and the sentence computed beside them (``words.said``)
+    note: tuple[tuple, str] | None = None  # its words disagree with its figures: a ``Problem``'s fields,
+    # and the circular's phrase for whoever signs it
 
 
 class Rows(NamedTuple):
@@ -104,17 +107,18 @@ class Judged:
         self.spans: list[int] = []  # offset and length: of every row's XML, then of every CSV line
         self.ledger: list[tuple | None] = []
         self.lagging: list[tuple | None] = []
+        self.said: dict[int, tuple[str, str]] = {}  # by position: the rows with words or a sentence
         self.notes: dict[int, tuple] = {}  # by position: the few rows with a note
         self._index: dict[int, int] | None = None
         self._text: bytes | None = None
 
     def __getstate__(self) -> tuple:
         return (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
-                self.ledger, self.lagging, self.notes)
+                self.ledger, self.lagging, self.said, self.notes)
 
     def __setstate__(self, state: tuple) -> None:
         (self.unit, self.funds_paid, self.key, self.positions, self.statuses, self.shares, self.spans,
-         self.ledger, self.lagging, self.notes) = state
+         self.ledger, self.lagging, self.said, self.notes) = state
         self._index = None
         self._text: bytes | None = None
 
@@ -125,6 +129,8 @@ class Judged:
         self.shares.append(row.share)
         self.ledger.append(row.ledger)
         self.lagging.append(row.lagging)
+        if row.said is not None:
+            self.said[position] = row.said
         if row.note is not None:
             self.notes[position] = row.note
 
@@ -162,7 +168,8 @@ class Judged:
             return None
         n = len(self.positions)
         return JudgedRow(self.unit, _STATUS[self.statuses[i]], self.shares[i], self._slice(files, i, i),
-                         self._slice(files, n + i, n + i), self.ledger[i], self.lagging[i], self.notes.get(position))
+                         self._slice(files, n + i, n + i), self.ledger[i], self.lagging[i], self.said.get(position),
+                         self.notes.get(position))
 
 
 class RowRenderer(Protocol):
@@ -179,11 +186,25 @@ class RowRenderer(Protocol):
 RendererFor = Callable[[tuple[str, ...]], RowRenderer]  # the register's extra columns → a renderer
 
 
-def judge_row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str = "", sheet: str = "") -> JudgedRow:
+def judge_project(task: Task, sub: Submission | None, period: Period, rules: Rules,
+                  previous: Mapping[str, Previous], renderer: RowRenderer, sha256: str = "") -> list[JudgedRow]:
+    """The one judgement of a project: one lead unit's part of a task (as ``Register.tasks_of`` gives
+    it), from that unit's accepted submission or none. Every output renders these rows."""
+    others = sibling_names(task)
+    assessments = [assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, period, rules,
+                          ind.deadline, previous.get(ind.id), sub.name if sub else "", others)
+                   for ind in task.indicators]
+    said = words.said(assessments, others) if sub is not None else [("", "")] * len(assessments)
+    sheet = sub.sheet if sub else ""
+    return [_row(a, task, renderer, sha256, sheet, own) for a, own in zip(assessments, said)]
+
+
+def _row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str, sheet: str, said: tuple[str, str]) -> JudgedRow:
     """Everything the outputs need from one assessment."""
     xml, line, shown_figures = renderer.indicator(a, task)
     return JudgedRow(a.indicator.lead_unit, a.status, capped(a), xml, line, ledger_row(a, sha256),
                      _lagging(a, task.name, shown_figures, renderer) if a.status in ATTENTION else None,
+                     said if any(said) else None,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
 
 
@@ -197,8 +218,9 @@ def _lagging(a: Assessment, task_name: str, shown_figures: tuple, renderer: RowR
     return LaggingList.entry(item, renderer.lagging(item))
 
 
-def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
-    """文字与数据不符, for the clerk: the circular keeps the department's words and adds no second figure."""
+def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple[tuple, str]:
+    """文字与数据不符, for the clerk (a problem) and for whoever signs the circular (a phrase): the
+    circular keeps the department's words and adds no second figure."""
     ind, rep = a.indicator, a.reported
     stated = text_conflict(ind, rep.progress, a.value, a.rate_percent, sibling_names(task))
     value = format_amount(a.value, ind.unit_of_measure)
@@ -208,7 +230,9 @@ def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple:
         found = f"写的是完成{stated}，按填报的本期累计完成（{value}）计算的完成率是{a.rate_percent}%"
     message = (f"指标 {ind.id} 的“进展情况”{found}，两者不一致；请与报送单位核对数字或文字"
                f"（通报照录单位原文，不再另附计算的数字）")
-    return (a.source, message, sheet, rep.cell, Severity.NOTICE, shown(rep.progress, 200), ind.id)
+    computed = value if ind.type in (IndicatorType.RATE, IndicatorType.CEILING) else f"完成率{a.rate_percent}%"
+    return ((a.source, message, sheet, rep.cell, Severity.NOTICE, shown(rep.progress, 200), ind.id),
+            f"{ind.lead_unit}“{ind.name}”（原文{stated}，核算{computed}）")
 
 
 def ledger_row(a: Assessment, sha256: str) -> tuple | None:
@@ -274,13 +298,10 @@ class Judge:
         judged = Judged(sub.unit, {task_id: value for task_id, (value, _) in sub.funds_paid.items()}, self._key)
         rows: list[JudgedRow] = []
         for task in self.register.tasks_of(sub.unit):
-            others = sibling_names(task)
-            for ind in task.indicators:
-                a = assess(ind, sub.values.get(ind.id), True, self.period, self.rules, ind.deadline,
-                           previous.get(ind.id), sub.name, others)
-                row = judge_row(a, task, self._renderer, sha256, sub.sheet)
+            project = judge_project(task, sub, self.period, self.rules, previous, self._renderer, sha256)
+            for ind, row in zip(task.indicators, project):
                 judged.add(ind.position, row)
-                rows.append(row)
+            rows += project
         data = b"".join(judged.texts(rows, self._offset))
         self._out.write(data)
         self._out.flush()  # before the result goes back: the main process reads the file
@@ -313,19 +334,34 @@ class RunCounts:
 
 @dataclass
 class Consolidation:
+    """One consolidation: the period's result (``period_result``, what the circular says) and what
+    the run read, for the outputs and the record."""
+
     register: Register
     period: Period
-    thresholds: Thresholds
-    rules: Rules
     collection: Collection
     previous_of: PreviousOf
-    units: list[GroupSummary]  # ranked, best first
-    categories: list[GroupSummary]
-    programme: Programme
     counts: RunCounts
     lagging: LaggingList
-    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    period_result: PeriodResult
     notes: list[str] = field(default_factory=list)  # what the clerk must know about this run (Chinese)
+
+    @property
+    def units(self) -> list[GroupSummary]:
+        """Ranked, best first."""
+        return self.period_result.units
+
+    @property
+    def categories(self) -> list[GroupSummary]:
+        return self.period_result.categories
+
+    @property
+    def programme(self) -> Programme:
+        return self.period_result.programme
+
+    @property
+    def generated_at(self) -> dt.datetime:
+        return self.period_result.generated_at
 
     @property
     def received(self) -> list[Received]:
@@ -339,33 +375,15 @@ class Consolidation:
     def submissions(self) -> dict[str, Submission]:
         return self.collection.submissions
 
-    def iter_tasks(self) -> Iterator[TaskSummary]:
-        """Every task judged again, in register order, from the spooled submissions."""
-        return assess_tasks(self.register, self.collection.submission, self.period, self.rules, self.previous_of)
-
-    def iter_assessments(self) -> Iterator[Assessment]:
-        for summary in self.iter_tasks():
-            yield from summary.assessments
-
-    @cached_property
-    def assessments(self) -> list[Assessment]:
-        """Every indicator's assessment (all of them in memory: for offices and tests)."""
-        return list(self.iter_assessments())
-
-    @cached_property
-    def tasks(self) -> list[TaskSummary]:
-        return list(self.iter_tasks())
-
     @property
     def attention(self) -> list[Lagging]:
         """滞后任务: indicators behind schedule or below target, the most serious and largest gap first."""
-        return list(self.lagging)
+        return self.period_result.lagging
 
     @property
     def missing_units(self) -> list[GroupSummary]:
         """未报送单位, in register order."""
-        order = {unit: i for i, unit in enumerate(self.register.units)}
-        return sorted((u for u in self.units if not u.submitted), key=lambda u: order[u.name])
+        return self.period_result.missing_units
 
 
 def consolidate(register: Register, collection: Collection, period: Period, thresholds: Thresholds,
@@ -380,8 +398,9 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     roll = RollUp(register.units, period)
     lagging = LaggingList()
     out = _Runs(sinks, files)
+    said: dict[tuple[str, str], list[tuple[str, str]]] = {}
     accepted = 0
-    notes: list[Problem] = []
+    notes: list[tuple[tuple, str]] = []
     for task in register.iter_places():
         run = _run_of(task, collection)
         if run is not None:  # the usual case
@@ -395,8 +414,12 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
                     accepted += 1
                 if judged.lagging[i] is not None:
                     lagging.add(judged.lagging[i], judged.positions[i])
+            if judged.said:
+                project = [judged.said[p] for p in task.positions if p in judged.said]
+                if project:
+                    said[judged.unit, task.task_id] = project
             if judged.notes:
-                notes += [Problem(*judged.notes[p]) for p in task.positions if p in judged.notes]
+                notes += [judged.notes[p] for p in task.positions if p in judged.notes]
             continue
         rows = []
         for position, unit in zip(task.positions, task.units):
@@ -408,14 +431,16 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
             accepted += row.ledger is not None
             if row.lagging is not None:
                 lagging.add(row.lagging, position)
+            if row.said is not None:
+                said.setdefault((unit, task.task_id), []).append(row.said)
             if row.note is not None:
-                notes.append(Problem(*row.note))
+                notes.append(row.note)
         roll.add(task.category, task.planned_funds, task.first_lead, task.units, [row.status for row in rows],
                  [row.share for row in rows], _paid(task, collection))
         out.add(Rows.of(rows))
     out.flush()
     known = set(collection.problems)  # consolidating the same collection again adds nothing twice
-    collection.problems += [note for note in notes if note not in known]  # after the files' own problems
+    collection.problems += [p for p in (Problem(*fields) for fields, _ in notes) if p not in known]
     units = roll.units(collection.chosen)
     programme = roll.programme(units)
     received = collection.received
@@ -425,8 +450,14 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         indicators_accepted=accepted, problems=len(collection.problems),
         errors=sum(1 for p in collection.problems if p.severity is Severity.ERROR),
         units_missing=programme.units_missing)
-    return Consolidation(register, period, thresholds, rules, collection, previous_of, units,
-                         roll.categories(), programme, counts, lagging)
+    result = PeriodResult(
+        period, dt.datetime.now().replace(microsecond=0), register.fingerprint, units, roll.categories(), programme,
+        list(lagging),
+        [Project(unit, task_id, name, target, tuple(said.get((unit, task_id), ())))
+         for unit, task_id, name, target in register.iter_projects()],
+        {u.name: refused for u in units if not u.submitted and (refused := collection.refused_files(u.name))},
+        [phrase for _, phrase in notes], [(r.name, r.modified) for r in received])
+    return Consolidation(register, period, collection, previous_of, counts, lagging, result)
 
 
 def _run_of(task: Place, collection: Collection) -> tuple[Judged, int, int] | None:
@@ -478,24 +509,25 @@ class _Runs:
 
 
 class _JudgeHere:
-    """Judges, in this process, the indicators no worker judged: those of units that sent nothing."""
+    """Judges, in this process, the projects no worker judged: those of units that sent nothing,
+    or whose worker could not judge them. A project at a time, as a worker does."""
 
     def __init__(self, register: Register, collection: Collection, period: Period, rules: Rules, previous_of,
                  renderer: RendererFor):
         self.register, self.collection, self.period, self.rules = register, collection, period, rules
         self.previous_of = previous_of
         self.renderer = renderer(register.extra_columns)
-        self._task: Task | None = None
+        self._project: tuple[str, str] | None = None
+        self._rows: dict[int, JudgedRow] = {}
 
     def row(self, task_id: str, position: int, unit: str) -> JudgedRow:
-        if self._task is None or self._task.id != task_id:
-            self._task = self.register.task(task_id)
-        task = self._task
-        ind = next(i for i in task.indicators if i.position == position)
-        sub = self.collection.submission(unit)
-        a = assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, self.period, self.rules,
-                   ind.deadline, self.previous_of(unit).get(ind.id), sub.name if sub else "", sibling_names(task))
-        return judge_row(a, task, self.renderer, self.collection.sha256(unit), sub.sheet if sub else "")
+        if self._project != (unit, task_id):
+            task = next(task for task in self.register.tasks_of(unit) if task.id == task_id)
+            rows = judge_project(task, self.collection.submission(unit), self.period, self.rules,
+                                 self.previous_of(unit), self.renderer, self.collection.sha256(unit))
+            self._rows = {ind.position: row for ind, row in zip(task.indicators, rows)}
+            self._project = (unit, task_id)
+        return self._rows[position]
 
 
 def _previous_of(previous) -> PreviousOf:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..assess.period import Consolidation
+from ..assess.result import PeriodResult
 from ..numbers import percent
 
 # Fonts the chart may use for Chinese labels, best first.
@@ -58,7 +58,7 @@ def _font_installed_since(font_manager) -> str | None:
     return found[best]
 
 
-def completion_chart(result: Consolidation, target: Path, font: str | None = None) -> str:
+def completion_chart(result: PeriodResult, target: Path, font: str | None = None) -> str:
     """Draw 各单位平均完成率 as a PNG; returns "" or, when it cannot, a Chinese note saying why."""
     font = font or find_cjk_font()
     if font is None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..assess.period import Consolidation
-from ..assess.status import Assessment, sibling_names, text_conflict
+from ..assess import words
+from ..assess.result import PeriodResult
 from ..config import Config
-from ..model import Flag, IndicatorType
-from ..numbers import format_amount, format_percent
+from ..numbers import format_percent
 from . import annex
 from . import paragraphs as wording
 
@@ -23,13 +22,12 @@ KNOWN = {"title", "period_label", "period_end", "schedule", "issuer", "overview"
          "internal", "ranking", "deadline", "annex", "date", "chart"}
 
 
-def build_context(result: Consolidation, config: Config, today: dt.date | None = None) -> dict:
+def build_context(result: PeriodResult, config: Config, today: dt.date | None = None) -> dict:
     """The template's variables (``KNOWN``). ``notes`` (not a variable) says what the clerk should know."""
     missing, refused = wording.submission(result)
     date, date_note = wording.issue_date(config, today)
     internal = not config.public
     lagging = wording.lagging_units(result)
-    assessments = list(result.iter_assessments())  # read once: the annex and the notes both go through them
     return {
         "title": wording.title(result),
         "period_label": result.period.label,
@@ -48,25 +46,17 @@ def build_context(result: Consolidation, config: Config, today: dt.date | None =
         "internal": internal,
         "ranking": wording.ranking(result, config) if internal else "",
         "deadline": wording.deadline(config),
-        "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(_annex_rows(result, config, assessments))],
+        "annex": [{"units": annex.by_unit(page)} for page in annex.paginate(annex_rows(result, config))],
         "date": date,
         "chart": "",
-        "notes": [note for note in (date_note, _mismatch_note(result, assessments)) if note],
+        "notes": [note for note in (date_note, _mismatch_note(result)) if note],
     }
 
 
-def _mismatch_note(result: Consolidation, assessments: list[Assessment]) -> str:
+def _mismatch_note(result: PeriodResult) -> str:
     """The annex prints a department's words as they are, also a percentage our figures do not bear
     out (formats §6): whoever signs must hear of each before the circular goes out."""
-    found = []
-    for a in assessments:
-        if Flag.TEXT_MISMATCH in a.flags and a.reported is not None:
-            ind = a.indicator
-            stated = text_conflict(ind, a.reported.progress, a.value, a.rate_percent,
-                                   sibling_names(result.register.task(ind.task_id)))
-            computed = (format_amount(a.value, ind.unit_of_measure)
-                        if ind.type in (IndicatorType.RATE, IndicatorType.CEILING) else f"完成率{a.rate_percent}%")
-            found.append(f"{ind.lead_unit}“{ind.name}”（原文{stated}，核算{computed}）")
+    found = result.mismatches
     if not found:
         return ""
     listed = "；".join(found[:5]) + (f"等 {len(found)} 处" if len(found) > 5 else "")
@@ -74,16 +64,13 @@ def _mismatch_note(result: Consolidation, assessments: list[Assessment]) -> str:
             f"必要时请其改正后重新报送（详见汇总表“问题清单”）")
 
 
-def _annex_rows(result: Consolidation, config: Config, assessments: list[Assessment]) -> list[annex.Row]:
+def annex_rows(result: PeriodResult, config: Config) -> list[annex.Row]:
     """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况: each unit's projects, in register order."""
-    by_project: dict[tuple[str, str], list[Assessment]] = {}
-    for a in assessments:
-        by_project.setdefault((a.indicator.lead_unit, a.indicator.task_id), []).append(a)
     rows = []
-    for serial, unit in enumerate(result.register.units, start=1):
-        submitted = unit in result.collection.chosen
-        for task in result.register.tasks_of(unit):
-            progress = (wording.project_progress(task, by_project[unit, task.id], config.computed_sentences)
-                        if submitted else wording.unit_progress_missing(result, unit))
-            rows.append(annex.Row(str(serial), unit, task.name, task.annual_target, progress))
+    serial: dict[str, int] = {}
+    for project in result.projects:
+        number = serial.setdefault(project.unit, len(serial) + 1)
+        progress = (words.progress(project.said, config.computed_sentences) if result.submitted(project.unit)
+                    else wording.unit_progress_missing(result, project.unit))
+        rows.append(annex.Row(str(number), project.unit, project.name, project.target, progress))
     return rows

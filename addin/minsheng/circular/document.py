@@ -16,7 +16,7 @@ from pathlib import Path
 
 from docx.oxml.ns import qn
 
-from ..assess.period import Consolidation
+from ..assess.result import PeriodResult
 from ..cells import display_width
 from ..config import Config
 from ..errors import TemplateError
@@ -64,7 +64,7 @@ class Rendered:
     pdf: Path | None = None
 
 
-def render(result: Consolidation, config: Config, target: Path, chart: bool = True,
+def render(result: PeriodResult, config: Config, target: Path, chart: bool = True,
            pdf: bool = False) -> Rendered:
     """Render the circular to ``target`` (atomically); optionally draw the chart and make a PDF."""
     template = template_path(config)

@@ -15,33 +15,32 @@ import datetime as dt
 import re
 from fractions import Fraction
 
-from ..assess import narrative
 from ..assess.lagging import Lagging
-from ..assess.period import Consolidation
+from ..assess.result import PeriodResult
 from ..assess.rollup import GroupSummary
-from ..assess.status import Assessment, sibling_names
+from ..assess.words import missed
 from ..config import Config
-from ..model import IndicatorType, Status, Task
+from ..model import IndicatorType, Status
 from ..numbers import chinese_date, chinese_number, format_amount, format_percent
 
 _LEADING_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")
 _END = ("。", ".", "！", "!", "；", ";", "？", "?")
 
 
-def title(result: Consolidation) -> str:
+def title(result: PeriodResult) -> str:
     p = result.period
     span = "1月份" if p.month == 1 else f"1-{p.month}月份"
     return f"{p.year}年{span}民生工程项目进展情况"
 
 
-def schedule(result: Consolidation) -> Fraction:
+def schedule(result: PeriodResult) -> Fraction:
     return Fraction(result.period.month, 12)
 
 
 # ---------------------------------------------------------------------------------------------
 # The body.
 
-def overview(result: Consolidation) -> str:
+def overview(result: PeriodResult) -> str:
     """``全市50项民生工程任务中，已有13项完成全年任务目标，其余37项中14项序时推进、21项进度滞后或
     未达标。97个考核指标中已完成或达标36个。`` Zeros are left out."""
     prog = result.programme
@@ -61,7 +60,7 @@ def overview(result: Consolidation) -> str:
     return text
 
 
-def funds(result: Consolidation) -> str:
+def funds(result: PeriodResult) -> str:
     """``全年计划安排资金3.2亿元，累计拨付资金1.5亿元，占全年计划的46.9%。`` (亿元 from 1亿)."""
     prog = result.programme
     if not prog.funds_planned:
@@ -75,7 +74,7 @@ def funds(result: Consolidation) -> str:
     return text + "。"
 
 
-def categories(result: Consolidation) -> list[dict]:
+def categories(result: PeriodResult) -> list[dict]:
     """One entry per category, or none when the register has no categories."""
     groups = result.categories
     if not any(g.name.strip() for g in groups):
@@ -98,10 +97,10 @@ def _group_summary(group: GroupSummary) -> str:
     return text + f"；{label}{format_percent(mean)}。"
 
 
-def lagging_units(result: Consolidation) -> list[dict]:
+def lagging_units(result: PeriodResult) -> list[dict]:
     """滞后: one paragraph per unit naming its lagging items; the unit with the most serious first."""
     by_unit: dict[str, list[Lagging]] = {}
-    for item in result.attention:  # already the most serious status and the largest gap first
+    for item in result.lagging:  # already the most serious status and the largest gap first
         by_unit.setdefault(item.unit, []).append(item)
     return [{"unit": unit, "text": "；".join(_lagging_text(item) for item in items) + "。", "count": str(len(items))}
             for unit, items in by_unit.items()]
@@ -119,14 +118,7 @@ def _lagging_text(item: Lagging) -> str:
     return f"{name}{done}" + ("（严重滞后）" if item.status is Status.SEVERELY_LAGGING else "")
 
 
-def missed(kind: IndicatorType, target, unit: str) -> str:
-    """未达标 said the right way round: a 比率 falls short of its target, a 上限 goes over its cap."""
-    if kind is IndicatorType.CEILING:
-        return f"超出控制目标{format_amount(target, unit)}"
-    return f"未达到年度目标{format_amount(target, unit)}"
-
-
-def ranking(result: Consolidation, config: Config) -> str:
+def ranking(result: PeriodResult, config: Config) -> str:
     """Units named for praise only when at or ahead of the schedule; the lowest, when behind it."""
     submitted = [u for u in result.units if u.submitted]
     if not submitted:
@@ -154,10 +146,10 @@ def _named(groups: list[GroupSummary]) -> str:
     return "、".join(f"{g.name}（{format_percent(g.mean)}）" for g in groups)
 
 
-def submission(result: Consolidation) -> tuple[str, str]:
+def submission(result: PeriodResult) -> tuple[str, str]:
     """报送情况: units that sent nothing, and units whose files could not be used."""
-    missing = [u.name for u in result.missing_units if not result.collection.refused_files(u.name)]
-    refused = [u.name for u in result.missing_units if result.collection.refused_files(u.name)]
+    missing = [u.name for u in result.missing_units if not result.refused.get(u.name)]
+    refused = [u.name for u in result.missing_units if result.refused.get(u.name)]
     return "、".join(missing), "、".join(refused)
 
 
@@ -176,50 +168,10 @@ def issue_date(config: Config, today: dt.date | None = None) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 进展情况 of one project in the annex.
+# The annex.
 
-def project_progress(task: Task, items: list[Assessment], sentences: bool = True) -> str:
-    """The department's words verbatim, then a computed sentence for each indicator only as far as
-    the words do not already state its figures (formats §6)."""
-    words = list(dict.fromkeys(a.reported.progress.strip() for a in items
-                               if a.reported and a.reported.progress.strip()))
-    text = "".join(w if w.endswith(_END) else w + "。" for w in words)
-    if text and not sentences:
-        return text
-    figures = narrative.read_figures(text)
-    others = sibling_names(task)
-    parts = [part for a in items if (part := _computed(a, text, figures, others))]
-    return text + ("；".join(parts) + "。" if parts else "")
-
-
-def _computed(a: Assessment, text: str, figures, others: tuple[str, ...]) -> str:
-    ind = a.indicator
-    unit = ind.unit_of_measure
-    if a.status is Status.NOT_FILLED:
-        return f"{ind.name}未填报"
-    if a.status is Status.DATA_ERROR:
-        return f"{ind.name}填报的数据有误，待核实"
-    if ind.type is IndicatorType.MILESTONE:
-        return "" if a.stage and a.stage in text else f"{ind.name}处于“{a.stage}”阶段"
-    said = narrative.statement(figures, ind.name, ind.type, unit, a.value,
-                               a.rate_percent if ind.type is IndicatorType.CUMULATIVE else None, others)
-    if said.conflict:
-        return ""  # the department's own figure stands alone; the clerk is told (文字与数据不符)
-    shown = format_amount(a.value, unit)
-    if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
-        if a.status is Status.MET:
-            return "" if said.value else f"{ind.name}{shown}，{'达到年度目标' if ind.type is IndicatorType.RATE else '控制在目标以内'}"
-        verdict = missed(ind.type, ind.target, unit)
-        return f"{ind.name}{verdict}" if said.value else f"{ind.name}{shown}，{verdict}"
-    if a.status is Status.NOT_STARTED:
-        return "" if said.value else f"{ind.name}尚未启动"
-    share = "" if said.rate else f"完成任务{format_percent(a.rate)}"
-    if said.value:
-        return f"{ind.name}{share}" if share else ""
-    return f"{ind.name}{shown}" + (f"，{share}" if share else "")
-
-
-def unit_progress_missing(result: Consolidation, unit: str) -> str:
-    if result.collection.refused_files(unit):
+def unit_progress_missing(result: PeriodResult, unit: str) -> str:
+    """A unit without figures: it sent nothing, or nothing usable."""
+    if result.refused.get(unit):
         return "报送的报表未能汇总（格式或内容不符合要求），待重新报送。"
     return "未报送。"

@@ -20,12 +20,14 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
-from ..assess.period import Consolidation, Rows, ledger_row
+from ..assess.period import Consolidation, Rows
+from ..assess.result import PeriodResult
 from ..assess.status import Previous
 from ..errors import LedgerError, os_error_text
 from ..files import FILE_MODE
 from ..model import Period
 from ..spool import BatchSpool
+from . import results
 
 MIGRATIONS = [
     """
@@ -55,6 +57,12 @@ MIGRATIONS = [
     """,
     """
     CREATE INDEX accepted_by_unit ON accepted_values (period, unit);
+    """,
+    # The period's result as each run left it (``results.dumps``): what its circular says.
+    """
+    CREATE TABLE results (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id), period TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX results_by_period ON results (period, run_id);
     """,
 ]
 
@@ -233,8 +241,8 @@ class _Withdrawn(Exception):
     """The run's outputs were not written: its record is taken back."""
 
 
-def record_run(path: Path, result: Consolidation, notes: list[str] | None = None,
-               recorder: Recorder | None = None, confirm: Callable[[], bool] | None = None) -> int | None:
+def record_run(path: Path, result: Consolidation, recorder: Recorder, notes: list[str] | None = None,
+               confirm: Callable[[], bool] | None = None) -> int | None:
     """Replace the period's snapshot with this run's, and append to the audit log; returns the run id.
 
     ``confirm()`` is asked just before the record is committed (the outputs are written meanwhile,
@@ -257,15 +265,13 @@ def record_run(path: Path, result: Consolidation, notes: list[str] | None = None
         raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
 
 
-def _record(path: Path, result: Consolidation, recorder: Recorder | None,
+def _record(path: Path, result: Consolidation, recorder: Recorder,
             confirm: Callable[[], bool] | None = None) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems
     fingerprint = result.register.fingerprint
-    sha = {item.name: item.sha256 for item in received}
-    values = (recorder.rows() if recorder is not None
-              else filter(None, (ledger_row(a, sha.get(a.source, "")) for a in result.iter_assessments())))
+    values = recorder.rows()
     with closing(connect(path)) as conn, conn:
         before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
@@ -282,6 +288,8 @@ def _record(path: Path, result: Consolidation, recorder: Recorder | None,
             "INSERT INTO accepted_values (period, indicator_id, unit, value, stage, status, source_file,"
             " sheet, cell, sha256, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((p, *row, run_id) for row in values))
+        conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
+                     (run_id, p, results.dumps(result.period_result)))
         conn.executemany(
             "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw, indicator_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -296,3 +304,24 @@ def _record(path: Path, result: Consolidation, recorder: Recorder | None,
             raise _Withdrawn  # leaves the ``with conn`` block: rolled back
     return run_id
 
+
+def period_result(path: Path, period: Period) -> PeriodResult | None:
+    """The result the period's last consolidation recorded, or None: no ledger, or no run of that
+    period since results are kept. One that cannot be read is a ``LedgerError``."""
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(str(path))) as conn:  # only read: a SELECT writes nothing
+            if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
+                return None
+            row = conn.execute("SELECT data FROM results WHERE period = ? ORDER BY run_id DESC LIMIT 1",
+                               (str(period),)).fetchone()
+    except sqlite3.Error as exc:
+        raise LedgerError(f"历史数据库 {path} 无法读取（{_reason(exc)}）；请重新汇总本期后再生成通报") from exc
+    if row is None:
+        return None
+    try:
+        return results.loads(row[0])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # edited, damaged, other version
+        raise LedgerError(f"历史数据库 {path} 中{period.label}的汇总结果无法读取（内容不完整或被改动过）；"
+                          f"请重新汇总本期后再生成通报") from exc
