@@ -146,7 +146,7 @@ def test_a_unit_its_worker_could_not_judge_is_judged_here_with_the_same_rows(tmp
 
     monkeypatch.setattr(Judge, "judge", failing)  # the workers are forked: they fail too
     done = run_consolidation(demo.config)
-    assert all(done.result.collection.chosen[unit].judged_slot is None for unit in unlucky)
+    assert all(done.result.collection.chosen[unit].made_slot is None for unit in unlucky)
     assert sheets(done.outputs[0]) == first and done.outputs[1].read_bytes() == csv_first
     with sqlite3.connect(demo.config.ledger) as ledger:
         runs = ledger.execute("SELECT indicators_accepted FROM runs ORDER BY id").fetchall()

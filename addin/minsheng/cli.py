@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("templates", "按任务台账为每个牵头单位生成填报模板，放在 下发/统计期/ 中")
     command("consolidate", "汇总 收集/统计期/ 中的填报表：检查、计算完成率、对照时序进度，输出到 汇总/统计期/")
-    p = command("circular", "按汇总数据和通报模板生成进展情况通报（Word），放在 汇总/统计期/")
+    p = command("circular", "按本期最近一次汇总的结果和通报模板生成进展情况通报（Word），放在 汇总/统计期/（不重新读取填报表）")
     p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
     p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签，不生成通报")
     p = command("run", "先汇总，再生成通报")

@@ -69,7 +69,7 @@ class ConsolidateResult:
 
 
 def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
-    """Read 收集/P/ and apply the engine, writing nothing. Input files are only ever read."""
+    """Read 收集/P/ and judge every indicator, writing nothing. Input files are only ever read."""
     register, collection, previous, notes = _collected(config, progress)
     result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous,
                          renderer=detail.Renderer)

@@ -1,4 +1,5 @@
-"""A spool (暂存): objects written one after another to an anonymous temporary file.
+"""A spool (暂存): objects written one after another to an anonymous temporary file; and a
+scratch database (``Scratch``) for what is sorted or grouped on disk.
 
 Consolidation at province scale must not hold every department's rows in memory at once. What
 is read early and used later (a unit's submission, a row for a sheet written at the end) goes to a
@@ -8,9 +9,15 @@ is closed or the process ends. Only objects this process or its own workers made
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
+import shutil
+import sqlite3
 import tempfile
+import weakref
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 Slot = tuple[int, int]  # offset and length of one object
@@ -87,3 +94,47 @@ class BatchSpool:
 
     def close(self) -> None:
         self._spool.close()
+
+
+class Scratch:
+    """A run's temporary SQLite database on disk (for lists sorted or grouped on disk rather than in
+    memory). Written by the thread that made it; once ``done``, any thread may read it through a
+    connection of its own (``read``), so no connection is ever shared between threads. The file is
+    removed when the object is collected or the process ends."""
+
+    def __init__(self, schema: str) -> None:
+        folder = tempfile.mkdtemp(prefix="minsheng-scratch-")
+        self.path = os.path.join(folder, "scratch.sqlite")
+        self.db = sqlite3.connect(self.path)
+        with _as_os_error():
+            self.db.executescript(schema)
+        self._finalizer = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+
+    def insert(self, sql: str, rows: list[tuple]) -> None:
+        with _as_os_error():
+            self.db.executemany(sql, rows)
+
+    def done(self) -> None:
+        """Everything is in: commit, so that readers see it."""
+        with _as_os_error():
+            self.db.commit()
+
+    def read(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
+        """Rows of a query, through a connection of the calling thread's own."""
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
+            yield from db.execute(sql, params)
+
+    def close(self) -> None:
+        self.db.close()
+        self._finalizer()
+
+
+@contextmanager
+def _as_os_error():
+    """A scratch database that cannot be written is a temporary file that cannot be: an OSError,
+    which the commands turn into one Chinese line (a full disk, most likely)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        full = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_FULL") or "full" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO, str(exc)) from exc

@@ -4,12 +4,12 @@ serious first (sorted on disk, so that a province's thousands cost no memory).""
 from __future__ import annotations
 
 import pickle
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from ..model import IndicatorType, Status
+from ..spool import Scratch
 
 # The statuses that put an indicator on the list, most serious first.
 ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
@@ -37,6 +37,15 @@ class Lagging:
     issues: str = ""
     next_steps: str = ""
 
+    @classmethod
+    def of_stored(cls, stored) -> Lagging:
+        """The item ``stored`` gave the values of."""
+        values = dict(zip(_FIELDS, stored))
+        for name in _DECIMALS:
+            values[name] = None if values[name] is None else Decimal(values[name])
+        values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
+        return cls(**values)
+
     def stored(self) -> tuple:
         """The plain values ``LaggingList`` keeps, in field order (enums by value, numbers as text)."""
         return (self.unit, self.task_id, self.task_name, self.indicator_id, self.indicator_name, self.unit_of_measure,
@@ -45,20 +54,21 @@ class Lagging:
                 self.next_steps)
 
 
+_DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
+_FIELDS = [f.name for f in fields(Lagging)]
+
+
 def _text(number: Decimal | None) -> str | None:
     return None if number is None else str(number)
 
 
 class LaggingList:
-    """The lagging indicators of a run, sorted on disk (a private temporary SQLite database): the
-    most serious status first, then the largest gap, then register order."""
-
-    _FIELDS = [f.name for f in fields(Lagging)]
-    _DECIMALS = ("target", "value", "rate_percent", "schedule_percent", "gap_points")
+    """The lagging indicators of a run, sorted on disk (a scratch database): the most serious status
+    first, then the largest gap, then register order. Filled by one thread; once ``done``, read by
+    any (the workbook's and the record's threads each through a connection of its own)."""
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a temporary database on disk, removed when closed
-        self._db.execute("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
+        self._scratch = Scratch("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
         self._batch: list[tuple] = []
         self.count = 0
 
@@ -79,25 +89,29 @@ class LaggingList:
             self._flush()
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
-        self._batch = []
+        if self._batch:
+            self._scratch.insert("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
+            self._batch = []
+
+    def done(self) -> None:
+        """Every item is in."""
+        self._flush()
+        self._scratch.done()
 
     _ORDER = "ORDER BY rank, gap, position"
 
     def __iter__(self) -> Iterator[Lagging]:
-        self._flush()
-        for (item,) in self._db.execute(f"SELECT item FROM lagging {self._ORDER}"):
-            values = dict(zip(self._FIELDS, pickle.loads(item)))
-            for name in self._DECIMALS:
-                values[name] = None if values[name] is None else Decimal(values[name])
-            values["type"], values["status"] = IndicatorType(values["type"]), Status(values["status"])
-            yield Lagging(**values)
+        return map(Lagging.of_stored, self.stored())
+
+    def stored(self) -> Iterator[tuple]:
+        """Their plain values (``Lagging.stored``), in order."""
+        for (item,) in self._scratch.read(f"SELECT item FROM lagging {self._ORDER}"):
+            yield pickle.loads(item)  # pickled by this run's own workers
 
     def rendered(self) -> Iterator[bytes]:
         """Their 滞后任务 rows in the same order, as ``entry`` was given them."""
-        self._flush()
-        for (xml,) in self._db.execute(f"SELECT xml FROM lagging {self._ORDER}"):
+        for (xml,) in self._scratch.read(f"SELECT xml FROM lagging {self._ORDER}"):
             yield xml
 
     def close(self) -> None:
-        self._db.close()
+        self._scratch.close()

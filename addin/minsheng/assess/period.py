@@ -1,26 +1,28 @@
-"""One period's consolidated result (汇总结果): the engine applied to what was collected.
+"""One period's consolidation (汇总): every indicator judged once, and the period's result.
 
-Work is done where the data is. The worker process that read a unit's file also judges that unit's
-indicators and renders their 指标明细 rows (``Judge``): each file's rows are read, checked, judged and
-rendered there, and only the small result travels back. ``consolidate`` then makes one pass over
+An indicator is judged once, with the others of its project (``judge_project``: a lead unit's part
+of a task), into everything any output shows: status, rates, flags, its rows, its words and the
+sentence computed beside them. Work is done where the data is: the worker process that read a
+unit's file also judges that unit's projects (``Judge``), and only the small result travels back. ``consolidate`` then makes one pass over
 the register in order, task by task: it takes each indicator's row from its unit's result (or
 judges it here, for a unit that sent nothing), hands the rows to the sinks (the workbook and CSV
 writer, the ledger; a unit's consecutive rows as one slice of its worker's file) and adds them to
 the roll-ups; then lets them go.
 
 What stays is small: the roll-ups, the problem list, the files received, the lagging indicators
-(sorted on disk) and the handles needed to judge any unit again, for the circular and the tests.
+(sorted on disk), and the ``PeriodResult`` the circular is written from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pickle
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -32,11 +34,12 @@ from ..intake.reader import FileResult
 from ..model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from ..numbers import format_amount, shown
 from ..register.cache import Place, Register
-from . import words
+from ..spool import Scratch
 from .lagging import ATTENTION, Lagging, LaggingList
-from .result import PeriodResult, Project
+from .result import PeriodResult, Project, Replay
 from .rollup import GroupSummary, Programme, RollUp, capped
 from .status import Assessment, Previous, Rules, assess, sibling_names, text_conflict
+from .words import Said
 
 
 class JudgedRow(NamedTuple):
@@ -49,7 +52,7 @@ class JudgedRow(NamedTuple):
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
     lagging: tuple[int, float, bytes, bytes] | None  # if it lags: as ``LaggingList.add`` takes it
-    said: tuple[str, str] | None = None  # its words and the sentence computed beside them (``words.said``)
+    said: Said | None = None  # what its sentence in the circular is made from (a submitted unit's only)
     note: tuple[tuple, str] | None = None  # its words disagree with its figures: a ``Problem``'s fields,
     # and the circular's phrase for whoever signs it
 
@@ -107,7 +110,7 @@ class Judged:
         self.spans: list[int] = []  # offset and length: of every row's XML, then of every CSV line
         self.ledger: list[tuple | None] = []
         self.lagging: list[tuple | None] = []
-        self.said: dict[int, tuple[str, str]] = {}  # by position: the rows with words or a sentence
+        self.said: dict[int, Said] = {}  # by position: the rows of a submitted unit
         self.notes: dict[int, tuple] = {}  # by position: the few rows with a note
         self._index: dict[int, int] | None = None
         self._text: bytes | None = None
@@ -194,17 +197,16 @@ def judge_project(task: Task, sub: Submission | None, period: Period, rules: Rul
     assessments = [assess(ind, sub.values.get(ind.id) if sub else None, sub is not None, period, rules,
                           ind.deadline, previous.get(ind.id), sub.name if sub else "", others)
                    for ind in task.indicators]
-    said = words.said(assessments, others) if sub is not None else [("", "")] * len(assessments)
     sheet = sub.sheet if sub else ""
-    return [_row(a, task, renderer, sha256, sheet, own) for a, own in zip(assessments, said)]
+    return [_row(a, task, renderer, sha256, sheet, Said.of(a) if sub is not None else None) for a in assessments]
 
 
-def _row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str, sheet: str, said: tuple[str, str]) -> JudgedRow:
+def _row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str, sheet: str, said: Said | None) -> JudgedRow:
     """Everything the outputs need from one assessment."""
     xml, line, shown_figures = renderer.indicator(a, task)
     return JudgedRow(a.indicator.lead_unit, a.status, capped(a), xml, line, ledger_row(a, sha256),
                      _lagging(a, task.name, shown_figures, renderer) if a.status in ATTENTION else None,
-                     said if any(said) else None,
+                     said,
                      _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
 
 
@@ -285,9 +287,9 @@ class Judge:
             return
         try:
             # Pickled here, once: the main process puts these bytes in its spool as they are.
-            result.judged = pickle.dumps(self.judge(sub, result.sha256), pickle.HIGHEST_PROTOCOL)
+            result.made = pickle.dumps(self.judge(sub, result.sha256), pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - the main process judges this unit itself
-            result.judged = None
+            result.made = None
             return
         result.spooled = pickle.dumps(sub, pickle.HIGHEST_PROTOCOL)
         result.submission = replace(sub, values={})  # what choosing among files needs, and no more
@@ -332,6 +334,47 @@ class RunCounts:
     units_missing: int
 
 
+class ProjectWords:
+    """What each project's sentences are made from (``JudgedRow.said``), kept on disk (a scratch
+    database) until the circular or the record asks for them; read like ``LaggingList``."""
+
+    def __init__(self, units: list[str]) -> None:
+        self._unit = {unit: n for n, unit in enumerate(units)}
+        self._scratch = Scratch("CREATE TABLE said (unit INTEGER, position INTEGER, task TEXT, said TEXT)")
+        self._batch: list[tuple] = []
+
+    def add(self, unit: str, task_id: str, position: int, said: Said) -> None:
+        self._batch.append((self._unit[unit], position, task_id, json.dumps(said, ensure_ascii=False)))
+        if len(self._batch) >= 2048:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._scratch.insert("INSERT INTO said VALUES (?, ?, ?, ?)", self._batch)
+            self._batch = []
+
+    def done(self) -> None:
+        """Every project is in."""
+        self._flush()
+        self._scratch.done()
+
+    def projects(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[Project]:
+        """The projects ``places`` names ((unit, task id, name, 年度目标任务), unit by unit in register
+        order, as ``Register.iter_projects`` gives them), each with what its sentences are made of."""
+        rows = self._scratch.read("SELECT unit, task, said FROM said ORDER BY unit, position")
+        row = next(rows, None)
+        for unit, task_id, name, target in places:
+            said = []
+            key = (self._unit[unit], task_id)
+            while row is not None and (row[0], row[1]) == key:
+                said.append(Said(*json.loads(row[2])))
+                row = next(rows, None)
+            yield Project(unit, task_id, name, target, tuple(said))
+
+    def close(self) -> None:
+        self._scratch.close()
+
+
 @dataclass
 class Consolidation:
     """One consolidation: the period's result (``period_result``, what the circular says) and what
@@ -343,6 +386,7 @@ class Consolidation:
     previous_of: PreviousOf
     counts: RunCounts
     lagging: LaggingList
+    words: ProjectWords
     period_result: PeriodResult
     notes: list[str] = field(default_factory=list)  # what the clerk must know about this run (Chinese)
 
@@ -372,15 +416,6 @@ class Consolidation:
         return self.collection.problems
 
     @property
-    def submissions(self) -> dict[str, Submission]:
-        return self.collection.submissions
-
-    @property
-    def attention(self) -> list[Lagging]:
-        """滞后任务: indicators behind schedule or below target, the most serious and largest gap first."""
-        return self.period_result.lagging
-
-    @property
     def missing_units(self) -> list[GroupSummary]:
         """未报送单位, in register order."""
         return self.period_result.missing_units
@@ -398,46 +433,29 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     roll = RollUp(register.units, period)
     lagging = LaggingList()
     out = _Runs(sinks, files)
-    said: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    said = ProjectWords(register.units)
     accepted = 0
     notes: list[tuple[tuple, str]] = []
     for task in register.iter_places():
         run = _run_of(task, collection)
-        if run is not None:  # the usual case
+        if run is not None:  # the usual case: one slice of the lead unit's judged rows
             judged, start, end = run
-            statuses = [_STATUS[status] for status in judged.statuses[start:end]]
-            roll.add(task.category, task.planned_funds, task.first_lead, task.units, statuses,
-                     judged.shares[start:end], _paid(task, collection))
+            made = _Made.of_run(judged, start, end, task.positions)
             out.take(judged, start, end)
-            for i in range(start, end):
-                if judged.ledger[i] is not None:
-                    accepted += 1
-                if judged.lagging[i] is not None:
-                    lagging.add(judged.lagging[i], judged.positions[i])
-            if judged.said:
-                project = [judged.said[p] for p in task.positions if p in judged.said]
-                if project:
-                    said[judged.unit, task.task_id] = project
-            if judged.notes:
-                notes += [judged.notes[p] for p in task.positions if p in judged.notes]
-            continue
-        rows = []
-        for position, unit in zip(task.positions, task.units):
-            judged = collection.judged(unit)
-            row = judged.row(position, files) if judged is not None else None
-            if row is None:  # a unit that sent nothing, or one its worker could not judge
-                row = here.row(task.task_id, position, unit)
-            rows.append(row)
-            accepted += row.ledger is not None
-            if row.lagging is not None:
-                lagging.add(row.lagging, position)
-            if row.said is not None:
-                said.setdefault((unit, task.task_id), []).append(row.said)
-            if row.note is not None:
-                notes.append(row.note)
-        roll.add(task.category, task.planned_funds, task.first_lead, task.units, [row.status for row in rows],
-                 [row.share for row in rows], _paid(task, collection))
-        out.add(Rows.of(rows))
+        else:
+            rows = [_row_of(task.task_id, position, unit, collection, files, here)
+                    for position, unit in zip(task.positions, task.units)]
+            made = _Made.of_rows(rows)
+            out.add(Rows.of(rows))
+        roll.add(task.category, task.planned_funds, task.first_lead, task.units, made.statuses, made.shares,
+                 _paid(task, collection))
+        accepted += sum(1 for entry in made.ledger if entry is not None)
+        for position, unit, entry, own in zip(task.positions, task.units, made.lagging, made.said):
+            if entry is not None:
+                lagging.add(entry, position)
+            if own is not None:
+                said.add(unit, task.task_id, position, own)
+        notes += [note for note in made.notes if note is not None]
     out.flush()
     known = set(collection.problems)  # consolidating the same collection again adds nothing twice
     collection.problems += [p for p in (Problem(*fields) for fields, _ in notes) if p not in known]
@@ -450,14 +468,45 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         indicators_accepted=accepted, problems=len(collection.problems),
         errors=sum(1 for p in collection.problems if p.severity is Severity.ERROR),
         units_missing=programme.units_missing)
+    said.done()  # read from here on, by the workbook's and the record's threads
+    lagging.done()
     result = PeriodResult(
         period, dt.datetime.now().replace(microsecond=0), register.fingerprint, units, roll.categories(), programme,
-        list(lagging),
-        [Project(unit, task_id, name, target, tuple(said.get((unit, task_id), ())))
-         for unit, task_id, name, target in register.iter_projects()],
+        list(register.units), lagging, Replay(lambda: said.projects(register.iter_projects())),
         {u.name: refused for u in units if not u.submitted and (refused := collection.refused_files(u.name))},
         [phrase for _, phrase in notes], [(r.name, r.modified) for r in received])
-    return Consolidation(register, period, collection, previous_of, counts, lagging, result)
+    return Consolidation(register, period, collection, previous_of, counts, lagging, said, result)
+
+
+class _Made(NamedTuple):
+    """A task's indicators as judged, column by column, whichever way they were made."""
+
+    statuses: list[Status]
+    shares: list[tuple[int, int]]
+    ledger: list[tuple | None]
+    lagging: list[tuple | None]
+    said: list[tuple[str, str] | None]
+    notes: list[tuple | None]
+
+    @classmethod
+    def of_run(cls, judged: Judged, start: int, end: int, positions: range) -> _Made:
+        return cls([_STATUS[status] for status in judged.statuses[start:end]], judged.shares[start:end],
+                   judged.ledger[start:end], judged.lagging[start:end], [judged.said.get(p) for p in positions],
+                   [judged.notes.get(p) for p in positions] if judged.notes else [None] * len(positions))
+
+    @classmethod
+    def of_rows(cls, rows: list[JudgedRow]) -> _Made:
+        return cls([row.status for row in rows], [row.share for row in rows], [row.ledger for row in rows],
+                   [row.lagging for row in rows], [row.said for row in rows], [row.note for row in rows])
+
+
+def _row_of(task_id: str, position: int, unit: str, collection: Collection, files: RowFiles | None,
+            here: _JudgeHere) -> JudgedRow:
+    """An indicator's row from its unit's judged rows, else judged here (a unit that sent nothing,
+    or one its worker could not judge)."""
+    judged = collection.made(unit)
+    row = judged.row(position, files) if judged is not None else None
+    return row if row is not None else here.row(task_id, position, unit)
 
 
 def _run_of(task: Place, collection: Collection) -> tuple[Judged, int, int] | None:
@@ -467,7 +516,7 @@ def _run_of(task: Place, collection: Collection) -> tuple[Judged, int, int] | No
     unit, count = task.units[0], len(task.units)
     if task.units.count(unit) != count:
         return None
-    judged = collection.judged(unit)
+    judged = collection.made(unit)
     start = judged.index(task.first) if judged is not None else None
     if start is None or start + count > len(judged.positions):
         return None
@@ -476,7 +525,15 @@ def _run_of(task: Place, collection: Collection) -> tuple[Judged, int, int] | No
 
 
 def _paid(task: Place, collection: Collection) -> Decimal | None:
-    return collection.funds_paid(task.first_lead, task.task_id) if task.planned_funds is not None else None
+    """累计拨付资金 the task's first lead unit reported, for a task with planned funds."""
+    if task.planned_funds is None:
+        return None
+    judged = collection.made(task.first_lead)
+    if judged is not None:
+        return judged.funds_paid.get(task.task_id)
+    sub = collection.submission(task.first_lead)
+    entry = sub.funds_paid.get(task.task_id) if sub is not None else None
+    return entry[0] if entry else None
 
 
 class _Runs:

@@ -8,12 +8,28 @@ circular of a period is written from the record, never from the inbox read and j
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Generic, TypeVar
 
 from ..model import Period
 from .lagging import Lagging
 from .rollup import GroupSummary, Programme
+from .words import Said
+
+T = TypeVar("T")
+
+
+class Replay(Generic[T]):
+    """A sequence made afresh each time it is read: a fresh consolidation's long lists (every
+    lagging indicator, every project's words) stay on disk until they are asked for."""
+
+    def __init__(self, make: Callable[[], Iterable[T]]):
+        self._make = make
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._make())
 
 
 @dataclass(frozen=True)
@@ -24,7 +40,7 @@ class Project:
     task_id: str
     name: str
     target: str  # 年度目标任务, as the register words it
-    said: tuple[tuple[str, str], ...] = ()  # per indicator with anything to say: (its words, the computed sentence)
+    said: tuple[Said, ...] = ()  # each indicator's, when the unit's form was accepted
 
 
 @dataclass
@@ -37,16 +53,12 @@ class PeriodResult:
     units: list[GroupSummary]  # ranked, best first
     categories: list[GroupSummary]
     programme: Programme
-    lagging: list[Lagging]  # the most serious and the largest gap first
-    projects: list[Project]  # unit by unit in register order
+    unit_order: list[str]  # the units in register order
+    lagging: Iterable[Lagging]  # the most serious and the largest gap first (a list, or the run's ``LaggingList``)
+    projects: Iterable[Project]  # unit by unit in register order (a list, or a ``Replay``)
     refused: dict[str, list[str]] = field(default_factory=dict)  # unit without a usable file → the files it sent
     mismatches: list[str] = field(default_factory=list)  # 单位“指标”（原文80%，核算完成率40.0%）, in register order
     files: list[tuple[str, float]] = field(default_factory=list)  # (name, modified) of every file read
-
-    @property
-    def unit_order(self) -> list[str]:
-        """The units in register order."""
-        return list(dict.fromkeys(project.unit for project in self.projects))
 
     @property
     def missing_units(self) -> list[GroupSummary]:

@@ -2,20 +2,51 @@
 verbatim, then, for each indicator, a computed sentence only as far as the words do not already
 state its figures, and never a second, different figure beside the department's.
 
-Worked out where the indicators are judged, from the same assessments, so that every output says
-what the judgement says. ``said`` gives each indicator's part; the circular joins them.
+What an indicator's sentence is made from (``Said``) is taken where the indicator is judged, from
+its one assessment; the sentence itself is written when a circular is, from the record. (Reading
+every text's figures costs a consolidation a third more time, for a circular it may never make.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
 
 from ..model import IndicatorType, Status
-from ..numbers import format_amount, format_percent
+from ..numbers import format_amount
 from . import narrative
 from .status import Assessment
 
 _END = ("。", ".", "！", "!", "；", ";", "？", "?")
+
+
+class Said(NamedTuple):
+    """An indicator of a submitted project as its sentence needs it: plain text, numbers as text."""
+
+    words: str  # the department's 进展情况
+    name: str
+    type: str  # ``IndicatorType`` value
+    unit: str  # 计量单位
+    target: str | None
+    status: str  # ``Status`` value
+    value: str | None
+    rate_percent: str | None
+    stage: str
+
+    @classmethod
+    def of(cls, a: Assessment) -> Said:
+        ind = a.indicator
+        return cls(a.reported.progress if a.reported else "", ind.name, ind.type.value, ind.unit_of_measure,
+                   _text(ind.target), a.status.value, _text(a.value), _text(a.rate_percent), a.stage)
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def words(texts: Iterable[str]) -> str:
@@ -24,52 +55,44 @@ def words(texts: Iterable[str]) -> str:
     return "".join(w if w.endswith(_END) else w + "。" for w in kept)
 
 
-def progress(said: Iterable[tuple[str, str]], sentences: bool = True) -> str:
-    """A project's 进展情况 from its indicators' ``(words, computed sentence)``; without
-    ``sentences``, the department's words alone when there are any."""
+def progress(said: Iterable[Said], sentences: bool = True) -> str:
+    """A project's 进展情况 from each of its indicators' ``Said``; without ``sentences``, the
+    department's words alone when there are any."""
     said = list(said)
-    text = words(w for w, _ in said)
+    text = words(s.words for s in said)
     if text and not sentences:
         return text
-    parts = [part for _, part in said if part]
+    figures = narrative.read_figures(text)
+    others = tuple(s.name for s in said) if len(said) > 1 else ()  # a text may report on each
+    parts = [part for s in said if (part := _sentence(s, text, figures, others))]
     return text + ("；".join(parts) + "。" if parts else "")
 
 
-def said(assessments: list[Assessment], others: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Each indicator of one project (one lead unit's part of a task): its department's words and
-    the sentence computed beside them. ``others``: the names of the project's indicators, when
-    several (a text may report on each)."""
-    texts = [a.reported.progress if a.reported else "" for a in assessments]
-    text = words(texts)
-    figures = narrative.read_figures(text)
-    return [(own, _sentence(a, text, figures, others)) for own, a in zip(texts, assessments)]
-
-
-def _sentence(a: Assessment, text: str, figures, others: tuple[str, ...]) -> str:
-    ind = a.indicator
-    unit = ind.unit_of_measure
-    if a.status is Status.NOT_FILLED:
-        return f"{ind.name}未填报"
-    if a.status is Status.DATA_ERROR:
-        return f"{ind.name}填报的数据有误，待核实"
-    if ind.type is IndicatorType.MILESTONE:
-        return "" if a.stage and a.stage in text else f"{ind.name}处于“{a.stage}”阶段"
-    stated = narrative.statement(figures, ind.name, ind.type, unit, a.value,
-                                 a.rate_percent if ind.type is IndicatorType.CUMULATIVE else None, others)
+def _sentence(s: Said, text: str, figures, others: tuple[str, ...]) -> str:
+    kind, status = IndicatorType(s.type), Status(s.status)
+    if status is Status.NOT_FILLED:
+        return f"{s.name}未填报"
+    if status is Status.DATA_ERROR:
+        return f"{s.name}填报的数据有误，待核实"
+    if kind is IndicatorType.MILESTONE:
+        return "" if s.stage and s.stage in text else f"{s.name}处于“{s.stage}”阶段"
+    value, rate_percent = _number(s.value), _number(s.rate_percent)
+    stated = narrative.statement(figures, s.name, kind, s.unit, value,
+                                 rate_percent if kind is IndicatorType.CUMULATIVE else None, others)
     if stated.conflict:
         return ""  # the department's own figure stands alone; the clerk is told (文字与数据不符)
-    shown = format_amount(a.value, unit)
-    if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
-        if a.status is Status.MET:
-            return "" if stated.value else f"{ind.name}{shown}，{'达到年度目标' if ind.type is IndicatorType.RATE else '控制在目标以内'}"
-        verdict = missed(ind.type, ind.target, unit)
-        return f"{ind.name}{verdict}" if stated.value else f"{ind.name}{shown}，{verdict}"
-    if a.status is Status.NOT_STARTED:
-        return "" if stated.value else f"{ind.name}尚未启动"
-    share = "" if stated.rate else f"完成任务{format_percent(a.rate)}"
+    shown = format_amount(value, s.unit)
+    if kind in (IndicatorType.RATE, IndicatorType.CEILING):
+        if status is Status.MET:
+            return "" if stated.value else f"{s.name}{shown}，{'达到年度目标' if kind is IndicatorType.RATE else '控制在目标以内'}"
+        verdict = missed(kind, _number(s.target), s.unit)
+        return f"{s.name}{verdict}" if stated.value else f"{s.name}{shown}，{verdict}"
+    if status is Status.NOT_STARTED:
+        return "" if stated.value else f"{s.name}尚未启动"
+    share = "" if stated.rate else f"完成任务{rate_percent}%"
     if stated.value:
-        return f"{ind.name}{share}" if share else ""
-    return f"{ind.name}{shown}" + (f"，{share}" if share else "")
+        return f"{s.name}{share}" if share else ""
+    return f"{s.name}{shown}" + (f"，{share}" if share else "")
 
 
 def missed(kind: IndicatorType, target, unit: str) -> str:

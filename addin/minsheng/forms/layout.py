@@ -1,5 +1,5 @@
-"""The layout of a department form (填报表, formats §3): shared by the writer (``forms``) and the
-reader (``collect``), so the two can never disagree about where things are.
+"""The layout of a department form (填报表, formats §3): shared by the writer (``forms.writer``) and the
+reader (``intake.reader``), so the two can never disagree about where things are.
 
 A form carries its own layout in the very-hidden ``_meta`` sheet: the header row, the column of
 every header, the row of every indicator and of every sign-off field. The reader takes positions

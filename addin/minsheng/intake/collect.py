@@ -11,7 +11,6 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from ..model import Period, Problem, Severity, Submission
@@ -59,7 +58,7 @@ class Received:
     claimed_unit: str = ""  # the other unit its _meta names
     from_template: bool = False  # it carries our _meta
     slot: Slot | None = None  # its submission in the spool
-    judged_slot: Slot | None = None  # what was made of it where it was read
+    made_slot: Slot | None = None  # what the reader's ``after`` made of it, where it was read (opaque here)
 
 
 _KEPT_SUBMISSIONS = 64  # units whose submission (and rows) are kept at hand while consolidating
@@ -74,7 +73,7 @@ class Collection:
         self.problems = problems
         self._spool = spool
         self.chosen: dict[str, Received] = {}  # the accepted file of each unit
-        self._kept: dict[str, OrderedDict] = {"slot": OrderedDict(), "judged_slot": OrderedDict()}
+        self._kept: dict[str, OrderedDict] = {"slot": OrderedDict(), "made_slot": OrderedDict()}
 
     def _read(self, unit: str, which: str):
         kept = self._kept[which]
@@ -93,22 +92,14 @@ class Collection:
         """The accepted submission of ``unit``, or None when it sent nothing usable."""
         return self._read(unit, "slot")
 
-    def judged(self, unit: str):
-        """What was made of the unit's accepted file where it was read, if anything."""
-        return self._read(unit, "judged_slot")
+    def made(self, unit: str):
+        """What ``after`` made of the unit's accepted file where it was read, if anything (the
+        collection keeps it with the file it chose, and knows nothing of what it is)."""
+        return self._read(unit, "made_slot")
 
     def sha256(self, unit: str) -> str:
         item = self.chosen.get(unit)
         return item.sha256 if item is not None else ""
-
-    def funds_paid(self, unit: str, task_id: str) -> Decimal | None:
-        """累计拨付资金 the unit reported for the task."""
-        judged = self.judged(unit)
-        if judged is not None:
-            return judged.funds_paid.get(task_id)
-        sub = self.submission(unit)
-        entry = sub.funds_paid.get(task_id) if sub is not None else None
-        return entry[0] if entry else None
 
     def refused_files(self, unit: str) -> list[str]:
         """The files of a unit none of which could be used: it did send something (未能采用)."""
@@ -158,10 +149,10 @@ def collect_inbox(inbox: Path, register: Register, period: Period, stages: Stage
             unit = result.unit_hint or (unit_named_in(entry.name, register.units) if failed else "")
             received.append(Received(entry.path, entry.name, result.sha256, "拒收", unit, result.modified))
             continue
-        judged = spool.add_pickled(result.judged) if result.judged is not None else None
+        made = spool.add_pickled(result.made) if result.made is not None else None
         slot = spool.add_pickled(result.spooled) if result.spooled is not None else spool.add(sub)
         received.append(Received(entry.path, entry.name, result.sha256, "采用", sub.unit, result.modified,
-                                 sub.filled_on, sub.claimed_unit, bool(sub.template_id), slot, judged))
+                                 sub.filled_on, sub.claimed_unit, bool(sub.template_id), slot, made))
     collection = Collection(received, problems, spool)
     _choose(collection)
     return collection

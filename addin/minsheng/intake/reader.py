@@ -61,7 +61,7 @@ class FileResult:
     modified: float = 0.0
     submission: Submission | None = None
     problems: list[Problem] = field(default_factory=list)
-    judged: bytes | None = None  # what ``after`` made of the submission, pickled (the consolidation's rows)
+    made: bytes | None = None  # what ``after`` made of the submission, pickled where it ran (the caller's)
     spooled: bytes | None = None  # the submission, pickled where it was read (then ``submission`` is a summary)
     unit_hint: str = ""  # for a file refused after its unit was recognised: that unit
 

@@ -61,7 +61,7 @@ MIGRATIONS = [
     # The period's result as each run left it (``results.dumps``): what its circular says.
     """
     CREATE TABLE results (
-        run_id INTEGER PRIMARY KEY REFERENCES runs(id), period TEXT NOT NULL, data TEXT NOT NULL);
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id), period TEXT NOT NULL, data BLOB NOT NULL);
     CREATE INDEX results_by_period ON results (period, run_id);
     """,
 ]
@@ -265,13 +265,13 @@ def record_run(path: Path, result: Consolidation, recorder: Recorder, notes: lis
         raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
 
 
-def _record(path: Path, result: Consolidation, recorder: Recorder,
-            confirm: Callable[[], bool] | None = None) -> int:
+def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Callable[[], bool] | None = None) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems
     fingerprint = result.register.fingerprint
     values = recorder.rows()
+    data = results.dumps(result.period_result)  # read while the workbook is written (the lists only read)
     with closing(connect(path)) as conn, conn:
         before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
@@ -288,8 +288,6 @@ def _record(path: Path, result: Consolidation, recorder: Recorder,
             "INSERT INTO accepted_values (period, indicator_id, unit, value, stage, status, source_file,"
             " sheet, cell, sha256, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((p, *row, run_id) for row in values))
-        conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
-                     (run_id, p, results.dumps(result.period_result)))
         conn.executemany(
             "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw, indicator_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -302,6 +300,8 @@ def _record(path: Path, result: Consolidation, recorder: Recorder,
                                       f"问题 {counts.problems} 条，未报送单位 {counts.units_missing} 个"))
         if confirm is not None and not confirm():
             raise _Withdrawn  # leaves the ``with conn`` block: rolled back
+        conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
+                     (run_id, p, data))
     return run_id
 
 

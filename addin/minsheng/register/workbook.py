@@ -5,7 +5,7 @@ order, unknown columns are kept. The sheet is checked column by column; every pr
 collected (with file, sheet and cell) and raised together in one ``RegisterError`` so the office
 can fix them all in one pass.
 
-A register that passes is stored once per content in the cache (``registerdb``); the next command
+A register that passes is stored once per content in the cache (``register.cache``); the next command
 with the same workbook opens the cache instead. Parsing runs in a worker process: a damaged
 workbook can't take the command down, and a province-sized register's parse does not weigh on the
 process that consolidates.
