@@ -97,27 +97,37 @@ class BatchSpool:
 
 
 class Scratch:
-    """A run's temporary SQLite database on disk (for lists sorted or grouped on disk rather than in
-    memory). Written by the thread that made it; once ``done``, any thread may read it through a
-    connection of its own (``read``), so no connection is ever shared between threads. The file is
-    removed when the object is collected or the process ends."""
+    """A run's temporary SQLite database on disk, for a list sorted or grouped on disk rather than in
+    memory. Rows are added (``add``, in batches) by the thread that made it; once ``done``, any
+    thread may read it through a connection of its own (``read``), so no connection is ever shared
+    between threads. The file is removed when the object is collected or the process ends."""
 
-    def __init__(self, schema: str) -> None:
+    def __init__(self, table: str, columns: int) -> None:
         folder = tempfile.mkdtemp(prefix="minsheng-scratch-")
         self.path = os.path.join(folder, "scratch.sqlite")
-        self.db = sqlite3.connect(self.path)
-        with _as_os_error():
-            self.db.executescript(schema)
         self._finalizer = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-
-    def insert(self, sql: str, rows: list[tuple]) -> None:
+        self._db = sqlite3.connect(self.path)
         with _as_os_error():
-            self.db.executemany(sql, rows)
+            self._db.execute(f"CREATE TABLE {table}")
+        self._insert = f"INSERT INTO {table.split(' ', 1)[0]} VALUES ({', '.join('?' * columns)})"
+        self._batch: list[tuple] = []
+
+    def add(self, row: tuple) -> None:
+        self._batch.append(row)
+        if len(self._batch) >= 1024:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            with _as_os_error():
+                self._db.executemany(self._insert, self._batch)
+            self._batch = []
 
     def done(self) -> None:
         """Everything is in: commit, so that readers see it."""
+        self._flush()
         with _as_os_error():
-            self.db.commit()
+            self._db.commit()
 
     def read(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a query, through a connection of the calling thread's own."""
@@ -125,7 +135,7 @@ class Scratch:
             yield from db.execute(sql, params)
 
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
         self._finalizer()
 
 

@@ -68,8 +68,7 @@ class LaggingList:
     any (the workbook's and the record's threads each through a connection of its own)."""
 
     def __init__(self) -> None:
-        self._scratch = Scratch("CREATE TABLE lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)")
-        self._batch: list[tuple] = []
+        self._scratch = Scratch("lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)", 5)
         self.count = 0
 
     @staticmethod
@@ -83,19 +82,11 @@ class LaggingList:
     def add(self, entry: tuple[int, float, bytes, bytes], position: int) -> None:
         """One lagging indicator, as ``entry`` gives it, at its place in the register."""
         rank, gap, item, xml = entry
-        self._batch.append((rank, gap, position, item, xml))
+        self._scratch.add((rank, gap, position, item, xml))
         self.count += 1
-        if len(self._batch) >= 512:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._batch:
-            self._scratch.insert("INSERT INTO lagging VALUES (?, ?, ?, ?, ?)", self._batch)
-            self._batch = []
 
     def done(self) -> None:
         """Every item is in."""
-        self._flush()
         self._scratch.done()
 
     _ORDER = "ORDER BY rank, gap, position"

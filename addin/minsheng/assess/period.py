@@ -340,22 +340,13 @@ class ProjectWords:
 
     def __init__(self, units: list[str]) -> None:
         self._unit = {unit: n for n, unit in enumerate(units)}
-        self._scratch = Scratch("CREATE TABLE said (unit INTEGER, position INTEGER, task TEXT, said TEXT)")
-        self._batch: list[tuple] = []
+        self._scratch = Scratch("said (unit INTEGER, position INTEGER, task TEXT, said TEXT)", 4)
 
     def add(self, unit: str, task_id: str, position: int, said: Said) -> None:
-        self._batch.append((self._unit[unit], position, task_id, json.dumps(said, ensure_ascii=False)))
-        if len(self._batch) >= 2048:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._batch:
-            self._scratch.insert("INSERT INTO said VALUES (?, ?, ?, ?)", self._batch)
-            self._batch = []
+        self._scratch.add((self._unit[unit], position, task_id, json.dumps(said, ensure_ascii=False)))
 
     def done(self) -> None:
         """Every project is in."""
-        self._flush()
         self._scratch.done()
 
     def projects(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[Project]:
