@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
-import zlib
 
 import pytest
 from conftest import fill
@@ -15,7 +14,7 @@ from minsheng.circular import chart, context
 from minsheng.errors import ConsolidationError, LedgerError
 from minsheng.intake import collect, reader
 from minsheng.pipeline import make_circular, make_templates, run_consolidation
-from minsheng.record import ledger, results
+from minsheng.record import ledger
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def consolidated(workfolder, config, monkeypatch):
 
     def words(book):
         book["填报"]["L4"] = "已建成6所，完成年度任务的80%"  # a share our figures do not bear out
-    fill(sent["市教育局"], config.inbox() / "edu.xlsx", {"7-1": 6, "7-2": 500, "8-1": "开工实施"}, edit=words)
+    fill(sent["市教育局"], config.inbox() / "edu.xlsx", {"7-1": 6, "7-2": 100, "8-1": "开工实施"}, edit=words)
     fill(sent["市医保局"], config.inbox() / "yb.xlsx", {"17-1": 96.4, "22-2": 0.2})
     return run_consolidation(config)
 
@@ -96,6 +95,14 @@ def test_a_damaged_or_foreign_result_is_named_and_never_misread(consolidated, co
 def test_the_record_holds_plain_data_not_code(consolidated, config):
     with sqlite3.connect(config.ledger) as conn:
         (data,) = conn.execute("SELECT data FROM results").fetchone()
-    text = zlib.decompress(data).decode("utf-8")
-    assert text.startswith('{"version":1,') and json.loads(text)["period"] == "2020-06"
-    assert results.loads(data).period == config.period
+        items = [json.loads(item) for (item,) in conn.execute("SELECT item FROM result_lagging ORDER BY rowid")]
+        projects = conn.execute("SELECT unit, task_id, said FROM result_projects ORDER BY rowid").fetchall()
+    assert data.startswith('{"version":1,') and json.loads(data)["period"] == "2020-06"
+    lagging = list(consolidated.result.period_result.lagging)
+    assert [item[3] for item in items] == [item.indicator_id for item in lagging] == ["7-2"]  # 10.1% of 988
+    assert [(unit, task) for unit, task, _ in projects] == [
+        ("市教育局", "7"), ("市教育局", "8"), ("市医保局", "17"), ("市医保局", "22"), ("市民政局", "22")]
+    said = {(unit, task): json.loads(text) for unit, task, text in projects}
+    assert [s[1] for s in said["市教育局", "7"]] == ["新建改扩建公办幼儿园", "资助幼儿"]
+    assert said["市教育局", "7"][0][0] == "已建成6所，完成年度任务的80%"  # the department's words, as typed
+    assert said["市民政局", "22"] == []  # sent nothing: the annex says so instead

@@ -3,7 +3,7 @@ serious first (sorted on disk, so that a province's thousands cost no memory).""
 
 from __future__ import annotations
 
-import pickle
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -68,16 +68,16 @@ class LaggingList:
     any (the workbook's and the record's threads each through a connection of its own)."""
 
     def __init__(self) -> None:
-        self._scratch = Scratch("lagging (rank INTEGER, gap REAL, position INTEGER, item BLOB, xml BLOB)", 5)
+        self._scratch = Scratch("lagging (rank INTEGER, gap REAL, position INTEGER, item TEXT, xml BLOB)", 5)
         self.count = 0
 
     @staticmethod
     def entry(item: Lagging, xml: bytes) -> tuple[int, float, bytes, bytes]:
         """What ``add`` takes (made where the item is judged): its sort keys, the item's plain
-        values pickled (``Lagging.stored``) and its 滞后任务 row."""
+        values as JSON (``Lagging.stored``) and its 滞后任务 row."""
         gap = item.gap_points
         return (ATTENTION.index(item.status), -float(gap) if gap is not None else 0.0,
-                pickle.dumps(item.stored(), pickle.HIGHEST_PROTOCOL), xml)
+                json.dumps(item.stored(), ensure_ascii=False, separators=(",", ":")), xml)
 
     def add(self, entry: tuple[int, float, bytes, bytes], position: int) -> None:
         """One lagging indicator, as ``entry`` gives it, at its place in the register."""
@@ -89,19 +89,28 @@ class LaggingList:
         """Every item is in."""
         self._scratch.done()
 
-    _ORDER = "ORDER BY rank, gap, position"
+    ORDER = "ORDER BY rank, gap, position"  # of the table ``lagging``: the record copies it in this order
+
+    @property
+    def path(self) -> str:
+        """The scratch database's file (table ``lagging``: rank, gap, position, item, xml)."""
+        return self._scratch.path
 
     def __iter__(self) -> Iterator[Lagging]:
         return map(Lagging.of_stored, self.stored())
 
-    def stored(self) -> Iterator[tuple]:
+    def stored(self) -> Iterator[list]:
         """Their plain values (``Lagging.stored``), in order."""
-        for (item,) in self._scratch.read(f"SELECT item FROM lagging {self._ORDER}"):
-            yield pickle.loads(item)  # pickled by this run's own workers
+        return map(json.loads, self.texts())
+
+    def texts(self) -> Iterator[str]:
+        """Their plain values as JSON, in order (for the record, as they are)."""
+        for (item,) in self._scratch.read(f"SELECT item FROM lagging {self.ORDER}"):
+            yield item
 
     def rendered(self) -> Iterator[bytes]:
         """Their 滞后任务 rows in the same order, as ``entry`` was given them."""
-        for (xml,) in self._scratch.read(f"SELECT xml FROM lagging {self._ORDER}"):
+        for (xml,) in self._scratch.read(f"SELECT xml FROM lagging {self.ORDER}"):
             yield xml
 
     def close(self) -> None:

@@ -31,14 +31,14 @@ from typing import NamedTuple, Protocol
 from ..config import Thresholds
 from ..intake.collect import Collection, Received
 from ..intake.reader import FileResult
-from ..model import Flag, IndicatorType, Period, Problem, Severity, Status, Submission, Task
+from ..model import IndicatorType, Period, Problem, Severity, Status, Submission, Task
 from ..numbers import format_amount, shown
 from ..register.cache import Place, Register
 from ..spool import Scratch
 from .lagging import ATTENTION, Lagging, LaggingList
 from .result import PeriodResult, Project, Replay
 from .rollup import GroupSummary, Programme, RollUp, capped
-from .status import Assessment, Previous, Rules, assess, sibling_names, text_conflict
+from .status import Assessment, Previous, Rules, assess, sibling_names
 from .words import Said
 
 
@@ -52,7 +52,7 @@ class JudgedRow(NamedTuple):
     csv: bytes  # its line of the CSV, UTF-8
     ledger: tuple | None  # its accepted value, for the ledger; None when nothing was accepted
     lagging: tuple[int, float, bytes, bytes] | None  # if it lags: as ``LaggingList.add`` takes it
-    said: Said | None = None  # what its sentence in the circular is made from (a submitted unit's only)
+    said: str | None = None  # what its sentence in the circular is made from (``Said.text``; a submitted unit's only)
     note: tuple[tuple, str] | None = None  # its words disagree with its figures: a ``Problem``'s fields,
     # and the circular's phrase for whoever signs it
 
@@ -110,7 +110,7 @@ class Judged:
         self.spans: list[int] = []  # offset and length: of every row's XML, then of every CSV line
         self.ledger: list[tuple | None] = []
         self.lagging: list[tuple | None] = []
-        self.said: dict[int, Said] = {}  # by position: the rows of a submitted unit
+        self.said: dict[int, str] = {}  # by position: the rows of a submitted unit
         self.notes: dict[int, tuple] = {}  # by position: the few rows with a note
         self._index: dict[int, int] | None = None
         self._text: bytes | None = None
@@ -198,16 +198,17 @@ def judge_project(task: Task, sub: Submission | None, period: Period, rules: Rul
                           ind.deadline, previous.get(ind.id), sub.name if sub else "", others)
                    for ind in task.indicators]
     sheet = sub.sheet if sub else ""
-    return [_row(a, task, renderer, sha256, sheet, Said.of(a) if sub is not None else None) for a in assessments]
+    return [_row(a, task, renderer, sha256, sheet, Said.of(a).text() if sub is not None else None)
+            for a in assessments]
 
 
-def _row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str, sheet: str, said: Said | None) -> JudgedRow:
+def _row(a: Assessment, task: Task, renderer: RowRenderer, sha256: str, sheet: str, said: str | None) -> JudgedRow:
     """Everything the outputs need from one assessment."""
     xml, line, shown_figures = renderer.indicator(a, task)
     return JudgedRow(a.indicator.lead_unit, a.status, capped(a), xml, line, ledger_row(a, sha256),
                      _lagging(a, task.name, shown_figures, renderer) if a.status in ATTENTION else None,
                      said,
-                     _mismatch_note(a, task, sheet) if Flag.TEXT_MISMATCH in a.flags else None)
+                     _mismatch_note(a, sheet) if a.stated else None)
 
 
 def _lagging(a: Assessment, task_name: str, shown_figures: tuple, renderer: RowRenderer) -> tuple[int, float, bytes, bytes]:
@@ -220,11 +221,10 @@ def _lagging(a: Assessment, task_name: str, shown_figures: tuple, renderer: RowR
     return LaggingList.entry(item, renderer.lagging(item))
 
 
-def _mismatch_note(a: Assessment, task: Task, sheet: str) -> tuple[tuple, str]:
+def _mismatch_note(a: Assessment, sheet: str) -> tuple[tuple, str]:
     """文字与数据不符, for the clerk (a problem) and for whoever signs the circular (a phrase): the
     circular keeps the department's words and adds no second figure."""
-    ind, rep = a.indicator, a.reported
-    stated = text_conflict(ind, rep.progress, a.value, a.rate_percent, sibling_names(task))
+    ind, rep, stated = a.indicator, a.reported, a.stated
     value = format_amount(a.value, ind.unit_of_measure)
     if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
         found = f"写的是{stated}，填报的本期数值却是{value}"
@@ -342,8 +342,17 @@ class ProjectWords:
         self._unit = {unit: n for n, unit in enumerate(units)}
         self._scratch = Scratch("said (unit INTEGER, position INTEGER, task TEXT, said TEXT)", 4)
 
-    def add(self, unit: str, task_id: str, position: int, said: Said) -> None:
-        self._scratch.add((self._unit[unit], position, task_id, json.dumps(said, ensure_ascii=False)))
+    def add(self, task_id: str, units: list[str], positions: range, said: list[str | None]) -> None:
+        """A task's indicators' ``Said`` texts (None for a unit that sent nothing), one project a row."""
+        if units.count(units[0]) == len(units):  # the usual case: one lead unit
+            kept = [text for text in said if text is not None]
+            if kept:
+                self._scratch.add((self._unit[units[0]], positions[0], task_id, "[" + ",".join(kept) + "]"))
+            return
+        for unit in dict.fromkeys(units):
+            kept = [text for u, text in zip(units, said) if u == unit and text is not None]
+            if kept:
+                self._scratch.add((self._unit[unit], positions[units.index(unit)], task_id, "[" + ",".join(kept) + "]"))
 
     def done(self) -> None:
         """Every project is in."""
@@ -352,15 +361,24 @@ class ProjectWords:
     def projects(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[Project]:
         """The projects ``places`` names ((unit, task id, name, 年度目标任务), unit by unit in register
         order, as ``Register.iter_projects`` gives them), each with what its sentences are made of."""
+        for unit, task_id, name, target, said in self.texts(places):
+            yield Project(unit, task_id, name, target, tuple(Said(*fields) for fields in json.loads(said)))
+
+    def texts(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[tuple[str, str, str, str, str]]:
+        """As ``projects``, each project's ``Said``s as one JSON array (for the record, as they are)."""
         rows = self._scratch.read("SELECT unit, task, said FROM said ORDER BY unit, position")
         row = next(rows, None)
         for unit, task_id, name, target in places:
-            said = []
-            key = (self._unit[unit], task_id)
-            while row is not None and (row[0], row[1]) == key:
-                said.append(Said(*json.loads(row[2])))
+            if row is not None and row[1] == task_id and row[0] == self._unit[unit]:
+                yield unit, task_id, name, target, row[2]
                 row = next(rows, None)
-            yield Project(unit, task_id, name, target, tuple(said))
+            else:  # a unit that sent nothing
+                yield unit, task_id, name, target, "[]"
+
+    @property
+    def path(self) -> str:
+        """The scratch database's file (table ``said``: unit index, first position, task id, JSON)."""
+        return self._scratch.path
 
     def close(self) -> None:
         self._scratch.close()
@@ -441,11 +459,10 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
         roll.add(task.category, task.planned_funds, task.first_lead, task.units, made.statuses, made.shares,
                  _paid(task, collection))
         accepted += sum(1 for entry in made.ledger if entry is not None)
-        for position, unit, entry, own in zip(task.positions, task.units, made.lagging, made.said):
+        for position, entry in zip(task.positions, made.lagging):
             if entry is not None:
                 lagging.add(entry, position)
-            if own is not None:
-                said.add(unit, task.task_id, position, own)
+        said.add(task.task_id, task.units, task.positions, made.said)
         notes += [note for note in made.notes if note is not None]
     out.flush()
     known = set(collection.problems)  # consolidating the same collection again adds nothing twice
@@ -463,7 +480,8 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     lagging.done()
     result = PeriodResult(
         period, dt.datetime.now().replace(microsecond=0), register.fingerprint, units, roll.categories(), programme,
-        list(register.units), lagging, Replay(lambda: said.projects(register.iter_projects())),
+        list(register.units), lagging,
+        Replay(lambda: said.projects(register.iter_projects())),
         {u.name: refused for u in units if not u.submitted and (refused := collection.refused_files(u.name))},
         [phrase for _, phrase in notes], [(r.name, r.modified) for r in received])
     return Consolidation(register, period, collection, previous_of, counts, lagging, said, result)
@@ -476,7 +494,7 @@ class _Made(NamedTuple):
     shares: list[tuple[int, int]]
     ledger: list[tuple | None]
     lagging: list[tuple | None]
-    said: list[tuple[str, str] | None]
+    said: list[str | None]
     notes: list[tuple | None]
 
     @classmethod

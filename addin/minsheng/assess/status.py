@@ -52,6 +52,7 @@ class Assessment:
     before: tuple[int, int] = (0, 0)  # 上期完成率, for 环比
     reported: Reported | None = None
     source: str = ""  # the file the value came from
+    stated: str = ""  # a percentage its 进展情况 states that the figures do not bear out (文字与数据不符)
 
     @property
     def rate(self) -> Fraction | None:
@@ -216,10 +217,12 @@ def assess(indicator: Indicator, reported: Reported | None, submitted: bool, per
             else:
                 tn, td = _ratio(indicator.target)
                 before = (pn * td, pd * tn)
-    if reported is not None and reported.progress and text_conflict(
-            indicator, reported.progress, value, percent_of(rn, rd) if rd else None, others):
+    stated = (text_conflict(indicator, reported.progress, value, percent_of(rn, rd) if rd else None, others)
+              if reported is not None and reported.progress else "")
+    if stated:
         flags.append(Flag.TEXT_MISMATCH)
-    return Assessment(indicator, status, value, rate, due, has_gap, tuple(flags), previous, before, reported, source)
+    return Assessment(indicator, status, value, rate, due, has_gap, tuple(flags), previous, before, reported, source,
+                      stated)
 
 
 def text_conflict(indicator: Indicator, text: str, value: Decimal | None, rate_percent: Decimal | None,

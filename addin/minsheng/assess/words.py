@@ -9,6 +9,7 @@ every text's figures costs a consolidation a third more time, for a circular it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
@@ -33,6 +34,10 @@ class Said(NamedTuple):
     value: str | None
     rate_percent: str | None
     stage: str
+
+    def text(self) -> str:
+        """As JSON (how the record and the run's scratch keep it)."""
+        return json.dumps(self, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def of(cls, a: Assessment) -> Said:

@@ -20,6 +20,7 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
+from ..assess.lagging import LaggingList
 from ..assess.period import Consolidation, Rows
 from ..assess.result import PeriodResult
 from ..assess.status import Previous
@@ -61,8 +62,14 @@ MIGRATIONS = [
     # The period's result as each run left it (``results.dumps``): what its circular says.
     """
     CREATE TABLE results (
-        run_id INTEGER PRIMARY KEY REFERENCES runs(id), period TEXT NOT NULL, data BLOB NOT NULL);
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id), period TEXT NOT NULL, data TEXT NOT NULL);
     CREATE INDEX results_by_period ON results (period, run_id);
+    CREATE TABLE result_lagging (run_id INTEGER NOT NULL REFERENCES runs(id), item TEXT NOT NULL);
+    CREATE INDEX result_lagging_by_run ON result_lagging (run_id);
+    CREATE TABLE result_projects (
+        run_id INTEGER NOT NULL REFERENCES runs(id), unit TEXT NOT NULL, task_id TEXT NOT NULL,
+        name TEXT NOT NULL, target TEXT NOT NULL, said TEXT NOT NULL);
+    CREATE INDEX result_projects_by_run ON result_projects (run_id);
     """,
 ]
 
@@ -271,8 +278,8 @@ def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Call
     counts, received, problems = result.counts, result.received, result.problems
     fingerprint = result.register.fingerprint
     values = recorder.rows()
-    data = results.dumps(result.period_result)  # read while the workbook is written (the lists only read)
     with closing(connect(path)) as conn, conn:
+        _attach_lists(conn, result)  # before the transaction begins: SQLite attaches outside one
         before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
             "INSERT INTO runs (period, at, fingerprint, files_read, files_rejected, indicators_accepted,"
@@ -300,9 +307,30 @@ def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Call
                                       f"问题 {counts.problems} 条，未报送单位 {counts.units_missing} 个"))
         if confirm is not None and not confirm():
             raise _Withdrawn  # leaves the ``with conn`` block: rolled back
-        conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
-                     (run_id, p, data))
+        _record_result(conn, run_id, result)
     return run_id
+
+
+def _attach_lists(conn: sqlite3.Connection, result: Consolidation) -> None:
+    """The run's lagging list and projects' words (scratch databases) and the register's cache, so
+    that the period's long lists go into the record row by row inside SQLite."""
+    conn.execute("ATTACH DATABASE ? AS lag", (result.lagging.path,))
+    conn.execute("ATTACH DATABASE ? AS words", (result.words.path,))
+    conn.execute("ATTACH DATABASE ? AS reg", (str(result.register.store),))
+
+
+def _record_result(conn: sqlite3.Connection, run_id: int, result: Consolidation) -> None:
+    conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
+                 (run_id, str(result.period), results.dumps(result.period_result)))
+    conn.execute(f"INSERT INTO result_lagging (run_id, item) SELECT ?, item FROM lag.lagging {LaggingList.ORDER}",
+                 (run_id,))
+    # The annex's rows: every project, unit by unit in register order; "[]" for a unit that sent nothing.
+    conn.execute(
+        "INSERT INTO result_projects (run_id, unit, task_id, name, target, said) "
+        "SELECT ?, i.lead_unit, t.id, t.name, t.annual_target, COALESCE(s.said, '[]') "
+        "FROM reg.indicators i JOIN reg.tasks t ON i.task = t.position JOIN reg.units u ON u.name = i.lead_unit "
+        "LEFT JOIN words.said s ON s.unit = u.position AND s.task = t.id "
+        "GROUP BY i.lead_unit, t.position ORDER BY MIN(u.position), t.position", (run_id,))
 
 
 def period_result(path: Path, period: Period) -> PeriodResult | None:
@@ -314,14 +342,19 @@ def period_result(path: Path, period: Period) -> PeriodResult | None:
         with closing(sqlite3.connect(str(path))) as conn:  # only read: a SELECT writes nothing
             if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
                 return None
-            row = conn.execute("SELECT data FROM results WHERE period = ? ORDER BY run_id DESC LIMIT 1",
+            row = conn.execute("SELECT run_id, data FROM results WHERE period = ? ORDER BY run_id DESC LIMIT 1",
                                (str(period),)).fetchone()
+            if row is not None:
+                lagging = [item for (item,) in conn.execute(
+                    "SELECT item FROM result_lagging WHERE run_id = ? ORDER BY rowid", (row[0],))]
+                projects = conn.execute("SELECT unit, task_id, name, target, said FROM result_projects "
+                                        "WHERE run_id = ? ORDER BY rowid", (row[0],)).fetchall()
     except sqlite3.Error as exc:
         raise LedgerError(f"历史数据库 {path} 无法读取（{_reason(exc)}）；请重新汇总本期后再生成通报") from exc
     if row is None:
         return None
     try:
-        return results.loads(row[0])
+        return results.loads(row[1], lagging, projects)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # edited, damaged, other version
         raise LedgerError(f"历史数据库 {path} 中{period.label}的汇总结果无法读取（内容不完整或被改动过）；"
                           f"请重新汇总本期后再生成通报") from exc

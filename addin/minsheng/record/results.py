@@ -1,5 +1,5 @@
-"""A period's result (``PeriodResult``) as the record keeps it: JSON, numbers as exact text,
-compressed (zlib).
+"""A period's result (``PeriodResult``) as the record keeps it: JSON, numbers as exact text. The
+short part is one document; each lagging indicator and each project is a row of its own.
 
 JSON, not pickle: the record sits in a shared folder, and reading it must never run anything.
 ``VERSION`` is written with the data; a result in another form is refused (``ValueError``): the
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -25,10 +24,9 @@ from ..model import Period, Status
 VERSION = 1
 
 
-def dumps(result: PeriodResult) -> bytes:
-    """The result as compressed JSON, written a batch at a time: a province's thousands of lagging
-    indicators and projects never stand in memory at once."""
-    head = {
+def dumps(result: PeriodResult) -> str:
+    """The result's short part (roll-ups, notes) as JSON; its long lists are rows of their own."""
+    return _json({
         "version": VERSION,
         "period": str(result.period),
         "generated_at": result.generated_at.isoformat(),
@@ -40,44 +38,27 @@ def dumps(result: PeriodResult) -> bytes:
         "refused": result.refused,
         "mismatches": result.mismatches,
         "files": [list(f) for f in result.files],
-    }
-    stored = getattr(result.lagging, "stored", None)  # a fresh run's list gives its plain values as they are
-    lagging = stored() if stored is not None else (item.stored() for item in result.lagging)
-    projects = ((p.unit, p.task_id, p.name, p.target, p.said) for p in result.projects)
-    out = zlib.compressobj(1)
-    parts = [out.compress(_json(head)[:-1].encode())]  # the object, left open for the long lists
-    for name, items in (("lagging", lagging), ("projects", projects)):
-        parts.append(out.compress(f',"{name}":['.encode()))
-        for n, batch in enumerate(batched(items, 512)):
-            parts.append(out.compress((b"," if n else b"") + _json(batch)[1:-1].encode()))
-        parts.append(out.compress(b"]"))
-    parts.append(out.compress(b"}"))
-    parts.append(out.flush())
-    return b"".join(parts)
+    })
+
+
+def lagging_texts(result: PeriodResult) -> Iterable[str]:
+    """Each lagging indicator's plain values as JSON, in order."""
+    return (_json(item.stored()) for item in result.lagging)
+
+
+def project_rows(result: PeriodResult) -> Iterable[tuple[str, str, str, str, str]]:
+    """Each project as (unit, task id, name, 年度目标任务, its ``Said``s as JSON), in order."""
+    return ((p.unit, p.task_id, p.name, p.target, _json(p.said)) for p in result.projects)
 
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def batched(items: Iterable, n: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def loads(data: bytes) -> PeriodResult:
-    """A result ``dumps`` wrote; ``ValueError`` for anything else."""
-    try:
-        text = zlib.decompress(data)
-    except (zlib.error, TypeError) as exc:
-        raise ValueError("not a compressed result") from exc
-    data = json.loads(text)
+def loads(head: str, lagging: Iterable[str], projects: Iterable[tuple[str, str, str, str, str]]) -> PeriodResult:
+    """A result from what ``dumps``, ``lagging_texts`` and ``project_rows`` gave; ``ValueError``
+    for anything else."""
+    data = json.loads(head)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("not a period's result of this version")
     period = Period.parse(data["period"])
@@ -85,9 +66,9 @@ def loads(data: bytes) -> PeriodResult:
         period, dt.datetime.fromisoformat(data["generated_at"]), data["fingerprint"],
         [_group_of(g) for g in data["units"]], [_group_of(g) for g in data["categories"]],
         _programme_of(data["programme"], period), list(data["unit_order"]),
-        [Lagging.of_stored(stored) for stored in data["lagging"]],
-        [Project(unit, task_id, name, target, tuple(Said(*fields) for fields in said))
-         for unit, task_id, name, target, said in data["projects"]],
+        [Lagging.of_stored(json.loads(text)) for text in lagging],
+        [Project(unit, task_id, name, target, tuple(Said(*fields) for fields in json.loads(said)))
+         for unit, task_id, name, target, said in projects],
         data["refused"], data["mismatches"], [(name, modified) for name, modified in data["files"]])
 
 
