@@ -108,6 +108,9 @@ class Scratch:
         self._finalizer = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         self._db = sqlite3.connect(self.path)
         with _as_os_error():
+            # A scratch file outlives no crash worth surviving: no journal, no waiting for the disk.
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
             self._db.execute(f"CREATE TABLE {table}")
         self._insert = f"INSERT INTO {table.split(' ', 1)[0]} VALUES ({', '.join('?' * columns)})"
         self._batch: list[tuple] = []
