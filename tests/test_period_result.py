@@ -71,7 +71,8 @@ def test_a_period_never_consolidated_has_no_circular(consolidated, config, workf
     from minsheng.config import load_config
 
     july = load_config(workfolder / "config.ini", period="2020-07")
-    with pytest.raises(ConsolidationError, match="还没有2020年1-7月（2020-07）的汇总结果.*请先汇总"):
+    with pytest.raises(ConsolidationError, match="还没有2020年1-7月（2020-07）的汇总结果.*请先汇总"
+                                                 "（minsheng consolidate --period 2020-07"):
         make_circular(july)
     assert not (july.output() / "通报_2020-07.docx").exists()
 
@@ -84,12 +85,22 @@ def test_a_ledger_from_before_results_were_kept_asks_for_a_consolidation(workfol
         make_circular(config)
 
 
-@pytest.mark.parametrize("data", ["{", "[]", '{"version": 99}', '{"version": 1}', "null"])
-def test_a_damaged_or_foreign_result_is_named_and_never_misread(consolidated, config, data):
+@pytest.mark.parametrize("damage", [
+    ("UPDATE results SET data = ?", "{"), ("UPDATE results SET data = ?", "[]"),
+    ("UPDATE results SET data = ?", '{"version": 99}'), ("UPDATE results SET data = ?", '{"version": 1}'),
+    ("UPDATE results SET data = ?", "null"), ("UPDATE result_projects SET said = ?", "garbage"),
+    # Rows cut short would print an annex without projects, or no lagging section: never read as whole.
+    ("DELETE FROM result_projects WHERE rowid = (SELECT MAX(rowid) FROM result_projects) AND ? = ?", ("x", "x")),
+    ("DELETE FROM result_lagging WHERE ? = ?", ("x", "x")),
+    ("INSERT INTO result_lagging SELECT * FROM result_lagging WHERE ? = ?", ("x", "x")),
+])
+def test_a_damaged_or_foreign_result_is_named_and_never_misread(consolidated, config, damage):
+    sql, value = damage
     with sqlite3.connect(config.ledger) as conn:
-        conn.execute("UPDATE results SET data = ?", (data,))
+        conn.execute(sql, value if isinstance(value, tuple) else (value,))
     with pytest.raises(LedgerError, match="2020年1-6月的汇总结果无法读取.*请重新汇总本期"):
         make_circular(config)
+    assert not (config.output() / "通报_2020-06.docx").exists()
 
 
 def test_the_record_holds_plain_data_not_code(consolidated, config):

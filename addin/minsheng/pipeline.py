@@ -177,8 +177,9 @@ def make_circular(config: Config, pdf: bool = False, result: PeriodResult | None
     if result is None:
         result = ledger.period_result(config.ledger, config.period)
         if result is None:
-            raise ConsolidationError(f"历史数据库中还没有{config.period.label}（{config.period}）的汇总结果，未生成通报；"
-                                     f"请先汇总（minsheng consolidate，或 minsheng run 汇总并生成通报）")
+            p = config.period
+            raise ConsolidationError(f"历史数据库中还没有{p.label}（{p}）的汇总结果，未生成通报；请先汇总"
+                                     f"（minsheng consolidate --period {p}，或 minsheng run --period {p} 汇总并生成通报）")
         notes += _inbox_changed(result, config.inbox())
     rendered = circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
     rendered.notes[:0] = notes

@@ -320,10 +320,8 @@ def _attach_lists(conn: sqlite3.Connection, result: Consolidation) -> None:
 
 
 def _record_result(conn: sqlite3.Connection, run_id: int, result: Consolidation) -> None:
-    conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
-                 (run_id, str(result.period), results.dumps(result.period_result)))
-    conn.execute(f"INSERT INTO result_lagging (run_id, item) SELECT ?, item FROM lag.lagging {LaggingList.ORDER}",
-                 (run_id,))
+    lagging = conn.execute(f"INSERT INTO result_lagging (run_id, item) SELECT ?, item FROM lag.lagging "
+                           f"{LaggingList.ORDER}", (run_id,)).rowcount
     # The annex's rows: every project, unit by unit in register order; "[]" for a unit that sent nothing.
     conn.execute(
         "INSERT INTO result_projects (run_id, unit, task_id, name, target, said) "
@@ -331,6 +329,9 @@ def _record_result(conn: sqlite3.Connection, run_id: int, result: Consolidation)
         "FROM reg.indicators i JOIN reg.tasks t ON i.task = t.position JOIN reg.units u ON u.name = i.lead_unit "
         "LEFT JOIN words.said s ON s.unit = u.position AND s.task = t.id "
         "GROUP BY i.lead_unit, t.position ORDER BY MIN(u.position), t.position", (run_id,))
+    projects = conn.execute("SELECT COUNT(*) FROM result_projects WHERE run_id = ?", (run_id,)).fetchone()[0]
+    conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
+                 (run_id, str(result.period), results.dumps(result.period_result, lagging, projects)))
 
 
 def period_result(path: Path, period: Period) -> PeriodResult | None:

@@ -24,10 +24,13 @@ from ..model import Period, Status
 VERSION = 1
 
 
-def dumps(result: PeriodResult) -> str:
-    """The result's short part (roll-ups, notes) as JSON; its long lists are rows of their own."""
+def dumps(result: PeriodResult, lagging: int, projects: int) -> str:
+    """The result's short part (roll-ups, notes) as JSON; its long lists are rows of their own, and
+    how many of each there are is written here, so that a list cut short is never read as whole."""
     return _json({
         "version": VERSION,
+        "lagging": lagging,
+        "projects": projects,
         "period": str(result.period),
         "generated_at": result.generated_at.isoformat(),
         "fingerprint": result.fingerprint,
@@ -61,6 +64,9 @@ def loads(head: str, lagging: Iterable[str], projects: Iterable[tuple[str, str, 
     data = json.loads(head)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("not a period's result of this version")
+    lagging, projects = list(lagging), list(projects)
+    if (len(lagging), len(projects)) != (data["lagging"], data["projects"]):
+        raise ValueError("rows of the result are missing or added")
     period = Period.parse(data["period"])
     return PeriodResult(
         period, dt.datetime.fromisoformat(data["generated_at"]), data["fingerprint"],
