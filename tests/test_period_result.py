@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 from conftest import fill
-from minsheng.assess import period, rollup, status
+from minsheng.assess import judge, rollup, status
 from minsheng.circular import chart, context
 from minsheng.errors import ConsolidationError, LedgerError
 from minsheng.intake import collect, reader
@@ -41,7 +41,7 @@ def test_the_circular_is_written_from_the_record_without_reading_or_judging_agai
     def forbidden(*args, **kwargs):
         raise AssertionError("read or judged again")
 
-    for module, name in ((status, "assess"), (rollup, "assess"), (period, "assess"), (reader, "read_file"),
+    for module, name in ((status, "assess"), (rollup, "assess"), (judge, "assess"), (reader, "read_file"),
                          (collect, "read_all")):
         monkeypatch.setattr(module, name, forbidden)
     for path in config.inbox().iterdir():

@@ -131,7 +131,7 @@ def test_a_unit_its_worker_could_not_judge_is_judged_here_with_the_same_rows(tmp
     tables, the CSV and the ledger come out as when every worker succeeded."""
     import sqlite3
 
-    from minsheng.assess.period import Judge
+    from minsheng.assess.judge import Judge
 
     demo = run_demo(tmp_path / "演示")
     first = sheets(demo.consolidated.outputs[0])

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .assess.period import Consolidation, Judge, RowFiles, consolidate
+from .assess.judge import Judge, RowFiles
+from .assess.period import Consolidation, consolidate
 from .assess.result import PeriodResult
 from .assess.status import Rules
 from .circular import check

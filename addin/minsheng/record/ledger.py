@@ -20,8 +20,9 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
+from ..assess.judge import Rows
 from ..assess.lagging import LaggingList
-from ..assess.period import Consolidation, Rows
+from ..assess.period import Consolidation
 from ..assess.result import PeriodResult
 from ..assess.status import Previous
 from ..errors import LedgerError, os_error_text

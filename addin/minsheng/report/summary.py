@@ -16,7 +16,8 @@ from pathlib import Path
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import files
-from ..assess.period import Consolidation, Rows
+from ..assess.judge import Rows
+from ..assess.period import Consolidation
 from ..files import atomic_path
 from ..model import Period, Status
 from ..numbers import format_percent, percent
