@@ -101,17 +101,11 @@ class LaggingList:
 
     def stored(self) -> Iterator[list]:
         """Their plain values (``Lagging.stored``), in order."""
-        return map(json.loads, self.texts())
-
-    def texts(self) -> Iterator[str]:
-        """Their plain values as JSON, in order (for the record, as they are)."""
         for (item,) in self._scratch.read(f"SELECT item FROM lagging {self.ORDER}"):
-            yield item
+            yield json.loads(item)
 
     def rendered(self) -> Iterator[bytes]:
         """Their 滞后任务 rows in the same order, as ``entry`` was given them."""
         for (xml,) in self._scratch.read(f"SELECT xml FROM lagging {self.ORDER}"):
             yield xml
 
-    def close(self) -> None:
-        self._scratch.close()

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ..config import Thresholds
@@ -86,30 +89,27 @@ class ProjectWords:
         """Every project is in."""
         self._scratch.done()
 
-    def projects(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[Project]:
-        """The projects ``places`` names ((unit, task id, name, 年度目标任务), unit by unit in register
-        order, as ``Register.iter_projects`` gives them), each with what its sentences are made of."""
-        for unit, task_id, name, target, said in self.texts(places):
-            yield Project(unit, task_id, name, target, tuple(Said(*fields) for fields in json.loads(said)))
+    # Every project (unit, task id, name, 年度目标任务, its Said as a JSON array; "[]" for a unit that
+    # sent nothing), unit by unit in register order: the annex's rows. Over the register's cache
+    # attached as ``reg`` and this database as ``words``; the record copies the same rows.
+    PROJECTS = ("SELECT i.lead_unit, t.id, t.name, t.annual_target, COALESCE(s.said, '[]') "
+                "FROM reg.indicators i JOIN reg.tasks t ON i.task = t.position "
+                "JOIN reg.units u ON u.name = i.lead_unit LEFT JOIN words.said s ON s.unit = u.position AND s.task = t.id "
+                "GROUP BY i.lead_unit, t.position ORDER BY MIN(u.position), t.position")
 
-    def texts(self, places: Iterable[tuple[str, str, str, str]]) -> Iterator[tuple[str, str, str, str, str]]:
-        """As ``projects``, each project's ``Said``s as one JSON array (for the record, as they are)."""
-        rows = self._scratch.read("SELECT unit, task, said FROM said ORDER BY unit, position")
-        row = next(rows, None)
-        for unit, task_id, name, target in places:
-            if row is not None and row[1] == task_id and row[0] == self._unit[unit]:
-                yield unit, task_id, name, target, row[2]
-                row = next(rows, None)
-            else:  # a unit that sent nothing
-                yield unit, task_id, name, target, "[]"
+    def projects(self, register: Path) -> Iterator[Project]:
+        """``PROJECTS``, over the register cache ``register``, each with what its sentences are made of."""
+        with closing(sqlite3.connect(":memory:")) as db:
+            db.execute("ATTACH DATABASE ? AS words", (self.path,))
+            db.execute("ATTACH DATABASE ? AS reg", (str(register),))
+            for unit, task_id, name, target, said in db.execute(self.PROJECTS):
+                yield Project(unit, task_id, name, target, tuple(Said(*fields) for fields in json.loads(said)))
 
     @property
     def path(self) -> str:
         """The scratch database's file (table ``said``: unit index, first position, task id, JSON)."""
         return self._scratch.path
 
-    def close(self) -> None:
-        self._scratch.close()
 
 
 @dataclass
@@ -209,7 +209,7 @@ def consolidate(register: Register, collection: Collection, period: Period, thre
     result = PeriodResult(
         period, dt.datetime.now().replace(microsecond=0), register.fingerprint, units, roll.categories(), programme,
         list(register.units), lagging,
-        Replay(lambda: said.projects(register.iter_projects())),
+        Replay(lambda: said.projects(register.store)),
         {u.name: refused for u in units if not u.submitted and (refused := collection.refused_files(u.name))},
         [phrase for _, phrase in notes], [(r.name, r.modified) for r in received])
     return Consolidation(register, period, collection, previous_of, counts, lagging, said, result)

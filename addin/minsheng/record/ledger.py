@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..assess.judge import Rows
 from ..assess.lagging import LaggingList
-from ..assess.period import Consolidation
+from ..assess.period import Consolidation, ProjectWords
 from ..assess.result import PeriodResult
 from ..assess.status import Previous
 from ..errors import LedgerError, os_error_text
@@ -323,14 +323,8 @@ def _attach_lists(conn: sqlite3.Connection, result: Consolidation) -> None:
 def _record_result(conn: sqlite3.Connection, run_id: int, result: Consolidation) -> None:
     lagging = conn.execute(f"INSERT INTO result_lagging (run_id, item) SELECT ?, item FROM lag.lagging "
                            f"{LaggingList.ORDER}", (run_id,)).rowcount
-    # The annex's rows: every project, unit by unit in register order; "[]" for a unit that sent nothing.
-    conn.execute(
-        "INSERT INTO result_projects (run_id, unit, task_id, name, target, said) "
-        "SELECT ?, i.lead_unit, t.id, t.name, t.annual_target, COALESCE(s.said, '[]') "
-        "FROM reg.indicators i JOIN reg.tasks t ON i.task = t.position JOIN reg.units u ON u.name = i.lead_unit "
-        "LEFT JOIN words.said s ON s.unit = u.position AND s.task = t.id "
-        "GROUP BY i.lead_unit, t.position ORDER BY MIN(u.position), t.position", (run_id,))
-    projects = conn.execute("SELECT COUNT(*) FROM result_projects WHERE run_id = ?", (run_id,)).fetchone()[0]
+    projects = conn.execute("INSERT INTO result_projects (run_id, unit, task_id, name, target, said) "
+                            f"SELECT {run_id:d}, * FROM ({ProjectWords.PROJECTS})").rowcount
     conn.execute("INSERT INTO results (run_id, period, data) VALUES (?, ?, ?)",
                  (run_id, str(result.period), results.dumps(result.period_result, lagging, projects)))
 

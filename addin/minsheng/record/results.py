@@ -44,22 +44,13 @@ def dumps(result: PeriodResult, lagging: int, projects: int) -> str:
     })
 
 
-def lagging_texts(result: PeriodResult) -> Iterable[str]:
-    """Each lagging indicator's plain values as JSON, in order."""
-    return (_json(item.stored()) for item in result.lagging)
-
-
-def project_rows(result: PeriodResult) -> Iterable[tuple[str, str, str, str, str]]:
-    """Each project as (unit, task id, name, 年度目标任务, its ``Said``s as JSON), in order."""
-    return ((p.unit, p.task_id, p.name, p.target, _json(p.said)) for p in result.projects)
-
-
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(head: str, lagging: Iterable[str], projects: Iterable[tuple[str, str, str, str, str]]) -> PeriodResult:
-    """A result from what ``dumps``, ``lagging_texts`` and ``project_rows`` gave; ``ValueError``
+    """A result from ``dumps``'s document and the rows of its lists (each lagging indicator's stored
+    values as JSON; each project as (unit, task id, name, target, its Said as JSON)); ``ValueError``
     for anything else."""
     data = json.loads(head)
     if not isinstance(data, dict) or data.get("version") != VERSION:

@@ -242,13 +242,6 @@ class Register:
                                                 "ORDER BY position", (first, first + count))])
             yield Place(task_id, category, planned, first_lead, first, units)
 
-    def iter_projects(self) -> Iterator[tuple[str, str, str, str]]:
-        """(unit, task id, task name, 年度目标任务) of every task a unit leads indicators of, unit by
-        unit in the register's order of units, each unit's tasks in register order: the annex's rows."""
-        return self._query("SELECT i.lead_unit, t.id, t.name, t.annual_target FROM indicators i "
-                           "JOIN tasks t ON i.task = t.position JOIN units u ON u.name = i.lead_unit "
-                           "GROUP BY i.lead_unit, t.position ORDER BY MIN(u.position), t.position")
-
     def tasks_of(self, unit: str) -> list[Task]:
         """The unit's tasks, each holding only the indicators that unit leads.
 
