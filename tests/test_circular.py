@@ -304,3 +304,57 @@ def test_docxtpls_table_repair_is_skipped_only_where_it_changes_nothing(consolid
     looped.save(str(tmp_path / "拆开的标签.docx"))
     assert docx_template.Template.load(tmp_path / "拆开的标签.docx").cell_tags
     assert not circular.open_template(circular.template_path(config)).cell_tags
+
+
+@pytest.fixture
+def year_end(workfolder):
+    """The small register consolidated at 2020-12: 7-2 one short of its target, 8-1 (完成时限
+    2020-10-31) short of its last stage, 7-1 and the rate and cap met; 市民政局 silent."""
+    from minsheng.config import load_config
+
+    config = load_config(workfolder / "config.ini", period="2020-12")
+    sent = {p.name.split("_")[1]: p for p in make_templates(config).paths}
+    inbox = config.inbox()
+    fill(sent["市教育局"], inbox / "edu.xlsx", {"7-1": 12, "7-2": 987, "8-1": "基本完成"})
+    fill(sent["市医保局"], inbox / "yb.xlsx", {"17-1": 96.4, "22-2": 0.2})
+    return config, run_consolidation(config).result
+
+
+def test_short_at_the_year_end_is_unfinished_in_the_summary_and_the_circular(year_end, monkeypatch):
+    import openpyxl
+    from minsheng.model import Status
+
+    config, result = year_end
+    book = openpyxl.load_workbook(config.output() / "汇总_2020-12.xlsx")
+    rows = list(book["指标明细"].iter_rows(values_only=True))
+    column = rows[0].index("状态")
+    status = {row[rows[0].index("指标编号")]: row[column] for row in rows[1:]}
+    assert status == {"7-1": "已完成", "7-2": "未完成", "8-1": "未完成", "17-1": "达标", "22-1": "未报送",
+                      "22-2": "达标"}
+    # Red, like 严重滞后: a conditional format on the status column.
+    red = book["指标明细"].conditional_formatting
+    rules = [rule for cf in red for rule in cf.rules if rule.formula == ['"未完成"']]
+    assert rules and rules[0].dxf.fill.bgColor.rgb == next(
+        rule for cf in red for rule in cf.rules if rule.formula == ['"严重滞后"']).dxf.fill.bgColor.rgb
+    lagging = list(book["滞后任务"].iter_rows(values_only=True))
+    assert [(row[3], row[10]) for row in lagging[1:]] == [("8-1", "未完成"), ("7-2", "未完成")]  # the largest gap first
+    ranking = list(book["单位排名"].iter_rows(values_only=True))
+    education = next(row for row in ranking[1:] if row[1] == "市教育局")
+    assert education[ranking[0].index("未完成")] == 2 and education[ranking[0].index("已完成")] == 1
+    overview = [row for row in book["总览"].iter_rows(values_only=True)]
+    assert ("未完成", 2) in [row[:2] for row in overview]
+    assert ("已完成全年目标（项）", 1) in [row[:2] for row in overview]
+
+    prog = result.programme
+    assert (prog.tasks, prog.tasks_complete, prog.tasks_on_schedule, prog.tasks_lagging) == (4, 1, 0, 2)
+    assert prog.counts[Status.UNFINISHED] == 2
+
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
+    text = text_of(Document(str(make_circular(config, result=result.period_result).path)))
+    assert ("全市4项民生工程任务中，已有1项完成全年任务目标，其余3项中2项到期未完成或未达标、"
+            "1项因未报送、未填或数据有误暂无法判断。6个考核指标中已完成或达标3个。") in text
+    assert ("市教育局：加强义务教育经费保障处于“基本完成”阶段，到期未完成；"
+            "资助幼儿完成率99.9%，尚差1人次，到期未完成。") in text
+    assert "序时推进" not in text
+    assert "（一）办好人民满意教育。3个指标中，已完成或达标1个、到期未完成2个；" in text
+    assert "完成情况较好的是市医保局（100.0%）；" in text  # never a unit with something unfinished

@@ -137,7 +137,7 @@ def test_outputs_read_back(june, config):
     xlsx, csv_path = done.outputs
     assert xlsx.name == "汇总_2020-06.xlsx" and csv_path.name == "指标明细_2020-06.csv"
     book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames == ["总览", "指标明细", "单位排名", "滞后任务", "未报送单位", "问题清单"]
+    assert book.sheetnames == ["总览", "指标明细", "单位排名", "滞后任务", "未报送单位", "问题清单", "更正记录"]
     detail = book["指标明细"]
     header = [c.value for c in detail[1]]
     col = {h: i + 1 for i, h in enumerate(header)}
@@ -188,15 +188,17 @@ def test_ledger_gives_next_period_its_previous_values_and_changes(june, config, 
     assert by_id["8-1"].change == 30  # 开工实施 50% → 基本完成 80%
 
 
-def test_rerunning_a_period_replaces_its_snapshot_and_keeps_the_audit(june, config):
+def test_rerunning_a_period_adds_a_revision_and_keeps_the_audit(june, config):
     run_consolidation(config)
     run_consolidation(config)
     with sqlite3.connect(config.ledger) as db:
-        assert db.execute("SELECT COUNT(*) FROM accepted_values WHERE period='2020-06'").fetchone()[0] == 5
+        # Each run's values stand beside the earlier run's: nothing is overwritten.
+        assert db.execute("SELECT COUNT(*) FROM accepted_values WHERE period='2020-06'").fetchone()[0] == 10
+        assert db.execute("SELECT COUNT(*) FROM accepted_values WHERE run_id = 2").fetchone()[0] == 5
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
-        actions = [r[0] for r in db.execute("SELECT action FROM audit ORDER BY id")]
+        actions = [r[0] for r in db.execute("SELECT action FROM audit WHERE action != '任务台账' ORDER BY id")]
         assert actions == ["汇总", "重新汇总"]
-        assert db.execute("SELECT COUNT(*) FROM problems WHERE period='2020-06'").fetchone()[0] == 5
+        assert db.execute("SELECT COUNT(*) FROM problems WHERE run_id = 2").fetchone()[0] == 5
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(ledger.MIGRATIONS)
         row = db.execute("SELECT source_file, sheet, cell, length(sha256) FROM accepted_values "
                          "WHERE indicator_id='7-1'").fetchone()
@@ -276,4 +278,4 @@ def test_missing_inbox_is_a_clear_failure(config):
     from minsheng.pipeline import ConsolidationError
 
     with pytest.raises(ConsolidationError, match="收件文件夹"):
-        run_consolidation(dataclasses.replace(config, period=Period(2021, 1)))
+        run_consolidation(dataclasses.replace(config, period=Period(2020, 11)))

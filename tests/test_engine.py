@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from conftest import register_of
 from minsheng.assess.rollup import RollUp, assess_tasks, capped
-from minsheng.assess.status import Previous, Rules, assess, schedule
+from minsheng.assess.status import Previous, Rules, assess, at_deadline, schedule
 from minsheng.config import Thresholds
 from minsheng.model import Flag, Indicator, IndicatorType, Period, Reported, Status, Submission, Task
 
@@ -57,8 +57,9 @@ def test_status_rules_and_boundaries(kind, target, value, status):
     (4, "30", "7", Status.ON_SCHEDULE),
     (4, "3", "0.7", Status.ON_SCHEDULE),
     (1, "12", "0.0000001", Status.ON_SCHEDULE),
-    (12, "3", "2.7", Status.ON_SCHEDULE),
-    (12, "3", "2.6", Status.LAGGING),
+    (11, "3", "2.45", Status.ON_SCHEDULE),  # 11/12 − 49/60 is exactly 10 points
+    (11, "3", "2.44", Status.LAGGING),
+    (12, "3", "2.7", Status.UNFINISHED),  # the year's end: no schedule left to be on
     (9, "4", "1.8", Status.LAGGING),  # 75% − 45% = 30 points
     (9, "4", "1.79", Status.SEVERELY_LAGGING),
 ])
@@ -152,6 +153,86 @@ def test_schedule_follows_the_deadline(month, deadline, expected):
     assert schedule(Period(2020, month), deadline) == expected
 
 
+DECEMBER = Period(2020, 12)
+
+
+@pytest.mark.parametrize("kind, target, value, period, deadline, status", [
+    # At the year's end (no 完成时限) short is 未完成, however near: 344 of 344.166 shows 100.0%.
+    ("累计", "344.166", "344", DECEMBER, None, Status.UNFINISHED),
+    ("累计", "344.166", "344", Period(2020, 11), None, Status.ON_SCHEDULE),
+    ("累计", "344.166", "344.166", DECEMBER, None, Status.COMPLETE),  # equal to the target
+    ("累计", "344.166", "400", DECEMBER, None, Status.COMPLETE),
+    ("累计", "100", "0", DECEMBER, None, Status.UNFINISHED),  # not 未启动: the time is up
+    ("累计", "100", "5", DECEMBER, None, Status.UNFINISHED),  # not 严重滞后
+    ("累计", "100", "95", DECEMBER, dt.date(2020, 12, 31), Status.UNFINISHED),
+    # A 完成时限 within the year is reached in its month, whatever the day.
+    ("累计", "100", "99", JUNE, dt.date(2020, 6, 30), Status.UNFINISHED),
+    ("累计", "100", "99", JUNE, dt.date(2020, 6, 15), Status.UNFINISHED),
+    ("累计", "100", "100", JUNE, dt.date(2020, 6, 30), Status.COMPLETE),
+    ("累计", "100", "0", JUNE, dt.date(2020, 6, 30), Status.UNFINISHED),
+    ("累计", "100", "50", JUNE, dt.date(2020, 3, 31), Status.UNFINISHED),  # long past it
+    ("累计", "100", "50", JUNE, dt.date(2019, 12, 31), Status.UNFINISHED),  # a year past it
+    # Before it, judged against the schedule to it as ever: 5/6 due in May.
+    ("累计", "100", "80", Period(2020, 5), dt.date(2020, 6, 30), Status.ON_SCHEDULE),
+    ("累计", "100", "50", Period(2020, 5), dt.date(2020, 6, 30), Status.SEVERELY_LAGGING),
+    ("累计", "100", "0", Period(2020, 5), dt.date(2020, 6, 30), Status.NOT_STARTED),
+    ("累计", "100", "99", JUNE, dt.date(2020, 7, 1), Status.ON_SCHEDULE),  # reached in July
+    ("累计", "100", "99", DECEMBER, dt.date(2021, 6, 30), Status.ON_SCHEDULE),  # due next year
+    # 比率 and 上限 are judged against their target as ever.
+    ("比率", "95", "94.9", DECEMBER, None, Status.NOT_MET),
+    ("比率", "95", "95", DECEMBER, None, Status.MET),
+    ("上限", "0.3", "0.31", DECEMBER, None, Status.NOT_MET),
+    ("上限", "0.3", "0.3", DECEMBER, None, Status.MET),
+    ("比率", "95", "90", JUNE, dt.date(2020, 6, 30), Status.NOT_MET),
+])
+def test_short_of_the_target_at_or_past_the_deadline_is_unfinished(kind, target, value, period, deadline, status):
+    unit = "%" if kind == "比率" else "万元"
+    result = judge(kind, target, value, period, deadline=deadline, unit=unit)
+    assert result.status is status
+
+
+def test_an_unfinished_indicator_keeps_its_rate_and_gap():
+    result = judge("累计", "344.166", "344", DECEMBER, unit="万元")
+    assert result.status is Status.UNFINISHED and result.status.light == "red" and not result.status.done
+    assert result.rate_percent == Decimal("100.0") and result.schedule == 1
+    assert result.gap == 100 - Fraction(344000, 344166) * 100
+
+
+@pytest.mark.parametrize("stage, deadline, period, status", [
+    ("基本完成", None, DECEMBER, Status.UNFINISHED),  # short of the last stage
+    ("未启动", None, DECEMBER, Status.UNFINISHED),
+    ("全面完成", None, DECEMBER, Status.COMPLETE),
+    ("开工实施", dt.date(2020, 10, 31), Period(2020, 10), Status.UNFINISHED),
+    ("开工实施", dt.date(2020, 10, 31), Period(2020, 9), Status.SEVERELY_LAGGING),  # 90% due, 50% done
+    ("基本完成", dt.date(2020, 10, 31), Period(2020, 9), Status.ON_SCHEDULE),
+])
+def test_a_milestone_short_of_its_last_stage_at_the_deadline_is_unfinished(stage, deadline, period, status):
+    assert judge("里程碑", None, None, period, deadline=deadline, stage=stage).status is status
+
+
+@pytest.mark.parametrize("period, deadline, reached", [
+    (DECEMBER, None, True),
+    (Period(2020, 11), None, False),
+    (JUNE, dt.date(2020, 6, 30), True),
+    (JUNE, dt.date(2020, 6, 15), True),
+    (JUNE, dt.date(2020, 6, 1), True),
+    (JUNE, dt.date(2020, 7, 1), False),
+    (Period(2020, 5), dt.date(2020, 6, 30), False),
+    (JUNE, dt.date(2019, 12, 31), True),
+    (DECEMBER, dt.date(2021, 1, 31), False),
+])
+def test_the_deadline_is_reached_in_its_month(period, deadline, reached):
+    assert at_deadline(period, deadline) is reached
+
+
+def test_no_figure_at_the_deadline_stays_what_it_is():
+    assert judge("累计", "100", None, DECEMBER).status is Status.NOT_FILLED
+    assert judge("里程碑", None, None, DECEMBER, stage="").status is Status.NOT_FILLED
+    assert assess(indicator(), None, False, DECEMBER, RULES).status is Status.NOT_SUBMITTED
+    error = assess(indicator(), Reported("1-1", None, error="“十二” 不是数字"), True, DECEMBER, RULES)
+    assert error.status is Status.DATA_ERROR
+
+
 def small_register():
     tasks = [
         Task("1", "一、就业", "技能培训", "培训100人", (), Decimal(100), None,
@@ -220,3 +301,35 @@ def test_exact_values_are_there_for_whoever_asks():
     assert before.change == Fraction(-100, 9) and before.change_points == Decimal("-11.1")
 
 
+
+
+def test_an_unfinished_indicator_is_behind_in_every_roll_up():
+    register = small_register()
+    sub = Submission("教育.xlsx", "市教育局", DECEMBER, "填报", values={
+        "1-1": Reported("1-1", Decimal(100)), "1-2": Reported("1-2", Decimal(96)),
+        "2-1": Reported("2-1", Decimal("9.99"))})
+    subs = {"市教育局": sub, "市住建局": Submission("住建.xlsx", "市住建局", DECEMBER, "填报",
+                                              values={"3-1": Reported("3-1", None, "全面完成")})}
+    summaries = list(assess_tasks(register, subs.get, DECEMBER, RULES, lambda unit: {}))
+    roll = RollUp(register.units, DECEMBER)
+    for summary in summaries:
+        task, assessments = summary.task, summary.assessments
+        roll.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
+                 [a.status for a in assessments], [capped(a) for a in assessments], summary.funds_paid)
+    assert [(t.status, t.complete) for t in summaries] == [
+        (Status.MET, True), (Status.UNFINISHED, False), (Status.COMPLETE, True)]
+    units = roll.units(subs)
+    education = next(u for u in units if u.name == "市教育局")
+    assert education.counts[Status.UNFINISHED] == 1 and education.lagging == 1
+    programme = roll.programme(units)
+    assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule, programme.tasks_lagging) == (3, 2, 0, 1)
+    assert programme.sentence == "3项任务中已有2项完成全年任务目标，其余1项中0项序时推进、1项到期未完成。"
+
+
+def test_the_worst_status_puts_unfinished_after_no_figure_and_before_not_started():
+    from minsheng.assess.rollup import worst
+    from minsheng.model import STATUS_ORDER
+
+    assert set(STATUS_ORDER) == set(Status)
+    assert worst([Status.NOT_STARTED, Status.UNFINISHED, Status.SEVERELY_LAGGING]) is Status.UNFINISHED
+    assert worst([Status.UNFINISHED, Status.NOT_FILLED]) is Status.NOT_FILLED

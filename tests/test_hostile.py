@@ -633,6 +633,7 @@ def test_a_damaged_ledger_is_set_aside_and_the_run_completes(office, monkeypatch
 
 
 def test_a_folder_where_the_ledger_should_be_is_one_line_that_says_what_to_do(office, monkeypatch, capsys):
+    office.config.ledger.unlink()  # made by the fixture's templates (it records their register)
     office.config.ledger.mkdir()
     run = consolidate(office, monkeypatch, capsys, expect_code=1)
     assert_good(run)
@@ -697,6 +698,7 @@ def test_temporary_files_of_an_interrupted_run_are_cleaned_up(office, monkeypatc
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
 def test_outputs_follow_the_users_umask(office, umask, mode):
+    office.config.ledger.unlink()  # made by the fixture's templates, in this process's umask
     assert _cli(office, "run", umask=umask).returncode == 0
     output = office.config.output()
     for path in [*output.iterdir(), office.config.ledger]:

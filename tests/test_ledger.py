@@ -11,7 +11,7 @@ def test_new_ledger_gets_every_migration(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(ledger.MIGRATIONS)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"runs", "files", "accepted_values", "problems", "audit", "results", "result_lagging",
-                      "result_projects"}
+                      "result_projects", "registers", "period_registers"}
     conn.close()
 
 

@@ -249,10 +249,10 @@ def test_a_deadline_on_a_later_row_is_used_in_judging_and_shown(workfolder, conf
     run_consolidation(config)
     with open(config.output() / "指标明细_2020-06.csv", encoding="utf-8-sig", newline="") as handle:
         detail = {row["指标编号"]: row for row in csv.DictReader(handle)}
-    # Both stand at 50 %: 7-1 is on schedule for December, 7-2 was due in May.
+    # Both stand at 50 %: 7-1 is on schedule for December, 7-2 was due in May and its time is up.
     assert (detail["7-1"]["完成时限"], detail["7-1"]["时序进度"], detail["7-1"]["状态"]) == ("", "50.0%", "序时推进")
     assert (detail["7-2"]["完成时限"], detail["7-2"]["时序进度"], detail["7-2"]["状态"]) == (
-        "2020-05-31", "100.0%", "严重滞后")
+        "2020-05-31", "100.0%", "未完成")
 
 
 def _register_with_cell(tmp_path, ref: str, cell_xml: str):

@@ -318,3 +318,41 @@ def test_no_planned_annex_page_is_more_than_a_third_empty_but_the_last(demo):
     fills = [sum(r.height() for r in page) / room for page, room in zip(pages, capacities)]
     assert all(fill >= 2 / 3 for fill in fills[:-1]), fills
     assert all(fill <= annex.FILL + 1e-9 for fill in fills), fills
+
+
+def test_an_item_whose_time_is_up_says_so_and_at_zero_reads_not_started():
+    from minsheng.assess.lagging import Lagging
+    from minsheng.assess.words import Said, progress
+    from minsheng.circular.paragraphs import _lagging_text
+    from minsheng.model import IndicatorType, Status
+
+    def item(kind, value, rate, stage="", target="344.166", unit="万元"):
+        return Lagging("县财政局", "1", "项目", "1-1", "拨付资金", unit, kind, None if target is None else Decimal(target),
+                       None if value is None else Decimal(value), stage, None if rate is None else Decimal(rate),
+                       Decimal("100.0"), None, Status.UNFINISHED)
+
+    # 344 of 344.166 shows 100.0%: the shortfall says it is not done.
+    assert _lagging_text(item(IndicatorType.CUMULATIVE, "344", "100.0")) == "拨付资金完成率100.0%，尚差0.166万元，到期未完成"
+    assert _lagging_text(item(IndicatorType.CUMULATIVE, "0", "0.0")) == "拨付资金尚未启动，到期未完成"
+    assert (_lagging_text(item(IndicatorType.MILESTONE, "80", "80.0", "基本完成", None, "阶段"))
+            == "拨付资金处于“基本完成”阶段，到期未完成")
+    said = Said("", "改造农村危房", "累计", "户", "500", Status.UNFINISHED.value, "0", "0.0", "")
+    assert progress([said]) == "改造农村危房尚未启动。"  # never 完成0户
+
+
+@pytest.mark.parametrize("counts, behind, said", [
+    ({"滞后": 2}, "滞后", "进度滞后或未达标"),
+    ({"未完成": 2}, "到期未完成", "到期未完成或未达标"),
+    ({"未完成": 1, "严重滞后": 1}, "滞后或到期未完成", "进度滞后、到期未完成或未达标"),
+])
+def test_tasks_behind_are_called_what_they_are(counts, behind, said):
+    from collections import Counter
+
+    from minsheng.assess.rollup import Programme
+    from minsheng.circular.paragraphs import _behind
+    from minsheng.model import Period, Status
+
+    prog = Programme(Period(2020, 6), 3, 1, 0, 2, 3, Counter({Status(k): n for k, n in counts.items()}),
+                     Decimal(0), Decimal(0), 1, 0)
+    assert prog.behind == behind and _behind(prog) == said
+    assert prog.sentence == f"3项任务中已有1项完成全年任务目标，其余2项中0项序时推进、2项{behind}。"

@@ -12,6 +12,7 @@ line has been read, so that ``--help`` is quick and Ctrl-C at any moment ends wi
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import re
@@ -136,13 +137,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="文件夹", type=Path, help="要新建或补全的工作文件夹")
     p.add_argument("--sample", action="store_true", help="放入自带的示例任务台账（2020年全市民生工作要点）")
 
-    command("templates", "按任务台账为每个牵头单位生成填报模板，放在 下发/统计期/ 中")
-    command("consolidate", "汇总 收集/统计期/ 中的填报表：检查、计算完成率、对照时序进度，输出到 汇总/统计期/")
+    adopt_help = ("本期改用当前的任务台账（默认按本期下发填报表或首次汇总时的任务台账，台账之后的改动不用于本期）；"
+                  "会列出本期因此变化的完成率")
+    rerun_help = "本期数值有更正时，接着按顺序重新汇总本年以后已汇总过的各期（它们的上期数据以本期为准）"
+    p = command("templates", "按任务台账为每个牵头单位生成填报模板，放在 下发/统计期/ 中")
+    p.add_argument("--adopt-register", action="store_true", help=adopt_help)
+    p = command("consolidate", "汇总 收集/统计期/ 中的填报表：检查、计算完成率、对照时序进度，输出到 汇总/统计期/")
+    p.add_argument("--adopt-register", action="store_true", help=adopt_help)
+    p.add_argument("--rerun-later", action="store_true", help=rerun_help)
     p = command("circular", "按本期最近一次汇总的结果和通报模板生成进展情况通报（Word），放在 汇总/统计期/（不重新读取填报表）")
     p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
     p.add_argument("--check-template", action="store_true", help="只检查通报模板中的标签，不生成通报")
     p = command("run", "先汇总，再生成通报")
     p.add_argument("--pdf", action="store_true", help="同时生成 PDF（需要安装 LibreOffice）")
+    p.add_argument("--adopt-register", action="store_true", help=adopt_help)
+    p.add_argument("--rerun-later", action="store_true", help=rerun_help)
     p = command("validate", "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总",
                 "检查填好的填报表（是否本台账本期的模板、数字是否为数字），不汇总。\n"
                 "可以给文件、文件夹或通配符，如 收集\\2020-06\\*.xlsx（通配符由本程序展开）。")
@@ -270,6 +279,21 @@ def _print_notes(notes: list[str]) -> None:
         print(f"  注意：{note}")
 
 
+def _holding(command: str):
+    """The command holds the working folder's lock from its first step to its last (``run``
+    consolidates, then writes the circular; ``--rerun-later`` consolidates period after period), so
+    that no other run slips in between; each step takes the lock again, re-entrantly."""
+    def wrap(function):
+        @functools.wraps(function)
+        def held(args) -> int:
+            from .pipeline import working
+
+            with working(_config(args), command):
+                return function(args)
+        return held
+    return wrap
+
+
 def _cmd_init(args) -> int:
     from .workfolder import init_workfolder, sample_register
 
@@ -289,7 +313,7 @@ def _cmd_init(args) -> int:
 def _cmd_templates(args) -> int:
     from .pipeline import make_templates
 
-    result = make_templates(_config(args), lambda units: progress(units, "生成填报模板"))
+    result = make_templates(_config(args), lambda units: progress(units, "生成填报模板"), args.adopt_register)
     _print_templates(result)
     return EXIT_OK
 
@@ -359,12 +383,28 @@ def expand_arguments(arguments: list[str]) -> list[Path]:
     return list(found.values())
 
 
+@_holding("汇总")
 def _cmd_consolidate(args) -> int:
     from .pipeline import run_consolidation
 
-    done = run_consolidation(_config(args), lambda files: progress(files, "读取填报表"))
+    config = _config(args)
+    done = run_consolidation(config, lambda files: progress(files, "读取填报表"), args.adopt_register)
     _print_consolidation(done)
-    return _ledger_outcome(done)
+    return _rerun_later(args, config, done) or _ledger_outcome(done)
+
+
+def _rerun_later(args, config, done) -> int:
+    """``--rerun-later``: the stale later periods, in order; the first failure is the outcome."""
+    from .pipeline import rerun_later
+
+    if not (args.rerun_later and done.stale):
+        return EXIT_OK
+    print(f"按 --rerun-later 依次重新汇总：{'、'.join(str(p) for p in done.stale)}")
+    for later in rerun_later(config, done.stale, lambda files: progress(files, "读取填报表")):
+        _print_consolidation(later)
+        if later.ledger_error:
+            return _ledger_outcome(later)
+    return EXIT_OK
 
 
 def _ledger_outcome(done) -> int:
@@ -417,14 +457,16 @@ def _print_circular(rendered) -> None:
     _print_notes(rendered.notes)
 
 
+@_holding("汇总并生成通报")
 def _cmd_run(args) -> int:
     from .pipeline import make_circular, run_consolidation
 
     config = _config(args)
-    done = run_consolidation(config, lambda files: progress(files, "读取填报表"))
+    done = run_consolidation(config, lambda files: progress(files, "读取填报表"), args.adopt_register,
+                             circular_follows=True)
     _print_consolidation(done)
     _print_circular(make_circular(config, pdf=args.pdf, result=done.result.period_result))
-    return _ledger_outcome(done)
+    return _rerun_later(args, config, done) or _ledger_outcome(done)
 
 
 def _cmd_addin(args) -> int:

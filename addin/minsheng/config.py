@@ -52,6 +52,7 @@ class Config:
     chart: bool = True  # draw the completion chart into the circular
     top_units: int = 3  # units named as best and as lowest in the circular
     public: bool = False  # the circular for release: no ranking, no names of units that sent nothing
+    year: int | None = None  # [period] year: the programme year when the register's 完成时限 don't say
 
     def _folder(self, pattern: str, period: Period | None) -> Path:
         return self.root / pattern.replace("{period}", str(period or self.period))
@@ -236,7 +237,17 @@ def load_config(path: Path | None = None, period: str | None = None) -> Config:
         chart=cfg.flag("circular", "chart", True),
         top_units=_count(cfg, "circular", "top_units", 3),
         public=cfg.flag("circular", "public", False),
+        year=_year(cfg),
     )
+
+
+def _year(cfg: _Reader) -> int | None:
+    raw = cfg.text("period", "year", required=False)
+    if not raw:
+        return None
+    if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        raise cfg.fail("period", "year", raw, "应为四位年份，例如 2020")
+    return int(raw)
 
 
 def _count(cfg: _Reader, section: str, key: str, default: int) -> int:

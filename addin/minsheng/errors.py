@@ -56,6 +56,10 @@ class ConsolidationError(MinshengError):
         self.problems = problems or []
 
 
+class PeriodError(MinshengError):
+    """The period is not one the register can be read for (outside its year)."""
+
+
 class TemplateError(MinshengError):
     """The Word template of the circular cannot be used."""
 
@@ -66,6 +70,10 @@ class ExtractError(MinshengError):
 
 class LedgerError(MinshengError):
     """The history ledger cannot be used or written."""
+
+
+class FolderInUseError(MinshengError):
+    """Another run holds the working folder (its ``.minsheng.lock``); the message says who and since when."""
 
 
 class AddinError(MinshengError):

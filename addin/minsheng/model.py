@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import re
@@ -93,6 +94,17 @@ class Indicator:
     extra: tuple[tuple[str, str], ...] = ()  # unknown register columns, kept in order
     position: int = -1  # place among all indicators in register order (0-based), once stored
     deadline: dt.date | None = None  # 完成时限: its row's, else its task's; None means 31 December
+    adjusted_target: Decimal | None = None  # 调整后目标值, in force from ``adjusted_from`` on
+    adjusted_from: str = ""  # 调整起始期, ``YYYY-MM``
+    former_id: str = ""  # 原指标编号: the id it had before a rename; its history carries over
+    cancelled: bool = False  # 状态 已撤销: kept in the record, left out of templates and the circular
+
+    def in_period(self, period: Period) -> Indicator:
+        """The indicator as period ``period`` judges it: an adjusted target counts from its period on,
+        earlier periods keep the target they were published with."""
+        if self.adjusted_from and str(period) >= self.adjusted_from:
+            return dataclasses.replace(self, target=self.adjusted_target, adjusted_target=None, adjusted_from="")
+        return self
 
 
 @dataclass(slots=True)
@@ -181,6 +193,7 @@ class Status(str, enum.Enum):
     LAGGING = "滞后"
     SEVERELY_LAGGING = "严重滞后"
     NOT_STARTED = "未启动"
+    UNFINISHED = "未完成"  # 累计/里程碑 short of its target when its 完成时限 (or the year's end) has come
     MET = "达标"
     NOT_MET = "未达标"
     DATA_ERROR = "数据有误"  # filled, but the value cannot be read (十二, #DIV/0!, a date…)
@@ -195,15 +208,18 @@ class Status(str, enum.Enum):
     @property
     def light(self) -> str:
         """红黄绿灯: ``red``, ``yellow`` or ``green``."""
-        if self in (Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_SUBMITTED, Status.DATA_ERROR):
+        if self in (Status.UNFINISHED, Status.SEVERELY_LAGGING, Status.NOT_MET, Status.NOT_SUBMITTED,
+                    Status.DATA_ERROR):
             return "red"
         if self in (Status.LAGGING, Status.NOT_STARTED, Status.NOT_FILLED):
             return "yellow"
         return "green"
 
 
-# Worst first: a task's status is the worst of its indicators'.
-STATUS_ORDER = (Status.NOT_SUBMITTED, Status.DATA_ERROR, Status.NOT_FILLED, Status.NOT_STARTED,
+# Worst first: a task's status is the worst of its indicators'. What is not known (no usable figure)
+# comes first. 未完成 comes next, before 未启动 and 严重滞后: its time is up, so the shortfall is final,
+# while an indicator not started or far behind may still be caught up before its deadline.
+STATUS_ORDER = (Status.NOT_SUBMITTED, Status.DATA_ERROR, Status.NOT_FILLED, Status.UNFINISHED, Status.NOT_STARTED,
                 Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_MET, Status.ON_SCHEDULE, Status.MET, Status.COMPLETE)
 
 

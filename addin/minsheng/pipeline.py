@@ -10,6 +10,8 @@ import functools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,11 @@ from .errors import ConsolidationError, LedgerError
 from .files import display_name
 from .forms.writer import write_forms
 from .intake.collect import collect_inbox, read_all
+from .lock import working_folder
 from .model import IndicatorType, Period, Problem, Severity, Submission
-from .record import ledger
+from .numbers import format_percent
+from .record import ledger, versions
 from .register.cache import Register
-from .register.workbook import load_register
 from .report import detail
 from .report.summary import Outputs
 from .simulate import Simulated, write_submissions
@@ -36,6 +39,34 @@ from .untrusted.inbox import TEMPORARY, Entry, is_litter, scan
 from .workfolder import init_workfolder, sample_register
 
 Progress = Callable[[Iterable], Iterable]
+
+
+def working(config: Config, command: str):
+    """The working folder's lock (``lock.working_folder``), held while a command writes into it;
+    ``command`` names the run to whoever finds the folder busy. Re-entrant within a thread."""
+    return working_folder(config.path.parent, command)
+
+
+def _locked(command: str, folder_of: Callable[[Any], Path] = lambda config: config.path.parent):
+    """The step holds the working folder's lock while it runs (one run at a time per working
+    folder, through both the CLI and the add-in); a takeover of a stale lock is said in the first
+    notes printed: the step's own, unless an outer holder's step said it already."""
+    def wrap(function):
+        @functools.wraps(function)
+        def locked(first, *args, **kwargs):
+            with working_folder(folder_of(first), command) as held:
+                outcome = function(first, *args, **kwargs)
+                notes = held.take_notes()
+                if notes:
+                    (outcome.notes if hasattr(outcome, "notes") else outcome.result.notes)[:0] = notes
+                return outcome
+        return locked
+    return wrap
+
+
+def _demo_folder(folder: Path) -> Path:
+    Path(folder).mkdir(parents=True, exist_ok=True)  # the demo makes its folder: the lock goes in it
+    return Path(folder)
 
 
 @dataclass
@@ -47,15 +78,26 @@ class TemplatesResult:
     inbox: Path | None = None  # 收集/P, made ready for the returned files
 
 
-def make_templates(config: Config, progress: Progress = iter) -> TemplatesResult:
-    """Register → one template per 牵头单位 in 下发/P/, with 上期累计 from the ledger."""
-    register = load_register(config.register)
+@_locked("生成填报模板")
+def make_templates(config: Config, progress: Progress = iter, adopt_register: bool = False) -> TemplatesResult:
+    """Register → one template per 牵头单位 in 下发/P/, with 上期累计 from the ledger.
+
+    A new period's templates are made from the current register, which becomes the period's; a
+    period that has one is made from it again (unless ``adopt_register``, or it was never
+    consolidated: then the current one replaces it, and the notes say what changed)."""
+    remake = versions.consolidated_runs(config.ledger, config.period) == 0
+    chosen = versions.period_register(config.ledger, config.register, config.period, config.year,
+                                      adopt_register, remake)
+    register, notes = chosen.register, list(chosen.notes)
     milestones = {ind.id for ind in register.indicators if ind.type is IndicatorType.MILESTONE}
-    notes: list[str] = []
     previous = {indicator_id: before.value for indicator_id, before
-                in ledger.previous_values(config.ledger, config.period, notes).items()
+                in ledger.previous_values(config.ledger, config.period, notes, register).items()
                 if indicator_id not in milestones}
     paths = write_forms(register, config, previous=previous, progress=progress)
+    try:
+        ledger.bind_for_templates(config.ledger, config.period, register)
+    except LedgerError as exc:
+        notes.append(f"{exc}（填报表已生成）")
     # The folder the returned files go in, ready before the first one arrives.
     config.inbox().mkdir(parents=True, exist_ok=True)
     return TemplatesResult(register, config.period, paths, config.issuer_notes + notes, config.inbox())
@@ -67,29 +109,31 @@ class ConsolidateResult:
     outputs: list[Path]
     inbox: Path
     ledger_error: str = ""  # the outputs were written but the ledger was not (Chinese reason)
+    stale: list[Period] = field(default_factory=list)  # later periods whose 上期 this run changed
 
 
 def consolidated(config: Config, progress: Progress = iter) -> Consolidation:
     """Read 收集/P/ and judge every indicator, writing nothing. Input files are only ever read."""
-    register, collection, previous, notes = _collected(config, progress)
-    result = consolidate(register, collection, config.period, config.thresholds, config.stages, previous,
+    chosen, collection, previous, notes = _collected(config, progress)
+    result = consolidate(chosen.register, collection, config.period, config.thresholds, config.stages, previous,
                          renderer=detail.Renderer)
     result.notes += notes
     return result
 
 
-def _collected(config: Config, progress: Progress, files: RowFiles | None = None):
-    register = load_register(config.register)
+def _collected(config: Config, progress: Progress, files: RowFiles | None = None, adopt_register: bool = False):
+    chosen = versions.period_register(config.ledger, config.register, config.period, config.year, adopt_register)
+    register = chosen.register
     inbox = config.inbox()
     if not inbox.is_dir():
         reason = "不是文件夹" if inbox.exists() else "不存在"
         raise ConsolidationError(f"收件文件夹 {inbox} {reason}；请把各单位报回的填报表放到这里后再汇总")
-    notes: list[str] = []
-    previous = ledger.PreviousValues(config.ledger, config.period, notes)
+    notes: list[str] = list(chosen.notes)
+    previous = ledger.PreviousValues(config.ledger, config.period, notes, register)
     # Where each file is read, its unit's rows are judged and rendered too (see consolidation).
     after = (Judge(register, config.period, Rules.of(config.thresholds, config.stages),
-                   functools.partial(ledger.PreviousValues, config.ledger, config.period), detail.Renderer,
-                   files.folder)
+                   functools.partial(ledger.PreviousValues, config.ledger, config.period, None, register),
+                   detail.Renderer, files.folder)
              if files is not None else None)
     collection = collect_inbox(inbox, register, config.period, config.stages, progress, after)
     if not collection.received:
@@ -101,40 +145,95 @@ def _collected(config: Config, progress: Progress, files: RowFiles | None = None
         raise ConsolidationError(f"收件文件夹 {inbox} 中的 {len(collection.received)} 个文件没有一个能作为本期填报表采用，"
                                  f"未汇总，已有的汇总结果和历史数据保持不变；原因如下，改正后再汇总：",
                                  collection.problems)
-    return register, collection, previous, notes
+    return chosen, collection, previous, notes
 
 
-def run_consolidation(config: Config, progress: Progress = iter) -> ConsolidateResult:
-    """收集/P/ → 汇总/P/ outputs and the ledger, in one pass over the register.
+@_locked("汇总")
+def run_consolidation(config: Config, progress: Progress = iter, adopt_register: bool = False,
+                      circular_follows: bool = False) -> ConsolidateResult:
+    """收集/P/ → 汇总/P/ outputs and the ledger, in one pass over the register: a new revision of
+    the period's record, never over an earlier one.
 
     Outputs that could not be written are an error; a ledger that could not be written is
-    reported in ``ledger_error``, and the outputs stand."""
+    reported in ``ledger_error``, and the outputs stand. ``circular_follows``: the caller renders
+    the circular next (``run``), so an older one is not called stale."""
     files = RowFiles()
-    recorder = ledger.Recorder()
+    recorder: ledger.Recorder | None = None
     recording: _Recording | None = None
     written = False
     try:
-        register, collection, previous, notes = _collected(config, progress, files)
+        chosen, collection, previous, notes = _collected(config, progress, files, adopt_register)
+        register = chosen.register
+        recorder = ledger.Recorder(ledger.revision_values(config.ledger, config.period))
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
                                  previous, renderer=detail.Renderer, sinks=(out, recorder), files=files)
             result.notes += notes
+            result.corrections = recorder.corrections()
             previous.close()  # reopened if asked again
             # The ledger is written while the workbook is: the record is committed only once the
             # outputs are in place (``written``), and taken back if they could not be.
-            recording = _Recording(config.ledger, result, recorder, lambda: written)
+            recording = _Recording(config.ledger, result, recorder, lambda: written, chosen.adopted)
             out.finish(result)
         written = True
     finally:
         if recording is not None:
             recording.done.set()
             _join(recording)
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
         files.close()
     result.notes += recording.notes
     if recording.error:
         return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{recording.error}")
-    return ConsolidateResult(result, out.targets, config.inbox())
+    stale = _revised(config, result, recorder.revised, chosen, circular_follows)
+    return ConsolidateResult(result, out.targets, config.inbox(), stale=stale)
+
+
+def _revised(config: Config, result: Consolidation, revised: bool, chosen: versions.PeriodRegister,
+             circular_follows: bool) -> list[Period]:
+    """Notes on what this revision changed, and the later periods it makes stale."""
+    p, changed = config.period, result.corrections
+    if revised:
+        result.notes.append(f"本期第二次及以后的汇总：与上次汇总相比有 {len(changed)} 个数值变化"
+                            + ("（见汇总表“更正记录”）" if changed else ""))
+    if chosen.adopted and chosen.previous is not None:
+        figures = _figures_changed(chosen.previous, chosen.register, config.ledger, p)
+        result.notes.append(f"采用当前任务台账后，本期完成率变化的指标 {len(figures)} 个"
+                            + (f"：{'；'.join(figures[:20])}" + ("等" if len(figures) > 20 else "") if figures else ""))
+    if not (changed or chosen.adopted):
+        return []
+    stale = versions.later_periods(config.ledger, p)
+    if stale:
+        names = "、".join(str(x) for x in stale)
+        result.notes.append(f"{names} 的上期数据以本期为准，已过期，请重新汇总（或加 --rerun-later 依次重新汇总这些期）")
+    made = config.output() / circular.circular_name(p)
+    if made.exists() and not circular_follows:
+        result.notes.append(f"已生成的 {made.name} 是按本次汇总之前的数据写的，已过期，请重新生成通报"
+                            f"（minsheng circular --period {p}）")
+    return stale
+
+
+def _figures_changed(before: Register, after: Register, path: Path, period: Period) -> list[str]:
+    """完成率 of the period that a register adoption changes: ``1-2 50.0%→43.8%``."""
+    values = ledger.revision_values(path, period) or {}
+    old = {ind.id: ind for ind in before.indicators}
+    found = []
+    for ind in after.indicators:
+        was, value = old.get(ind.id), values.get(ind.id)
+        if (was is None or value is None or was.target == ind.target or not ind.target or not was.target
+                or ind.type not in (IndicatorType.CUMULATIVE, IndicatorType.RATE)):
+            continue  # 里程碑 have no target, 上限 no 完成率
+        amount = Fraction(Decimal(value[1]))
+        found.append(f"{ind.id} {format_percent(amount / Fraction(was.target))}→"
+                     f"{format_percent(amount / Fraction(ind.target))}")
+    return found
+
+
+def rerun_later(config: Config, periods: list[Period], progress: Progress = iter) -> list[ConsolidateResult]:
+    """Consolidate ``periods`` again, in order (``--rerun-later``): their 上期 follows the revision
+    just made. Each is read with its own register."""
+    return [run_consolidation(replace(config, period=later), progress) for later in periods]
 
 
 def _join(thread: threading.Thread) -> None:
@@ -151,9 +250,10 @@ class _Recording(threading.Thread):
     """``ledger.record_run`` in a thread of its own (SQLite and zlib let go of the interpreter while
     they work, so the ledger and the workbook are written at the same time)."""
 
-    def __init__(self, path: Path, result: Consolidation, recorder, written: Callable[[], bool]):
+    def __init__(self, path: Path, result: Consolidation, recorder, written: Callable[[], bool], adopted: bool):
         super().__init__(name="minsheng-ledger", daemon=True)
         self.path, self.result, self.recorder, self.written = path, result, recorder, written
+        self.adopted = adopted
         self.done = threading.Event()
         self.notes: list[str] = []
         self.error = ""
@@ -165,11 +265,12 @@ class _Recording(threading.Thread):
             return self.written()
 
         try:
-            ledger.record_run(self.path, self.result, self.recorder, self.notes, confirm)
+            ledger.record_run(self.path, self.result, self.recorder, self.notes, confirm, self.adopted)
         except LedgerError as exc:
             self.error = str(exc)
 
 
+@_locked("生成通报")
 def make_circular(config: Config, pdf: bool = False, result: PeriodResult | None = None) -> Rendered:
     """The period's result → 汇总/P/通报_P.docx (and a PDF when asked and LibreOffice is there).
     Without ``result``, the one the period's last consolidation recorded: the circular says what
@@ -235,7 +336,7 @@ def validate_files(config: Config, files: list[Path], progress: Progress = iter)
     """Check filled templates without consolidating: right register and period, cells filled,
     numbers that are numbers. Unfilled cells are reported as notices. Each file is read in
     isolation, as consolidation reads it."""
-    register = load_register(config.register)
+    register = versions.period_register(config.ledger, config.register, config.period, config.year).register
     entries = [entry for path in files for entry in _entries(path)]
     readable = [entry for entry in entries if not entry.refusal]
     reads = read_all(readable, register, config.period, config.stages, progress)
@@ -297,6 +398,7 @@ class DemoResult:
     circular: Rendered
 
 
+@_locked("演示", _demo_folder)
 def run_demo(folder: Path, progress: Progress = iter,
              report: Callable[[str, Any], None] = lambda stage, outcome: None) -> DemoResult:
     """The whole cycle on the bundled sample: a working folder, templates, simulated department

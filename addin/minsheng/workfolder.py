@@ -9,8 +9,9 @@ from pathlib import Path
 
 from .circular.document import TEMPLATE_NAME, bundled_template
 from .config import CONFIG_NAME, default_config_text
+from .errors import MinshengError
 from .model import Period
-from .register.workbook import write_register
+from .register.workbook import load_register, write_register
 
 SAMPLE_REGISTER = "任务台账.xlsx"
 FOLDERS = ("下发", "收集", "汇总", "templates")
@@ -22,6 +23,20 @@ SAMPLE_PERIOD = Period(2020, 6)
 def sample_register() -> Path:
     """The bundled register built from the real 2020 plan (seed 004)."""
     return Path(str(resources.files("minsheng").joinpath("sample", SAMPLE_REGISTER)))
+
+
+def _in_year(period: Period, register: Path) -> Period:
+    """Last month, kept inside the programme year of a register already in the folder: in
+    December for next year's register its January, in January for last year's its December."""
+    if not register.is_file():
+        return period
+    try:
+        year = load_register(register).year
+    except MinshengError:
+        return period  # ``templates`` will say what is wrong with it
+    if year is None or year == period.year:
+        return period
+    return Period(year, 1) if period.year < year else Period(year, 12)
 
 
 def init_workfolder(folder: Path, register_from: Path | None = None,
@@ -43,7 +58,7 @@ def init_workfolder(folder: Path, register_from: Path | None = None,
             text = default_config_text(SAMPLE_PERIOD, SAMPLE_ISSUER)
         else:
             this_month = Period((today or dt.date.today()).year, (today or dt.date.today()).month)
-            text = default_config_text(this_month.previous())
+            text = default_config_text(_in_year(this_month.previous(), folder / SAMPLE_REGISTER))
         config.write_text(text, encoding="utf-8")
         created.append(config)
     register = folder / SAMPLE_REGISTER

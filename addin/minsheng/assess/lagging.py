@@ -1,5 +1,6 @@
-"""滞后任务: the indicators behind schedule or below target, and the run's list of them, most
-serious first (sorted on disk, so that a province's thousands cost no memory)."""
+"""滞后任务: the indicators behind schedule or below target (also those whose time is up short of
+it, 未完成), and the run's list of them, most serious first (sorted on disk, so that a province's
+thousands cost no memory)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from decimal import Decimal
 from ..model import IndicatorType, Status
 from ..spool import Scratch
 
-# The statuses that put an indicator on the list, most serious first.
-ATTENTION = (Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
+# The statuses that put an indicator on the list, most serious first (未完成: its time is up).
+ATTENTION = (Status.UNFINISHED, Status.SEVERELY_LAGGING, Status.LAGGING, Status.NOT_STARTED, Status.NOT_MET)
 
 
 @dataclass(frozen=True)

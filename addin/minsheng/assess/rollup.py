@@ -111,7 +111,8 @@ class GroupSummary:
 
     @property
     def lagging(self) -> int:
-        return self.counts[Status.LAGGING] + self.counts[Status.SEVERELY_LAGGING]
+        """Indicators behind schedule, or short of their target with the time up (未完成)."""
+        return self.counts[Status.LAGGING] + self.counts[Status.SEVERELY_LAGGING] + self.counts[Status.UNFINISHED]
 
     def add(self, statuses: Sequence[Status], shares: Sequence[tuple[int, int]]) -> None:
         """Indicators' statuses and capped shares."""
@@ -143,12 +144,22 @@ class Programme:
         return Fraction(self.funds_paid) / Fraction(self.funds_planned) if self.funds_planned else None
 
     @property
+    def behind(self) -> str:
+        """What the tasks counted in ``tasks_lagging`` are: 滞后, and 到期未完成 once an indicator's
+        time is up short of its target (at the year's end, all of them)."""
+        if not self.counts[Status.UNFINISHED]:
+            return "滞后"
+        if any(self.counts[s] for s in (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)):
+            return "滞后或到期未完成"
+        return "到期未完成"
+
+    @property
     def sentence(self) -> str:
         """E.g. ``50项任务中已有12项完成全年任务目标，其余38项中30项序时推进、8项滞后。``"""
         rest = self.tasks - self.tasks_complete
         text = f"{self.tasks}项任务中已有{self.tasks_complete}项完成全年任务目标"
         if rest:
-            parts = [f"{self.tasks_on_schedule}项序时推进", f"{self.tasks_lagging}项滞后"]
+            parts = [f"{self.tasks_on_schedule}项序时推进", f"{self.tasks_lagging}项{self.behind}"]
             unknown = rest - self.tasks_on_schedule - self.tasks_lagging
             if unknown:
                 parts.append(f"{unknown}项因未报送、未填或数据有误无法判断")
@@ -157,7 +168,7 @@ class Programme:
 
 
 NO_FIGURE = (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.DATA_ERROR)
-_BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.NOT_MET}
+_BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.UNFINISHED, Status.NOT_MET}
 _DONE = {status for status in Status if status.done}
 
 

@@ -4,6 +4,8 @@ Pure functions, no files.
 Every comparison is exact, on integers: a value and a target are ratios of integers (a ``Decimal``
 is one), the schedule is m/12, and ``gap ≤ 10`` is decided by cross-multiplying. Only what is
 shown is rounded (half-up, one decimal). 25088 of 25100 shows as 100.0% and is still not 已完成.
+Once an indicator's 完成时限 (or the year's end) has come, a 累计/里程碑 indicator short of its target
+is 未完成: there is no schedule left to be on.
 The exact values are there as ``Fraction``s too (``rate``, ``gap``, ``change``) for whoever asks.
 
 Roll-ups of many indicators are in ``rollup``.
@@ -32,6 +34,7 @@ class Previous:
 
     period: Period
     value: Decimal  # for 里程碑 the stage's percent
+    skipped: bool = False  # not last month's: none was reported then, so the last month that had one
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,15 @@ def _due(period: Period, deadline: dt.date | None) -> tuple[int, int]:
     return (1, 1) if period.month >= months else (period.month, months)
 
 
+def at_deadline(period: Period, deadline: dt.date | None) -> bool:
+    """The period has reached the 完成时限: it falls on or before the last day of the period's month
+    (None means 31 December of the period's year). 2020-06-15 and 2020-06-30 are reached at
+    2020-06; 2020-07-01 is not."""
+    if deadline is None:
+        return period.month == 12
+    return (deadline.year, deadline.month) <= (period.year, period.month)
+
+
 @lru_cache(maxsize=256)
 def _ratio(number: Decimal) -> tuple[int, int]:
     return number.as_integer_ratio()
@@ -151,8 +163,9 @@ class Rules:
 def assess(indicator: Indicator, reported: Reported | None, submitted: bool, period: Period, rules: Rules,
            deadline: dt.date | None = None, previous: Previous | None = None, source: str = "",
            others: tuple[str, ...] = ()) -> Assessment:
-    """Judge one indicator (formats §4) by ``rules``, made once per consolidation. ``others``: the
-    names of its task's other indicators, which the same 进展情况 may report on too."""
+    """Judge one indicator (formats §4) by ``rules``, made once per consolidation. ``deadline``: its
+    完成时限 (``Indicator.deadline``; None means 31 December). ``others``: the names of its task's
+    other indicators, which the same 进展情况 may report on too."""
     due = _due(period, deadline)
     if not submitted:
         return Assessment(indicator, Status.NOT_SUBMITTED, due=due, previous=previous, reported=reported,
@@ -189,6 +202,8 @@ def assess(indicator: Indicator, reported: Reported | None, submitted: bool, per
         rn, rd = rate
         if value >= (indicator.target if kind is IndicatorType.CUMULATIVE else 100):
             status = Status.COMPLETE
+        elif at_deadline(period, deadline):  # the time is up: short is short, also at 0
+            status = Status.UNFINISHED
         elif value == 0:
             status = Status.NOT_STARTED
         else:

@@ -92,7 +92,7 @@ def _sentence(s: Said, text: str, figures, others: tuple[str, ...]) -> str:
             return "" if stated.value else f"{s.name}{shown}，{'达到年度目标' if kind is IndicatorType.RATE else '控制在目标以内'}"
         verdict = missed(kind, _number(s.target), s.unit)
         return f"{s.name}{verdict}" if stated.value else f"{s.name}{shown}，{verdict}"
-    if status is Status.NOT_STARTED:
+    if status is Status.NOT_STARTED or (status is Status.UNFINISHED and not value):  # never 完成0个
         return "" if stated.value else f"{s.name}尚未启动"
     share = "" if stated.rate else f"完成任务{rate_percent}%"
     if stated.value:

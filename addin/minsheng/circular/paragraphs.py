@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from ..assess.lagging import Lagging
 from ..assess.result import PeriodResult
-from ..assess.rollup import GroupSummary
+from ..assess.rollup import GroupSummary, Programme
 from ..assess.words import missed
 from ..config import Config
 from ..model import IndicatorType, Status
@@ -46,7 +46,7 @@ def overview(result: PeriodResult) -> str:
     prog = result.programme
     rest = prog.tasks - prog.tasks_complete
     unknown = rest - prog.tasks_on_schedule - prog.tasks_lagging
-    parts = [f"{n}项{what}" for n, what in ((prog.tasks_on_schedule, "序时推进"), (prog.tasks_lagging, "进度滞后或未达标"),
+    parts = [f"{n}项{what}" for n, what in ((prog.tasks_on_schedule, "序时推进"), (prog.tasks_lagging, _behind(prog)),
                                           (unknown, "因未报送、未填或数据有误暂无法判断")) if n]
     if prog.tasks_complete:
         text = f"全市{prog.tasks}项民生工程任务中，已有{prog.tasks_complete}项完成全年任务目标"
@@ -58,6 +58,17 @@ def overview(result: PeriodResult) -> str:
     text += f"。{prog.indicators}个考核指标中"
     text += f"已完成或达标{done}个。" if done else "尚无完成或达标的。"
     return text
+
+
+def _behind(prog: Programme) -> str:
+    """What the tasks behind are called: 进度滞后或未达标, and 到期未完成 once an indicator's time is
+    up short of its target (at the year's end nothing is merely behind the schedule)."""
+    c = prog.counts
+    if not c[Status.UNFINISHED]:
+        return "进度滞后或未达标"
+    if any(c[s] for s in (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)):
+        return "进度滞后、到期未完成或未达标"
+    return "到期未完成或未达标"
 
 
 def funds(result: PeriodResult) -> str:
@@ -87,7 +98,7 @@ def _group_summary(group: GroupSummary) -> str:
     c = group.counts
     counted = ((c[Status.COMPLETE] + c[Status.MET], "已完成或达标"), (c[Status.ON_SCHEDULE], "序时推进"),
                (c[Status.LAGGING] + c[Status.SEVERELY_LAGGING], "滞后"), (c[Status.NOT_STARTED], "未启动"),
-               (c[Status.NOT_MET], "未达标"), (c[Status.NOT_SUBMITTED] + c[Status.NOT_FILLED] + c[Status.DATA_ERROR],
+               (c[Status.UNFINISHED], "到期未完成"), (c[Status.NOT_MET], "未达标"), (c[Status.NOT_SUBMITTED] + c[Status.NOT_FILLED] + c[Status.DATA_ERROR],
                                              "暂无数据"))
     text = f"{group.indicators}个指标中，" + "、".join(f"{what}{n}个" for n, what in counted if n)
     mean = group.reported_mean
@@ -107,11 +118,20 @@ def lagging_units(result: PeriodResult) -> list[dict]:
 
 
 def _lagging_text(item: Lagging) -> str:
-    """``残疾儿童康复救助完成率4.8%（严重滞后）``: the schedule is stated once, above the list."""
+    """``残疾儿童康复救助完成率4.8%（严重滞后）``: the schedule is stated once, above the list. An
+    item whose time is up says so: ``…完成率100.0%，尚差0.166万元，到期未完成`` (the shortfall, as a
+    rate so near its target rounds to 100.0%)."""
     unit = item.unit_of_measure
     name = item.indicator_name
     if item.status is Status.NOT_MET:
         return f"{name}{format_amount(item.value, unit)}，{missed(item.type, item.target, unit)}"
+    if item.status is Status.UNFINISHED:
+        if item.type is IndicatorType.MILESTONE:
+            return f"{name}处于“{item.stage}”阶段，到期未完成"
+        if not item.value:
+            return f"{name}尚未启动，到期未完成"
+        short = format_amount(item.target - item.value, unit)
+        return f"{name}完成率{item.rate_percent}%，尚差{short}，到期未完成"
     if item.status is Status.NOT_STARTED:
         return f"{name}尚未启动"
     done = f"处于“{item.stage}”阶段" if item.type is IndicatorType.MILESTONE else f"完成率{item.rate_percent}%"
@@ -119,13 +139,14 @@ def _lagging_text(item: Lagging) -> str:
 
 
 def ranking(result: PeriodResult, config: Config) -> str:
-    """Units named for praise only when at or ahead of the schedule; the lowest, when behind it."""
+    """Units named for praise only when at or ahead of the schedule (and with nothing whose time is
+    up unfinished); the lowest, when behind it."""
     submitted = [u for u in result.units if u.submitted]
     if not submitted:
         return ""
     due = schedule(result)
     n = max(1, min(config.top_units, len(submitted) // 2))
-    ahead = _with_ties([u for u in submitted if u.mean >= due], n)
+    ahead = _with_ties([u for u in submitted if u.mean >= due and not u.counts[Status.UNFINISHED]], n)
     behind = _with_ties([u for u in reversed(submitted) if u.mean < due and u not in ahead], n)
     sentences = [f"完成情况较好的是{_named(ahead)}" if ahead else
                  f"各单位平均完成率均未达到时序进度（{format_percent(due)}）"]

@@ -276,7 +276,11 @@ class _Reader:
             known.update(self.register.lookup(ids - known.keys()))
         owners = Counter(ind.lead_unit for ind in known.values())
         if not owners:
-            if claimed:
+            gone = sorted(ids & self.register.cancelled_ids)
+            if gone:  # the office's change, not the unit's mistake
+                self.problem(f"表中的指标（{'、'.join(gone)}）已在任务台账中撤销（“状态”为已撤销），本期不再汇总，"
+                             f"所填内容未采用；该单位无需再报送这些指标", META_SHEET, severity=Severity.NOTICE)
+            elif claimed:
                 self.problem(f"模板信息标明是“{claimed}”的报表，但表中没有任务台账里的指标编号（可能删除了行或用错了模板），"
                              f"未汇总；请使用下发的填报模板", META_SHEET)
             else:
@@ -335,6 +339,11 @@ class _Reader:
             seen.add(indicator_id)
             ref = value_at + line
             ind = known.get(indicator_id)
+            if ind is None and indicator_id in self.register.cancelled_ids:
+                self.problem(f"指标 {indicator_id} 已在任务台账中撤销（“状态”为已撤销），该行不再汇总；"
+                             f"所填内容未采用，无需改动", sheet, ref, cell_text(row[c_value]) if c_value < width
+                             else "", Severity.NOTICE, indicator_id)
+                continue
             if ind is None:
                 self.problem(f"指标编号“{indicator_id}”不在任务台账中，该行未汇总；请勿自行增加行",
                              sheet, id_at + line, indicator_id, indicator=indicator_id)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from ..assess.judge import Rows
 from ..assess.lagging import LaggingList
@@ -28,8 +29,9 @@ from ..assess.status import Previous
 from ..errors import LedgerError, os_error_text
 from ..files import FILE_MODE
 from ..model import Period
+from ..register.cache import Register
 from ..spool import BatchSpool
-from . import results
+from . import results, versions
 
 MIGRATIONS = [
     """
@@ -72,7 +74,29 @@ MIGRATIONS = [
         name TEXT NOT NULL, target TEXT NOT NULL, said TEXT NOT NULL);
     CREATE INDEX result_projects_by_run ON result_projects (run_id);
     """,
+    # Revisions: a re-run adds its values beside the earlier run's, never over them (formats §6.1);
+    # a period's values are those of its latest run. And the register each period is read with.
+    """
+    CREATE TABLE revised_values (
+        run_id INTEGER NOT NULL REFERENCES runs(id), period TEXT NOT NULL, indicator_id TEXT NOT NULL,
+        unit TEXT NOT NULL, value TEXT, stage TEXT, status TEXT NOT NULL, source_file TEXT, sheet TEXT, cell TEXT,
+        sha256 TEXT, PRIMARY KEY (run_id, indicator_id));
+    INSERT INTO revised_values SELECT run_id, period, indicator_id, unit, value, stage, status, source_file,
+        sheet, cell, sha256 FROM accepted_values;
+    DROP TABLE accepted_values;
+    ALTER TABLE revised_values RENAME TO accepted_values;
+    CREATE INDEX runs_by_period ON runs (period, id);
+    CREATE INDEX files_by_run ON files (run_id);
+    CREATE INDEX problems_by_run ON problems (run_id);
+    CREATE TABLE registers (
+        fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, workbook BLOB NOT NULL, at TEXT NOT NULL);
+    CREATE TABLE period_registers (
+        period TEXT PRIMARY KEY, fingerprint TEXT NOT NULL REFERENCES registers(fingerprint),
+        how TEXT NOT NULL, at TEXT NOT NULL);
+    """,
 ]
+# The latest run of each period: its revision in force.
+LATEST = "SELECT MAX(id) FROM runs GROUP BY period"
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -150,9 +174,10 @@ def _set_aside_noting(path: Path, notes: list[str]) -> None:
                  f"本次无法与上期对比（上期累计、环比、较上期减少为空）")
 
 
-def previous_values(path: Path, period: Period, notes: list[str] | None = None) -> dict[str, Previous]:
-    """The latest earlier period's accepted values (上期) of every indicator, by indicator id."""
-    lookup = PreviousValues(path, period, notes)
+def previous_values(path: Path, period: Period, notes: list[str] | None = None,
+                    register: Register | None = None) -> dict[str, Previous]:
+    """上期 of every indicator, by indicator id (see ``PreviousValues``)."""
+    lookup = PreviousValues(path, period, notes, register)
     try:
         return lookup.all()
     finally:
@@ -160,30 +185,36 @@ def previous_values(path: Path, period: Period, notes: list[str] | None = None) 
 
 
 class PreviousValues:
-    """上期: the latest earlier period's accepted values, read from the ledger one unit at a time.
+    """上期: each indicator's value in the latest earlier period of the same year that has one, as
+    that period's latest revision holds it.
+
+    History follows the indicator, never the unit: a transferred indicator keeps its 上期, a renamed
+    one finds it under its 原指标编号, and one its unit did not report last month is compared with
+    the last month that did (``Previous.period`` says which). 上期 never crosses the year.
 
     A ledger that can't be read gives no previous values and a note; it never stops the run. A
     damaged one is set aside at once, so that this run's record starts a fresh ledger.
     """
 
-    def __init__(self, path: Path, period: Period, notes: list[str] | None = None):
-        self.path, self.notes = path, ([] if notes is None else notes)
+    def __init__(self, path: Path, period: Period, notes: list[str] | None = None, register: Register | None = None):
+        self.path, self.notes, self.register = path, ([] if notes is None else notes), register
+        self.period = period
         self._conn: sqlite3.Connection | None = None
-        self._before: Period | None = None
+        self._runs: dict[int, Period] = {}  # the revision in force of each earlier period of the year
         self._cache: OrderedDict[str, dict[str, Previous]] = OrderedDict()
         if not path.exists():
             return
         try:
             self._conn = connect(path)
-            row = self._conn.execute("SELECT MAX(period) FROM accepted_values WHERE period < ?",
-                                     (str(period),)).fetchone()
-            self._before = Period.parse(row[0]) if row and row[0] else None
+            self._runs = {run: Period.parse(p) for p, run in self._conn.execute(
+                "SELECT period, MAX(id) FROM runs WHERE period >= ? AND period < ? GROUP BY period",
+                (f"{period.year:04d}-01", str(period)))}
         except (sqlite3.Error, LedgerError, OSError, ValueError) as exc:
             self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
         self.close()
-        self._before = None
+        self._runs = {}
         if isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
             _set_aside_noting(self.path, self.notes)
         elif isinstance(exc, LedgerError):
@@ -192,33 +223,53 @@ class PreviousValues:
             self.notes.append(f"历史数据库 {self.path} 无法读取（{_reason(exc)}），本次不与上期对比")
 
     def __call__(self, unit: str) -> dict[str, Previous]:
-        """The unit's previous values by indicator id."""
-        if self._before is None:
+        """The previous values of the indicators the unit leads now, by indicator id."""
+        if not self._runs or self.register is None:
             return {}
         found = self._cache.get(unit)
         if found is None:
-            found = self._read("AND unit = ?", (unit,))
+            found = self._read([(i.id, i.former_id) for t in self.register.tasks_of(unit) for i in t.indicators])
             self._cache[unit] = found
             if len(self._cache) > 256:
                 self._cache.popitem(last=False)
         return found
 
     def all(self) -> dict[str, Previous]:
-        return self._read("", ()) if self._before is not None else {}
+        if not self._runs:
+            return {}
+        if self.register is None:
+            return self._read(None)
+        return self._read([(i.id, i.former_id) for i in self.register.indicators])
 
-    def _read(self, where: str, params: tuple) -> dict[str, Previous]:
-        values: dict[str, Previous] = {}
+    def _read(self, wanted: list[tuple[str, str]] | None) -> dict[str, Previous]:
+        """``wanted``: (id, former id) pairs; None for every indicator under its own id."""
+        runs = ",".join(str(run) for run in self._runs)
+        latest: dict[str, tuple[Period, str]] = {}
         try:
             if self._conn is None:  # closed while the ledger was written; open it again
                 self._conn = connect(self.path)
-            rows = self._conn.execute(f"SELECT indicator_id, value FROM accepted_values WHERE period = ? "
-                                      f"AND value IS NOT NULL {where}", (str(self._before), *params)).fetchall()
+            ids = None if wanted is None else sorted({i for pair in wanted for i in pair if i})
+            for start in range(0, 1 if ids is None else len(ids), 500):
+                where, params = ("", ()) if ids is None else (
+                    f"AND indicator_id IN ({','.join('?' * len(ids[start:start + 500]))})", ids[start:start + 500])
+                for indicator_id, run, value in self._conn.execute(
+                        f"SELECT indicator_id, run_id, value FROM accepted_values WHERE run_id IN ({runs}) "
+                        f"AND value IS NOT NULL {where}", params):
+                    period = self._runs[run]
+                    if indicator_id not in latest or latest[indicator_id][0] < period:
+                        latest[indicator_id] = (period, value)
         except (sqlite3.Error, OSError) as exc:
             self._fail(exc)
-            return values
-        for indicator_id, value in rows:
+            return {}
+        values: dict[str, Previous] = {}
+        for indicator_id, former in wanted if wanted is not None else ((i, "") for i in latest):
+            # Under its own id first; its old id's history counts up to the rename.
+            candidates = [latest[i] for i in (indicator_id, former) if i and i in latest]
+            if not candidates:
+                continue
+            period, value = max(candidates, key=lambda c: c[0])
             try:
-                values[indicator_id] = Previous(self._before, Decimal(value))
+                values[indicator_id] = Previous(period, Decimal(value), period != self.period.previous())
             except (ArithmeticError, TypeError, ValueError):
                 continue  # a value we did not write; the ledger is ours, the edit is not
         return values
@@ -229,14 +280,69 @@ class PreviousValues:
             self._conn = None
 
 
-class Recorder:
-    """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``."""
+class Correction(NamedTuple):
+    """更正记录: a value of the period that differs from its previous revision."""
 
-    def __init__(self) -> None:
+    indicator_id: str
+    unit: str
+    old: str  # as the previous revision held it ("" when it had none)
+    new: str  # as this run takes it ("" when it has none now)
+    old_source: str  # file and cell
+    new_source: str
+
+
+def revision_values(path: Path, period: Period) -> dict[str, tuple[str, str, str]] | None:
+    """The values the period's latest revision holds: indicator id → (unit, value, source); None
+    when the period has no revision yet, or the ledger can't be read (``PreviousValues`` says so)."""
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(str(path))) as conn:
+            run = conn.execute("SELECT MAX(id) FROM runs WHERE period = ?", (str(period),)).fetchone()[0]
+            if run is None:
+                return None
+            rows = conn.execute("SELECT indicator_id, unit, value, stage, source_file, sheet, cell "
+                                "FROM accepted_values WHERE run_id = ?", (run,)).fetchall()
+    except sqlite3.Error:
+        return None
+    return {row[0]: (row[1], _shown(row[2], row[3]), _source(*row[4:])) for row in rows}
+
+
+def _shown(value: str | None, stage: str | None) -> str:
+    return stage or value or ""
+
+
+def _source(file: str | None, sheet: str | None, cell: str | None) -> str:
+    return f"{file} {sheet}!{cell}" if file and sheet and cell else (file or "")
+
+
+class Recorder:
+    """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``, and
+    compares each with the period's previous revision (``before``, from ``revision_values``)."""
+
+    def __init__(self, before: dict[str, tuple[str, str, str]] | None = None) -> None:
         self._spool = BatchSpool(1000)
+        self.revised = before is not None  # the period has an earlier revision to compare with
+        self._before = dict(before or {})
+        self._changed: list[Correction] = []
 
     def add(self, rows: Rows) -> None:
         self._spool.extend(rows.ledger)
+        if not self.revised:
+            return
+        for indicator_id, unit, value, stage, _status, file, sheet, cell, _sha in rows.ledger:
+            old = self._before.pop(indicator_id, None)
+            new, source = _shown(value, stage), _source(file, sheet, cell)
+            if old is None or old[1] != new:
+                self._changed.append(Correction(indicator_id, unit, old[1] if old else "", new,
+                                                old[2] if old else "", source))
+
+    def corrections(self) -> list[Correction]:
+        """What differs from the previous revision: changed and new values, then values it had
+        that this run has not (a file withdrawn, a cell emptied). Call once every row is added."""
+        gone = [Correction(indicator_id, unit, value, "", source, "")
+                for indicator_id, (unit, value, source) in self._before.items()]
+        return self._changed + gone
 
     def rows(self):
         return iter(self._spool)
@@ -249,9 +355,20 @@ class _Withdrawn(Exception):
     """The run's outputs were not written: its record is taken back."""
 
 
+def bind_for_templates(path: Path, period: Period, register: Register) -> None:
+    """Templates of the period go out: their register becomes the period's (``versions``). A
+    ledger that can't be written is a ``LedgerError``."""
+    try:
+        with closing(connect(path)) as conn, conn:
+            versions.bind(conn, period, register, versions.TEMPLATES)
+    except (sqlite3.Error, OSError) as exc:
+        raise LedgerError(f"下发填报表所用的任务台账未能记入历史数据库（{path}：{_reason(exc)}）") from exc
+
+
 def record_run(path: Path, result: Consolidation, recorder: Recorder, notes: list[str] | None = None,
-               confirm: Callable[[], bool] | None = None) -> int | None:
-    """Replace the period's snapshot with this run's, and append to the audit log; returns the run id.
+               confirm: Callable[[], bool] | None = None, adopted: bool = False) -> int | None:
+    """Add this run as the period's latest revision, and append to the audit log; returns the run
+    id. The period's register is bound to the one used, if it had none (or ``adopted``).
 
     ``confirm()`` is asked just before the record is committed (the outputs are written meanwhile,
     in another thread); when it says no, nothing is recorded and None is returned. A damaged
@@ -261,19 +378,20 @@ def record_run(path: Path, result: Consolidation, recorder: Recorder, notes: lis
     notes = [] if notes is None else notes
     try:
         try:
-            return _record(path, result, recorder, confirm)
+            return _record(path, result, recorder, confirm, adopted)
         except sqlite3.DatabaseError as exc:
             if not _damaged(exc):
                 raise
             _set_aside_noting(path, notes)
-            return _record(path, result, recorder, confirm)
+            return _record(path, result, recorder, confirm, adopted)
     except _Withdrawn:
         return None
     except (sqlite3.Error, OSError) as exc:
         raise LedgerError(f"本期数据未能记入历史数据库 {path}（{_reason(exc)}）；请处理后重新汇总") from exc
 
 
-def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Callable[[], bool] | None = None) -> int:
+def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Callable[[], bool] | None = None,
+            adopted: bool = False) -> int:
     now = dt.datetime.now().isoformat(timespec="seconds")
     p = str(result.period)
     counts, received, problems = result.counts, result.received, result.problems
@@ -281,20 +399,20 @@ def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Call
     values = recorder.rows()
     with closing(connect(path)) as conn, conn:
         _attach_lists(conn, result)  # before the transaction begins: SQLite attaches outside one
-        before = conn.execute("SELECT COUNT(*) FROM accepted_values WHERE period = ?", (p,)).fetchone()[0]
+        before = conn.execute("SELECT COUNT(*) FROM runs WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
             "INSERT INTO runs (period, at, fingerprint, files_read, files_rejected, indicators_accepted,"
             " problems, units_missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (p, now, fingerprint, counts.files_read, counts.files_rejected, counts.indicators_accepted,
              counts.problems, counts.units_missing)).lastrowid
-        for table in ("accepted_values", "problems", "files"):
-            conn.execute(f"DELETE FROM {table} WHERE period = ?", (p,))
+        if adopted or not versions.is_bound(conn, result.period):
+            versions.bind(conn, result.period, result.register, versions.ADOPTED if adopted else versions.FIRST_RUN)
         conn.executemany(
             "INSERT INTO files (period, run_id, name, unit, sha256, outcome) VALUES (?, ?, ?, ?, ?, ?)",
             [(p, run_id, item.name, item.unit, item.sha256, item.outcome) for item in received])
         conn.executemany(
             "INSERT INTO accepted_values (period, indicator_id, unit, value, stage, status, source_file,"
-            " sheet, cell, sha256, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " sheet, cell, sha256, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # never over an earlier run's
             ((p, *row, run_id) for row in values))
         conn.executemany(
             "INSERT INTO problems (period, run_id, file, sheet, cell, severity, message, raw, indicator_id)"
@@ -302,8 +420,9 @@ def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Call
             [(p, run_id, x.file, x.sheet, x.cell, x.severity.value, x.message, x.raw, x.indicator)
              for x in problems])
         action = "重新汇总" if before else "汇总"
+        changed = f"与上次汇总相比有 {len(result.corrections)} 个数值变化，" if before else ""
         conn.execute("INSERT INTO audit (at, period, action, detail) VALUES (?, ?, ?, ?)",
-                     (now, p, action, f"运行 {run_id}：采用 {counts.indicators_accepted} 个数值（本期原有 {before} 个），"
+                     (now, p, action, f"运行 {run_id}（第 {before + 1} 次汇总本期）：采用 {counts.indicators_accepted} 个数值，{changed}"
                                       f"读取 {counts.files_read} 个文件，拒收 {counts.files_rejected} 个，"
                                       f"问题 {counts.problems} 条，未报送单位 {counts.units_missing} 个"))
         if confirm is not None and not confirm():

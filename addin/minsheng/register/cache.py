@@ -18,8 +18,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -27,9 +28,9 @@ from typing import NamedTuple
 
 from .. import __version__
 from ..files import FILE_MODE
-from ..model import Indicator, IndicatorType, Task
+from ..model import Indicator, IndicatorType, Period, Task
 
-STORE_VERSION = 2  # 2: indicators keep their own 完成时限
+STORE_VERSION = 3  # 2: indicators keep their own 完成时限; 3: adjustments, renames, cancellations
 KEEP = 16  # cache files kept; older ones are removed
 _UNIT_VIEWS = 256  # units whose tasks a process keeps at hand
 
@@ -41,11 +42,16 @@ CREATE TABLE tasks (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, categ
     deadline TEXT, first_lead TEXT NOT NULL);
 CREATE TABLE indicators (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, task INTEGER NOT NULL,
     name TEXT NOT NULL, unit_of_measure TEXT NOT NULL, type TEXT NOT NULL, target TEXT,
-    lead_unit TEXT NOT NULL, row INTEGER NOT NULL, extra TEXT NOT NULL, deadline TEXT);
+    lead_unit TEXT NOT NULL, row INTEGER NOT NULL, extra TEXT NOT NULL, deadline TEXT,
+    adjusted_target TEXT, adjusted_from TEXT NOT NULL, former_id TEXT NOT NULL);
 CREATE INDEX indicators_of_unit ON indicators (lead_unit, position);
+CREATE TABLE cancelled (position INTEGER PRIMARY KEY, id TEXT NOT NULL, task_id TEXT NOT NULL,
+    task_name TEXT NOT NULL, name TEXT NOT NULL, unit_of_measure TEXT NOT NULL, type TEXT NOT NULL,
+    target TEXT, lead_unit TEXT NOT NULL, row INTEGER NOT NULL);
 """
 _TASK = "t.position, t.id, t.category, t.name, t.annual_target, t.partners, t.planned_funds, t.deadline, t.first_lead"
-_INDICATOR = "i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position, i.deadline"
+_INDICATOR = ("i.id, i.name, i.unit_of_measure, i.type, i.target, i.lead_unit, i.row, i.extra, i.position, i.deadline, "
+              "i.adjusted_target, i.adjusted_from, i.former_id")
 _JOINED = f"SELECT {_TASK}, {_INDICATOR} FROM tasks t JOIN indicators i ON i.task = t.position"
 
 
@@ -128,27 +134,39 @@ def write_store(sha256: str, tasks: list[Task], fingerprint: str, extra_columns:
 
 
 def _fill(path: Path, tasks: list[Task], fingerprint: str, extra_columns: tuple[str, ...]) -> None:
+    # Cancelled indicators are kept aside: every view of the register (templates, the pass of a
+    # consolidation, the circular) is of the indicators in force, numbered without gaps.
+    cancelled = [(t, i) for t in tasks for i in t.indicators if i.cancelled]
+    tasks = [replace(t, indicators=[i for i in t.indicators if not i.cancelled]) for t in tasks]
+    tasks = [t for t in tasks if t.indicators]
     units: dict[str, None] = {}
     for task in tasks:
         for ind in task.indicators:
             units.setdefault(ind.lead_unit)
+    years = Counter(d.year for t in tasks for i in t.indicators for d in (i.deadline,) if d is not None)
     conn = sqlite3.connect(str(path))
     try:
         with conn:
             conn.executescript(_SCHEMA)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("fingerprint", fingerprint), ("extra_columns", json.dumps(list(extra_columns), ensure_ascii=False)),
-                ("tasks", str(len(tasks))), ("indicators", str(sum(len(t.indicators) for t in tasks)))])
+                ("tasks", str(len(tasks))), ("indicators", str(sum(len(t.indicators) for t in tasks))),
+                # The programme year: the year most deadlines fall in (the earliest of equals).
+                ("year", str(min(years, key=lambda y: (-years[y], y))) if years else "")])
             conn.executemany("INSERT INTO units VALUES (?, ?)", enumerate(units))
             conn.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 (n, t.id, t.category, t.name, t.annual_target, "、".join(t.partner_units), _text(t.planned_funds),
                  t.deadline.isoformat() if t.deadline else None, t.lead_units[0])
                 for n, t in enumerate(tasks)))
-            conn.executemany("INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            conn.executemany("INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 (position, i.id, n, i.name, i.unit_of_measure, i.type.value, _text(i.target), i.lead_unit, i.row,
                  json.dumps([value for _, value in i.extra], ensure_ascii=False),
-                 i.deadline.isoformat() if i.deadline else None)
+                 i.deadline.isoformat() if i.deadline else None, _text(i.adjusted_target), i.adjusted_from,
+                 i.former_id)
                 for position, (n, i) in enumerate((n, i) for n, t in enumerate(tasks) for i in t.indicators)))
+            conn.executemany("INSERT INTO cancelled VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                (n, i.id, t.id, t.name, i.name, i.unit_of_measure, i.type.value, _text(i.target), i.lead_unit, i.row)
+                for n, (t, i) in enumerate(cancelled)))
     finally:
         conn.close()
 
@@ -181,6 +199,18 @@ class Place(NamedTuple):
         return range(self.first, self.first + len(self.units))
 
 
+class Cancelled(NamedTuple):
+    """An indicator the register marks 已撤销: what 汇总 lists of it."""
+
+    id: str
+    task_id: str
+    task_name: str
+    name: str
+    unit_of_measure: str
+    type: str
+    lead_unit: str
+
+
 class Register:
     """任务台账: the year's tasks and indicators, as loaded and validated (formats §2).
 
@@ -189,9 +219,11 @@ class Register:
     they are used (fine for an office's 100 tasks; consolidation at province scale avoids them).
     """
 
-    def __init__(self, path: str, store: Path):
+    def __init__(self, path: str, store: Path, period: Period | None = None):
         self.path = path  # the register workbook, for messages
         self.store = store
+        self.period = period  # the period it is read for: adjusted targets count from their period on
+        self.source: bytes | None = None  # the workbook's bytes, when it was read from one here
         self._pid = -1
         self._conn: sqlite3.Connection | None = None
         self._views: OrderedDict[str, list[Task]] = OrderedDict()
@@ -201,13 +233,20 @@ class Register:
         self.task_count = int(meta["tasks"])
         self.indicator_count = int(meta["indicators"])
         self.units: list[str] = [name for (name,) in self._query("SELECT name FROM units ORDER BY position")]
+        self.year: int | None = int(meta["year"]) if meta.get("year") else None  # from its 完成时限
+
+    def at(self, period: Period) -> Register:
+        """The register as period ``period`` reads it."""
+        register = Register(self.path, self.store, period)
+        register.source = self.source
+        return register
 
     # Pickled into spawned worker processes: the path travels, the connection is opened there.
     def __getstate__(self) -> dict:
-        return {"path": self.path, "store": self.store}
+        return {"path": self.path, "store": self.store, "period": self.period}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], state["store"])
+        self.__init__(state["path"], state["store"], state.get("period"))
 
     def __repr__(self) -> str:
         return f"Register({self.path!r}, {self.task_count} tasks, {self.indicator_count} indicators)"
@@ -223,7 +262,7 @@ class Register:
 
     def iter_tasks(self) -> Iterator[Task]:
         """Every task with all its indicators, in register order, one at a time."""
-        yield from _tasks(self._query(f"{_JOINED} ORDER BY i.position"), self.extra_columns)
+        yield from _tasks(self._query(f"{_JOINED} ORDER BY i.position"), self.extra_columns, period=self.period)
 
     def iter_places(self) -> Iterator[Place]:
         """Every task's place, in register order, without building tasks: what a pass over a large
@@ -252,7 +291,7 @@ class Register:
         if view is None:
             # Indicators are numbered task by task, so their order is the tasks' order too.
             rows = self._query(f"{_JOINED} WHERE i.lead_unit = ? ORDER BY i.position", (unit,))
-            view = list(_tasks(rows, self.extra_columns, unit))
+            view = list(_tasks(rows, self.extra_columns, unit, self.period))
             self._views[unit] = view
             if len(self._views) > _UNIT_VIEWS:
                 self._views.popitem(last=False)
@@ -269,13 +308,13 @@ class Register:
             rows = self._query(f"SELECT i.task, t.id, {_INDICATOR} FROM indicators i JOIN tasks t "
                                f"ON t.position = i.task WHERE i.id IN ({','.join('?' * len(chunk))})", chunk)
             for row in rows:
-                ind = _indicator(row[1], row[2:], self.extra_columns)
+                ind = _indicator(row[1], row[2:], self.extra_columns, self.period)
                 found[ind.id] = ind
         return found
 
     def task(self, task_id: str) -> Task:
         rows = self._query(f"{_JOINED} WHERE t.id = ? ORDER BY i.position", (task_id,))
-        for task in _tasks(rows, self.extra_columns):
+        for task in _tasks(rows, self.extra_columns, period=self.period):
             return task
         raise KeyError(task_id)
 
@@ -302,6 +341,16 @@ class Register:
             result[ind.lead_unit].append(ind)
         return result
 
+    @cached_property
+    def cancelled(self) -> list[Cancelled]:
+        """Indicators the register marks 已撤销, in register order."""
+        return [Cancelled(*row) for row in self._query(
+            "SELECT id, task_id, task_name, name, unit_of_measure, type, lead_unit FROM cancelled ORDER BY position")]
+
+    @cached_property
+    def cancelled_ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.cancelled)
+
     def by_unit(self) -> dict[str, list[Task]]:
         """Every lead unit's view of the register (see ``tasks_of``)."""
         return {unit: self.tasks_of(unit) for unit in self.units}
@@ -310,18 +359,21 @@ class Register:
 _KINDS = {kind.value: kind for kind in IndicatorType}
 
 
-def _indicator(task_id: str, row: tuple, extra_columns: tuple[str, ...]) -> Indicator:
-    ind_id, name, measure, kind, target, lead, line, extra, position, deadline = row
-    return Indicator(ind_id, task_id, name, measure, _KINDS[kind], None if target is None else Decimal(target),
-                     lead, line, tuple(zip(extra_columns, json.loads(extra))) if extra_columns else (), position,
-                     _date(deadline))
+def _indicator(task_id: str, row: tuple, extra_columns: tuple[str, ...], period: Period | None) -> Indicator:
+    (ind_id, name, measure, kind, target, lead, line, extra, position, deadline, adjusted, adjusted_from,
+     former) = row
+    ind = Indicator(ind_id, task_id, name, measure, _KINDS[kind], None if target is None else Decimal(target),
+                    lead, line, tuple(zip(extra_columns, json.loads(extra))) if extra_columns else (), position,
+                    _date(deadline), None if adjusted is None else Decimal(adjusted), adjusted_from, former)
+    return ind.in_period(period) if adjusted_from and period is not None else ind
 
 
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | None = None) -> Iterator[Task]:
+def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | None = None,
+           period: Period | None = None) -> Iterator[Task]:
     """Tasks from joined task/indicator rows ordered by task. With ``unit``: that unit's view."""
     current: Task | None = None
     position = None
@@ -335,6 +387,6 @@ def _tasks(rows: Iterable[tuple], extra_columns: tuple[str, ...], unit: str | No
             current = Task(task_id, category, name, target_text, tuple(p for p in partners.split("、") if p),
                            Decimal(funds) if funds is not None and keeps_funds else None,
                            _date(deadline))
-        current.indicators.append(_indicator(current.id, row[9:], extra_columns))
+        current.indicators.append(_indicator(current.id, row[9:], extra_columns, period))
     if current is not None:
         yield current

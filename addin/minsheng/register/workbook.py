@@ -28,7 +28,7 @@ import python_calamine
 from ..cells import as_date, cell_ref, cell_text, header_key, plain
 from ..errors import RegisterError, os_error_text, write_failure
 from ..files import atomic_path, display_name, new_workbook, save_workbook
-from ..model import Indicator, IndicatorType, Problem, Task
+from ..model import Indicator, IndicatorType, Period, Problem, Task
 from ..numbers import parse_value
 from ..untrusted.guard import ENCRYPTED, MAX_FILE_BYTES, XLSB, inspect
 from ..untrusted.inbox import Unreadable, read_regular
@@ -52,15 +52,22 @@ COLUMNS = {
     "年度目标值": "target",
     "年度计划资金(万元)": "planned_funds",
     "完成时限": "deadline",
+    "调整后目标值": "adjusted_target",
+    "调整起始期": "adjusted_from",
+    "原指标编号": "former_id",
+    "状态": "state",
 }
 REQUIRED = ("任务编号", "项目名称", "年度目标任务", "牵头单位", "指标编号", "指标名称", "计量单位",
             "指标类型", "年度目标值")
 # Columns describing the task rather than the indicator: merged cells spanning a task's rows are
 # common in hand-made registers, so their value is carried down over the merged area.
-_TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限")
+_TASK_COLUMNS = ("任务编号", "类别", "项目名称", "年度目标任务", "协同单位", "年度计划资金(万元)", "完成时限", "状态")
 _UNIT_SEPARATORS = ("、", ",", "，", ";", "；")
-_ID_COLUMNS = ("任务编号", "指标编号", "牵头单位")
+_ID_COLUMNS = ("任务编号", "指标编号", "牵头单位", "原指标编号", "状态")
 FUNDS, DEADLINE = "年度计划资金(万元)", "完成时限"
+ADJUSTED, ADJUSTED_FROM, FORMER_ID, STATE = "调整后目标值", "调整起始期", "原指标编号", "状态"
+_CHANGE_COLUMNS = (ADJUSTED, ADJUSTED_FROM, FORMER_ID, STATE)
+CANCELLED = "已撤销"  # the one word the 状态 column takes; empty means the indicator is in force
 CHECK_COLUMN = "需核对"  # filled in a draft from ``minsheng extract`` until a person has looked
 
 
@@ -75,6 +82,11 @@ def load_register(path: Path | str) -> Register:
             raise RegisterError([Problem(name, f"找不到任务台账 {path}，请把任务台账放到工作文件夹，"
                                                f"或在 config.ini 的 [paths] register 中写明位置")]) from None
         raise RegisterError([Problem(name, f"任务台账{exc}")]) from None
+    return register_of_bytes(data, name, str(path))
+
+
+def register_of_bytes(data: bytes, name: str, path: str) -> Register:
+    """The register a workbook's bytes hold (``name`` for messages, ``path`` for the record)."""
     sha256 = hashlib.sha256(data).hexdigest()
     store = find_store(sha256)
     if store is None:
@@ -87,7 +99,9 @@ def load_register(path: Path | str) -> Register:
             raise RegisterError(problems)
         if error:
             raise write_failure(Path(error[0]), OSError(error[1], error[2]))
-    return Register(str(path), store)
+    register = Register(path, store)
+    register.source = data  # what the ledger keeps of the period's register
+    return register
 
 
 def _parse_and_store(job: tuple[str, bytes, str]):
@@ -176,13 +190,17 @@ class _Sheet:
                    in zip(body, kinds, cells["年度目标值"], texts["计量单位"])]
         funds = self._funds(body, columns, cells[FUNDS], texts[FUNDS])
         deadlines = self._deadlines(body, columns, cells[DEADLINE], texts[DEADLINE])
-        tasks = self._tasks(body, columns, extra, texts, kinds, targets, funds, deadlines)
+        changes = self._changes(body, columns, cells, texts, kinds)
+        tasks = self._tasks(body, columns, extra, texts, kinds, targets, funds, deadlines, changes)
         if not self.problems and not any(t.indicators for t in tasks):
             raise RegisterError([Problem(self.name, "任务台账中没有任何指标行，请在表头下方逐行填写指标", SHEET)])
         if self.problems:
             raise self.fail()
-        fingerprint = _fingerprint([h for h in COLUMNS if h in columns] + list(extra),
-                                   ([texts[h][i] for h in COLUMNS if h in columns]
+        # The year's change columns count once used: a register that gains them empty (a new
+        # init's) is the same register, and its templates' fingerprint still matches.
+        counted = [h for h in COLUMNS if h in columns and (h not in _CHANGE_COLUMNS or any(texts[h]))]
+        fingerprint = _fingerprint(counted + list(extra),
+                                   ([texts[h][i] for h in counted]
                                     + [cell_text(self.rows[r][c]) if c < len(self.rows[r]) else "" for c in extra.values()]
                                     for i, r in enumerate(body)))
         return [t for t in tasks if t.indicators], fingerprint, tuple(extra)
@@ -318,7 +336,57 @@ class _Sheet:
             result.append(value)
         return result
 
-    def _tasks(self, body, columns, extra, texts, kinds, targets, funds, deadlines) -> list[Task]:
+    def _changes(self, body: list[int], columns: dict[str, int], cells: dict[str, list],
+                 texts: dict[str, list[str]], kinds: list) -> list[dict]:
+        """What the office changed during the year, row by row (formats §2): a target adjusted from
+        a period on, the id an indicator had before a rename, a cancellation."""
+        ids = {text.casefold() for text in texts["指标编号"] if text}
+        result = []
+        for i, r in enumerate(body):
+            found: dict = {}
+            target_text, from_text = texts[ADJUSTED][i], texts[ADJUSTED_FROM][i]
+            if target_text or from_text:
+                found.update(self._adjustment(r, columns, kinds[i], cells[ADJUSTED][i], cells[ADJUSTED_FROM][i],
+                                              target_text, from_text, texts["计量单位"][i]))
+            former = texts[FORMER_ID][i]
+            if former:
+                if former.casefold() in ids:
+                    self.problem(r, columns[FORMER_ID], f"原指标编号“{former}”仍是本台账中另一个指标的编号；"
+                                                        f"改号后旧编号不能再用，请改正其中一个", former)
+                found["former_id"] = former
+            state = texts[STATE][i]
+            if state == CANCELLED:
+                found["cancelled"] = True
+            elif state:
+                self.problem(r, columns[STATE], f"状态“{state}”无法识别：撤销的任务或指标请填“{CANCELLED}”，"
+                                                f"其余留空", state)
+            result.append(found)
+        return result
+
+    def _adjustment(self, r: int, columns: dict[str, int], kind, raw_target, raw_from, target_text: str,
+                    from_text: str, unit: str) -> dict:
+        if not (target_text and from_text):
+            missing, there = (ADJUSTED_FROM, ADJUSTED) if target_text else (ADJUSTED, ADJUSTED_FROM)
+            self.problem(r, columns.get(missing, columns[there]),
+                         f"调整目标须同时填写“{ADJUSTED}”和“{ADJUSTED_FROM}”（如 2020-09），这一行只填了“{there}”")
+            return {}
+        parsed = parse_value(raw_target, unit)
+        if kind is IndicatorType.MILESTONE or parsed.value is None or parsed.notice:
+            why = "里程碑类指标没有目标值可调整" if kind is IndicatorType.MILESTONE else "不是数字，请只填写数字"
+            self.problem(r, columns[ADJUSTED], f"调整后目标值“{target_text}”{why}", target_text)
+            return {}
+        if kind in (IndicatorType.CUMULATIVE, IndicatorType.RATE) and parsed.value <= 0:
+            self.problem(r, columns[ADJUSTED], f"{kind.value}类指标的调整后目标值须大于 0，现为 {target_text}", target_text)
+        when = as_date(raw_from)
+        try:
+            start = Period(when.year, when.month) if when is not None else Period.parse(from_text)
+        except ValueError:
+            self.problem(r, columns[ADJUSTED_FROM], f"调整起始期“{from_text}”应为 YYYY-MM，例如 2020-09（从该期起按"
+                                                    f"调整后目标值计算，之前各期不变）", from_text)
+            return {}
+        return {"adjusted_target": parsed.value, "adjusted_from": str(start)}
+
+    def _tasks(self, body, columns, extra, texts, kinds, targets, funds, deadlines, changes) -> list[Task]:
         """Rows → tasks, in order of first appearance. (With any problem the register is refused
         as a whole, so what a bad row becomes does not matter.)"""
         tasks: dict[str, Task] = {}
@@ -352,7 +420,7 @@ class _Sheet:
             # 完成时限 on any row applies to that row's indicator; a row without one has its task's.
             task.indicators.append(Indicator(texts["指标编号"][i], task_id, texts["指标名称"][i], measure,
                                              kinds[i], targets[i], unit, self.top + r + 1, extras,
-                                             deadline=deadlines[i] or task.deadline))
+                                             deadline=deadlines[i] or task.deadline, **changes[i]))
         return list(tasks.values())
 
 
@@ -399,7 +467,8 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
     """
     widths = {"任务编号": 8, "类别": 22, "项目名称": 24, "年度目标任务": 50, "牵头单位": 16,
               "协同单位": 30, "指标编号": 9, "指标名称": 26, "计量单位": 8, "指标类型": 8,
-              "年度目标值": 11, "年度计划资金(万元)": 12, "完成时限": 12}
+              "年度目标值": 11, "年度计划资金(万元)": 12, "完成时限": 12,
+              "调整后目标值": 11, "调整起始期": 10, "原指标编号": 10, "状态": 8}
     headers = [*COLUMNS, *extra_columns]
     with atomic_path(Path(path)) as tmp:
         book = new_workbook()
@@ -408,7 +477,8 @@ def write_register(path: Path, rows: list[dict[str, object]], created: dt.dateti
                                 "align": "center", "valign": "vcenter", "font_name": "宋体"})
         style = {"border": 1, "text_wrap": True, "valign": "top", "font_name": "宋体"}
         # Ids typed as 7-1 must stay text (Excel would make them dates); deadlines are dates.
-        kinds = {"任务编号": {"num_format": "@"}, "指标编号": {"num_format": "@"},
+        kinds = {"任务编号": {"num_format": "@"}, "指标编号": {"num_format": "@"}, "原指标编号": {"num_format": "@"},
+                 "调整起始期": {"num_format": "@"},
                  "完成时限": {"text_wrap": False, "num_format": "yyyy-mm-dd"}}
         plain = {h: book.add_format({**style, **kinds.get(h, {})}) for h in headers}
         tinted = ({h: book.add_format({**style, **kinds.get(h, {}), "bg_color": "#FCE4D6"}) for h in headers}

@@ -75,6 +75,14 @@ def _previous(a: Assessment) -> object:
     return f"{a.previous.value}%" if a.indicator.type is IndicatorType.MILESTONE else a.previous.value
 
 
+def _marks(a: Assessment) -> str:
+    """标记: the flags, and which month 上期 is from when it is not last month's."""
+    marks = [f.value for f in a.flags]
+    if a.previous is not None and a.previous.skipped:
+        marks.append(f"上期为{a.previous.period}")
+    return "、".join(marks)
+
+
 def task_texts(task: Task) -> tuple[str, str]:
     """A task's 协同单位 and 完成时限 as shown, made once per task."""
     return "、".join(task.partner_units), str(task.deadline or "")
@@ -89,7 +97,7 @@ def detail_values(serial: int, task: Task, texts: tuple[str, str], a: Assessment
               ind.id, ind.name, ind.unit_of_measure, ind.type.value, ind.target, funds,
               texts[1] if ind.deadline == task.deadline else str(ind.deadline or ""),
               _previous(a), stage_or_value(a), a.rate_percent, percent_of(*a.due) if a.has_gap else None,
-              a.gap_points, a.status.value, "、".join(f.value for f in a.flags), a.change_points,
+              a.gap_points, a.status.value, _marks(a), a.change_points,
               rep.progress if rep else "", rep.issues if rep else "", rep.next_steps if rep else "",
               a.source, f"填报!{rep.cell}" if rep and rep.cell else ""]
     if ind.extra:

@@ -17,8 +17,11 @@ from ..model import IndicatorType, Status
 from ..numbers import percent
 from .tables import COUNT, NUMBER, PERCENT, POINTS, TEXT, WRAP, Layout, RowRenderer, Styles, Table
 
+# The status columns of 单位排名 and rows of 总览's distribution: from done to behind (未完成 after
+# 严重滞后: its time is up), then what has no usable figure.
 COUNT_ORDER = (Status.COMPLETE, Status.MET, Status.ON_SCHEDULE, Status.NOT_STARTED, Status.LAGGING,
-               Status.SEVERELY_LAGGING, Status.NOT_MET, Status.DATA_ERROR, Status.NOT_FILLED, Status.NOT_SUBMITTED)
+               Status.SEVERELY_LAGGING, Status.UNFINISHED, Status.NOT_MET, Status.DATA_ERROR, Status.NOT_FILLED,
+               Status.NOT_SUBMITTED)
 
 
 def status_lights(ws, st: Styles, col: int, first: int, last: int) -> None:
@@ -110,6 +113,33 @@ def problems(result: Consolidation) -> Table:
     table = Table(PROBLEMS)
     for i, p in enumerate(result.problems, start=1):
         table.add([i, p.file, p.sheet, p.cell, p.indicator, p.severity.value, p.message, p.raw])
+    return table
+
+
+# -- 更正记录 and 已撤销指标 ---------------------------------------------------------------------
+
+CORRECTIONS = Layout("更正记录", ("指标编号", "单位", "原值", "新值", "原来源", "新来源", "时间"),
+                      (9, 16, 12, 12, 40, 40, 18), (TEXT, TEXT, TEXT, TEXT, WRAP, WRAP, TEXT))
+
+
+def corrections(result: Consolidation) -> Table:
+    """What differs from the period's previous consolidation: every changed, new and vanished value."""
+    table = Table(CORRECTIONS)
+    at = f"{result.generated_at:%Y-%m-%d %H:%M}"
+    for c in result.corrections:
+        table.add([c.indicator_id, c.unit, c.old or "（无）", c.new or "（无）", c.old_source, c.new_source, at])
+    return table
+
+
+CANCELLED = Layout("已撤销指标", ("任务编号", "项目名称", "指标编号", "指标名称", "计量单位", "牵头单位", "状态"),
+                    (7, 24, 9, 26, 8, 16, 8), (TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT))
+
+
+def cancelled(result: Consolidation) -> Table:
+    """Indicators the register marks 已撤销: kept in the record, left out of the judgement."""
+    table = Table(CANCELLED)
+    for c in result.register.cancelled:
+        table.add([c.task_id, c.task_name, c.id, c.name, c.unit_of_measure, c.lead_unit, "已撤销"])
     return table
 
 

@@ -28,8 +28,8 @@ from .tables import COUNT, NUMBER, PERCENT, TEXT, Book, Styles, Table
 
 CHART_COLOURS = {Status.COMPLETE: "#548235", Status.MET: "#A9D08E", Status.ON_SCHEDULE: "#C6E0B4",
                  Status.NOT_STARTED: "#FFD966", Status.LAGGING: "#F4B183", Status.SEVERELY_LAGGING: "#C00000",
-                 Status.NOT_MET: "#FF7C80", Status.DATA_ERROR: "#FF0000", Status.NOT_FILLED: "#BFBFBF",
-                 Status.NOT_SUBMITTED: "#7F7F7F"}
+                 Status.UNFINISHED: "#7B0C0C", Status.NOT_MET: "#FF7C80", Status.DATA_ERROR: "#FF0000",
+                 Status.NOT_FILLED: "#BFBFBF", Status.NOT_SUBMITTED: "#7F7F7F"}
 
 
 def output_names(period: Period) -> tuple[str, str]:
@@ -90,7 +90,9 @@ class Outputs:
         overview = book.sheet("总览")
         book.table(self.detail)
         tables = [sheets.ranking(result), sheets.lagging(result, self.fast), sheets.missing(result),
-                  sheets.problems(result)]
+                  sheets.problems(result), sheets.corrections(result)]
+        if result.register.cancelled:
+            tables.append(sheets.cancelled(result))
         for table in tables:
             book.table(table)
         _overview_sheet(book.book, overview, book.styles, result)
@@ -135,7 +137,9 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
     ws.write_string(row, 0, "总体情况", st.section)
     funds_rate = prog.funds_rate
     facts = [("任务总数（项）", prog.tasks, "number"), ("已完成全年目标（项）", prog.tasks_complete, "number"),
-             ("序时推进（项）", prog.tasks_on_schedule, "number"), ("滞后或未达标（项）", prog.tasks_lagging, "number"),
+             ("序时推进（项）", prog.tasks_on_schedule, "number"),
+             ("滞后、未完成或未达标（项）" if prog.counts[Status.UNFINISHED] else "滞后或未达标（项）", prog.tasks_lagging,
+              "number"),
              ("指标总数（个）", prog.indicators, "number"),
              ("应报单位（个）", prog.units, "number"), ("未报送单位（个）", prog.units_missing, "number")]
     if prog.funds_planned:

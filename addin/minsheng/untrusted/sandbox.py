@@ -9,15 +9,22 @@ worker process: a crash, a hang past ``timeout`` or a blow-up past ``memory`` co
 ``Pool.map`` keeps the order of the jobs, so results do not depend on which worker was faster.
 Where processes cannot be started at all, jobs run in this process, still isolated by
 ``try/except BaseException`` (everything but a crash is then still caught).
+
+Workers die with their parent, even one killed outright (``kill -9``, the task manager): each
+watches the read end of a pipe (the lifeline) whose write end only the parent holds, and ends
+itself when the pipe closes. This works the same for forked (Linux) and spawned (Windows, macOS)
+workers; a forked child lets go of its inherited copy of the write end at once (``os.register_at_fork``).
 """
 
 from __future__ import annotations
 
+import _thread
 import faulthandler
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -70,7 +77,54 @@ def _limit_memory(extra: int) -> None:
         pass  # Windows and macOS: the time limit still applies
 
 
-def _worker(conn, function: Callable, setup: tuple, memory: int) -> None:
+# The lifeline of this process's workers: (pid it was made in, read end, write end). One pipe serves
+# every worker of every pool; the parent never writes to it, it only keeps the write end open.
+_lifeline: tuple[int, Any, Any] | None = None
+_lifeline_lock = threading.Lock()
+
+
+def _lifeline_reader(ctx):
+    """The read end workers watch, made once per process."""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None or _lifeline[0] != os.getpid():
+            reader, writer = ctx.Pipe(duplex=False)
+            _lifeline = (os.getpid(), reader, writer)
+        return _lifeline[1]
+
+
+def _forget_lifeline() -> None:
+    """In a forked child (a worker, or any other): let go of the parent's write end, so that the
+    parent's death is seen by its workers even while this child lives."""
+    global _lifeline, _lifeline_lock
+    _lifeline_lock = threading.Lock()  # another thread may have held it when the fork happened
+    if _lifeline is not None:
+        try:
+            _lifeline[2].close()
+        except OSError:
+            pass
+        _lifeline = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_lifeline)
+
+
+def _die_with_parent(lifeline) -> None:
+    """End this worker as soon as the parent is gone (its end of the lifeline closed)."""
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()  # nothing is ever sent: this returns only by EOF
+        except BaseException:  # noqa: BLE001 - EOFError, OSError: the parent is gone
+            pass
+        os._exit(1)
+
+    # A bare thread: ``threading.Thread.start`` waits for the thread to run (4× the cost), and
+    # nothing joins this one; it ends with the process.
+    _thread.start_new_thread(watch, ())
+
+
+def _worker(conn, function: Callable, setup: tuple, memory: int, lifeline=None) -> None:
     # Ctrl-C in a console reaches every process of the group: the main process stops the run and
     # these workers with it, and none of them prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -81,6 +135,8 @@ def _worker(conn, function: Callable, setup: tuple, memory: int) -> None:
     except OSError:
         pass
     faulthandler.disable()  # a forked worker inherits the parent's handler and its own copy of stderr
+    if lifeline is not None:
+        _die_with_parent(lifeline)  # before the memory cap: its thread's stack is part of the start
     _limit_memory(memory)
     while True:
         try:
@@ -105,7 +161,8 @@ def _context():
 class _Worker:
     def __init__(self, ctx, function: Callable, setup: tuple, memory: int):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, function, setup, memory), daemon=True)
+        self.process = ctx.Process(target=_worker, args=(child, function, setup, memory, _lifeline_reader(ctx)),
+                                   daemon=True)
         self.process.start()
         child.close()
         self.jobs: deque[tuple[int, Any]] = deque()  # sent, in order; the first is being worked on
