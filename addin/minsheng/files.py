@@ -78,6 +78,13 @@ def os_error_in(exc: BaseException) -> OSError | None:
     return None
 
 
+def run_started() -> None:
+    """This process now holds the working folder (its lock): a temporary file older than this is
+    an interrupted run's, even in a process that lives on between runs (the add-in's)."""
+    global _STARTED
+    _STARTED = time.time()
+
+
 def remove_stale_temporaries(folder: Path) -> None:
     """Delete temporary files that an earlier, interrupted run left behind in ``folder``."""
     try:

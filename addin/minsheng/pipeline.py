@@ -24,7 +24,7 @@ from .circular import document as circular
 from .circular.document import Rendered
 from .config import Config, load_config
 from .errors import ConsolidationError, LedgerError
-from .files import display_name
+from .files import display_name, run_started
 from .forms.writer import write_forms
 from .intake.collect import collect_inbox, read_all
 from .lock import working_folder
@@ -55,6 +55,7 @@ def _locked(command: str, folder_of: Callable[[Any], Path] = lambda config: conf
         @functools.wraps(function)
         def locked(first, *args, **kwargs):
             with working_folder(folder_of(first), command) as held:
+                run_started()
                 outcome = function(first, *args, **kwargs)
                 notes = held.take_notes()
                 if notes:
@@ -87,7 +88,7 @@ def make_templates(config: Config, progress: Progress = iter, adopt_register: bo
     consolidated: then the current one replaces it, and the notes say what changed)."""
     remake = versions.consolidated_runs(config.ledger, config.period) == 0
     chosen = versions.period_register(config.ledger, config.register, config.period, config.year,
-                                      adopt_register, remake)
+                                      adopt_register, remake, "templates")
     register, notes = chosen.register, list(chosen.notes)
     milestones = {ind.id for ind in register.indicators if ind.type is IndicatorType.MILESTONE}
     previous = {indicator_id: before.value for indicator_id, before
@@ -164,7 +165,7 @@ def run_consolidation(config: Config, progress: Progress = iter, adopt_register:
     try:
         chosen, collection, previous, notes = _collected(config, progress, files, adopt_register)
         register = chosen.register
-        recorder = ledger.Recorder(ledger.revision_values(config.ledger, config.period))
+        recorder = ledger.Recorder(ledger.revision_values(config.ledger, config.period), register.renamed)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
                                  previous, renderer=detail.Renderer, sinks=(out, recorder), files=files)
@@ -206,7 +207,8 @@ def _revised(config: Config, result: Consolidation, revised: bool, chosen: versi
     stale = versions.later_periods(config.ledger, p)
     if stale:
         names = "、".join(str(x) for x in stale)
-        result.notes.append(f"{names} 的上期数据以本期为准，已过期，请重新汇总（或加 --rerun-later 依次重新汇总这些期）")
+        result.notes.append(f"{names} 的上期数据以本期为准，已过期，请重新汇总（可运行 minsheng consolidate --period {p} "
+                            f"--rerun-later，依次重新汇总这些期）")
     made = config.output() / circular.circular_name(p)
     if made.exists() and not circular_follows:
         result.notes.append(f"已生成的 {made.name} 是按本次汇总之前的数据写的，已过期，请重新生成通报"

@@ -178,7 +178,8 @@ class _Reader:
         header, columns = found
         c_id = columns["指标编号"]
         ids = {_text(row[c_id]) for row in rows[header + 1:] if c_id < len(row)} - {""} - SIGN_OFF_LABELS
-        unit, claimed, known = self._unit(meta, ids)
+        renamed = self.register.renamed
+        unit, claimed, known = self._unit(meta, {renamed.get(i, i) for i in ids} if renamed else ids)
         self.unit_hint = unit or self.unit_hint
         if unit is None or not self._period_ok(meta):
             return None, self.problems
@@ -310,6 +311,7 @@ class _Reader:
     def _values(self, sub: Submission, known: dict[str, Indicator], rows, header: int,
                 columns: dict[str, int], top: int, left: int) -> None:
         c_id, c_value = columns["指标编号"], columns[VALUE]
+        trusted_form = sub.fingerprint == self.register.fingerprint  # made from this very register
         c_target, c_funds = columns.get("年度目标值"), columns.get(header_key(FUNDS_PAID))
         c_texts = [columns.get(h) for h in TEXTS]  # 进展情况, 存在问题, 下步措施
         inputs = [c for c in (c_value, *c_texts, c_funds) if c is not None]
@@ -339,6 +341,14 @@ class _Reader:
             seen.add(indicator_id)
             ref = value_at + line
             ind = known.get(indicator_id)
+            if ind is None and indicator_id in self.register.renamed:  # a form from before the rename
+                now = self.register.renamed[indicator_id]
+                ind = known.get(now)
+                if ind is not None:
+                    self.problem(f"指标 {indicator_id} 已改号为 {now}（见任务台账“原指标编号”），该行按 {now} 汇总，"
+                                 f"无需改动", sheet, id_at + line, indicator_id, Severity.NOTICE, now)
+                    indicator_id = now
+                    seen.add(now)
             if ind is None and indicator_id in self.register.cancelled_ids:
                 self.problem(f"指标 {indicator_id} 已在任务台账中撤销（“状态”为已撤销），该行不再汇总；"
                              f"所填内容未采用，无需改动", sheet, ref, cell_text(row[c_value]) if c_value < width
@@ -349,8 +359,10 @@ class _Reader:
                              sheet, id_at + line, indicator_id, indicator=indicator_id)
                 continue
             if ind.lead_unit != sub.unit:
-                self.problem(f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”，不是“{sub.unit}”，该行未汇总",
-                             sheet, id_at + line, indicator_id, indicator=indicator_id)
+                message = (f"指标 {indicator_id} 已在任务台账中改由“{ind.lead_unit}”牵头（本表按修改前的台账生成），"
+                           f"该行未汇总；本期数值请由“{ind.lead_unit}”报送" if sub.fingerprint and not trusted_form else
+                           f"指标 {indicator_id} 的牵头单位是“{ind.lead_unit}”，不是“{sub.unit}”，该行未汇总")
+                self.problem(message, sheet, id_at + line, indicator_id, indicator=indicator_id)
                 continue
             if indicator_id in sub.values:
                 self.problem(f"指标 {indicator_id} 在表中出现了两次，只采用了第一次（单元格 "
@@ -382,6 +394,10 @@ class _Reader:
             self._hidden_contents(sub, empty_values, empty_funds, empty_texts, xml)
             self._shown_as_percent(sub, small_values, xml)
         for missing in (ind.id for task in view for ind in task.indicators if ind.id not in seen):
+            if sub.fingerprint and not trusted_form:  # the office's change, not the unit's deletion
+                self.problem(f"本表按修改前的任务台账生成，没有指标 {missing} 的行（台账修改后新增或转来的指标），"
+                             f"按未填处理；请用新下发的模板补报", sheet, indicator=missing)
+                continue
             self.problem(f"表中缺少指标 {missing} 的行（可能被删除），按未填处理；请勿删除模板中的行",
                          sheet, indicator=missing)
 

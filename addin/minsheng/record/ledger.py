@@ -320,10 +320,12 @@ class Recorder:
     """A consolidation sink: keeps this run's rows for the ledger on disk until ``record_run``, and
     compares each with the period's previous revision (``before``, from ``revision_values``)."""
 
-    def __init__(self, before: dict[str, tuple[str, str, str]] | None = None) -> None:
+    def __init__(self, before: dict[str, tuple[str, str, str]] | None = None,
+                 renamed: dict[str, str] | None = None) -> None:
         self._spool = BatchSpool(1000)
         self.revised = before is not None  # the period has an earlier revision to compare with
         self._before = dict(before or {})
+        self._former = {now: was for was, now in (renamed or {}).items()}  # a renamed indicator's old id
         self._changed: list[Correction] = []
 
     def add(self, rows: Rows) -> None:
@@ -332,6 +334,8 @@ class Recorder:
             return
         for indicator_id, unit, value, stage, _status, file, sheet, cell, _sha in rows.ledger:
             old = self._before.pop(indicator_id, None)
+            if old is None and indicator_id in self._former:
+                old = self._before.pop(self._former[indicator_id], None)
             new, source = _shown(value, stage), _source(file, sheet, cell)
             if old is None or old[1] != new:
                 self._changed.append(Correction(indicator_id, unit, old[1] if old else "", new,

@@ -98,12 +98,13 @@ class PeriodRegister:
 
 
 def period_register(ledger: Path, register_file: Path, period: Period, year: int | None = None,
-                    adopt: bool = False, remake: bool = False) -> PeriodRegister:
+                    adopt: bool = False, remake: bool = False, command: str = "consolidate") -> PeriodRegister:
     """P's own register (formats §6.1): the one recorded for P, else the current file.
 
     When the file has changed since P's register was recorded, the changes are listed and none is
     applied, unless ``adopt``; ``remake`` (templates made again for a P not yet consolidated) takes
     the file as it is, saying what changed. A P outside the register's year is refused.
+    ``command`` is the one the notes tell the clerk to run to adopt the current register.
     """
     current = load_register(register_file)
     notes: list[str] = []
@@ -125,7 +126,8 @@ def period_register(ledger: Path, register_file: Path, period: Period, year: int
         notes.append(f"本期改按当前任务台账{why}；与{since}相比：{summary(found)}")
         return PeriodRegister(current.at(period), notes, True, found, kept.at(period))
     notes.append(f"任务台账在{since}之后有改动：{summary(found)}。本期仍按原来的任务台账处理，这些改动未用于"
-                 f"{period.label}；确需本期也按当前任务台账时，请加 --adopt-register")
+                 f"{period.label}；确需本期也按当前任务台账时，请运行 minsheng {command} --period {period} "
+                 f"--adopt-register")
     return PeriodRegister(kept.at(period), notes, False, found)
 
 

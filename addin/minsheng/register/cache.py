@@ -348,6 +348,11 @@ class Register:
             "SELECT id, task_id, task_name, name, unit_of_measure, type, lead_unit FROM cancelled ORDER BY position")]
 
     @cached_property
+    def renamed(self) -> dict[str, str]:
+        """原指标编号 → the id the indicator has now."""
+        return dict(self._query("SELECT former_id, id FROM indicators WHERE former_id != ''"))
+
+    @cached_property
     def cancelled_ids(self) -> frozenset[str]:
         return frozenset(c.id for c in self.cancelled)
 
