@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import socket
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from minsheng.config import load_config
+from minsheng.lock import LOCK_NAME
 from minsheng.workfolder import init_workfolder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -167,3 +170,13 @@ def judged_again(result, config) -> list:
 def assessments_again(result, config) -> list:
     """``judged_again``'s assessments, in register order."""
     return [a for summary in judged_again(result, config) for a in summary.assessments]
+
+
+def write_lock(folder: Path, pid: int, host: str | None = None, since: dt.datetime | None = None,
+               user: str = "张三", command: str = "汇总") -> Path:
+    """The lock a run of ``pid`` on this computer (or ``host``) holds on the working folder."""
+    record = {"host": host or socket.gethostname(), "user": user, "pid": pid, "command": command,
+              "since": (since or dt.datetime.now().astimezone()).isoformat(timespec="seconds")}
+    path = folder / LOCK_NAME
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    return path

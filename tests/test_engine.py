@@ -244,9 +244,9 @@ def small_register():
     return register_of(tasks, "f" * 16)
 
 
-def judged(register, subs):
-    summaries = list(assess_tasks(register, subs.get, JUNE, RULES, lambda unit: {}))
-    roll = RollUp(register.units, JUNE)
+def judged(register, subs, period=JUNE):
+    summaries = list(assess_tasks(register, subs.get, period, RULES, lambda unit: {}))
+    roll = RollUp(register.units, period)
     for summary in summaries:
         task, assessments = summary.task, summary.assessments
         roll.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
@@ -301,8 +301,6 @@ def test_exact_values_are_there_for_whoever_asks():
     assert before.change == Fraction(-100, 9) and before.change_points == Decimal("-11.1")
 
 
-
-
 def test_an_unfinished_indicator_is_behind_in_every_roll_up():
     register = small_register()
     sub = Submission("教育.xlsx", "市教育局", DECEMBER, "填报", values={
@@ -310,12 +308,7 @@ def test_an_unfinished_indicator_is_behind_in_every_roll_up():
         "2-1": Reported("2-1", Decimal("9.99"))})
     subs = {"市教育局": sub, "市住建局": Submission("住建.xlsx", "市住建局", DECEMBER, "填报",
                                               values={"3-1": Reported("3-1", None, "全面完成")})}
-    summaries = list(assess_tasks(register, subs.get, DECEMBER, RULES, lambda unit: {}))
-    roll = RollUp(register.units, DECEMBER)
-    for summary in summaries:
-        task, assessments = summary.task, summary.assessments
-        roll.add(task.category, task.planned_funds, task.lead_units[0], [a.indicator.lead_unit for a in assessments],
-                 [a.status for a in assessments], [capped(a) for a in assessments], summary.funds_paid)
+    summaries, roll = judged(register, subs, DECEMBER)
     assert [(t.status, t.complete) for t in summaries] == [
         (Status.MET, True), (Status.UNFINISHED, False), (Status.COMPLETE, True)]
     units = roll.units(subs)

@@ -7,7 +7,6 @@ the lock goes with the run however it ends; ``validate`` does not need it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import socket
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import fill
+from conftest import fill, write_lock
 from minsheng import lock
 from minsheng.cli import EXIT_FAILED, EXIT_OK, main
 from minsheng.config import load_config
@@ -56,15 +55,6 @@ def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return process.pid
-
-
-def write_lock(folder: Path, pid: int, host: str | None = None, since: dt.datetime | None = None,
-               user: str = "张三", command: str = "汇总") -> Path:
-    record = {"host": host or socket.gethostname(), "user": user, "pid": pid, "command": command,
-              "since": (since or dt.datetime.now().astimezone()).isoformat(timespec="seconds")}
-    path = folder / LOCK_NAME
-    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 def snapshot(folder: Path) -> dict[str, object]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import HEADERS, ROWS, fill, write_register_xlsx
+from conftest import HEADERS, ROWS, fill, write_lock, write_register_xlsx
 from minsheng.cli import main
 from minsheng.workfolder import init_workfolder
 
@@ -108,7 +108,19 @@ def test_a_year_in_one_working_folder(office):
         sent = office.templates(period)
         for unit in sent:
             office.send(period, unit, sent, month)
-        consolidate(period)
+        if month == 6:
+            # A colleague is consolidating the same folder: the second run is told, and waits.
+            colleague = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            try:
+                write_lock(office.folder, colleague.pid, user="李四")
+                out = office.run("consolidate", "--period", period, code=1)
+                assert "李四" in out and "汇总" in out and len(out.strip().splitlines()) == 1
+            finally:
+                colleague.kill()
+                colleague.wait()
+            assert "已由本次运行接管" in consolidate(period)  # its process is gone: the lock is stale
+        else:
+            consolidate(period)
         published[period] = {i: row["完成率"] for i, row in office.detail(period).items()}
         if month == 5:
             # 市教育局 corrects March in May: 7-2 was 240, is 480.

@@ -30,7 +30,7 @@ from .intake.collect import collect_inbox, read_all
 from .lock import working_folder
 from .model import IndicatorType, Period, Problem, Severity, Submission
 from .numbers import format_percent
-from .record import ledger, versions
+from .record import ledger, revisions, versions
 from .register.cache import Register
 from .report import detail
 from .report.summary import Outputs
@@ -159,13 +159,13 @@ def run_consolidation(config: Config, progress: Progress = iter, adopt_register:
     reported in ``ledger_error``, and the outputs stand. ``circular_follows``: the caller renders
     the circular next (``run``), so an older one is not called stale."""
     files = RowFiles()
-    recorder: ledger.Recorder | None = None
+    recorder: revisions.Recorder | None = None
     recording: _Recording | None = None
     written = False
     try:
         chosen, collection, previous, notes = _collected(config, progress, files, adopt_register)
         register = chosen.register
-        recorder = ledger.Recorder(ledger.revision_values(config.ledger, config.period), register.renamed)
+        recorder = revisions.Recorder(revisions.revision_values(config.ledger, config.period), register.renamed)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
                                  previous, renderer=detail.Renderer, sinks=(out, recorder), files=files)
@@ -218,7 +218,7 @@ def _revised(config: Config, result: Consolidation, revised: bool, chosen: versi
 
 def _figures_changed(before: Register, after: Register, path: Path, period: Period) -> list[str]:
     """完成率 of the period that a register adoption changes: ``1-2 50.0%→43.8%``."""
-    values = ledger.revision_values(path, period) or {}
+    values = revisions.revision_values(path, period) or {}
     old = {ind.id: ind for ind in before.indicators}
     found = []
     for ind in after.indicators:

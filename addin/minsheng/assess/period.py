@@ -126,7 +126,7 @@ class Consolidation:
     words: ProjectWords
     period_result: PeriodResult
     notes: list[str] = field(default_factory=list)  # what the clerk must know about this run (Chinese)
-    # 更正记录: what differs from the period's previous revision (``record.ledger.Correction``s,
+    # 更正记录: what differs from the period's previous revision (``record.revisions.Correction``s,
     # filled in by whoever records the run, before the outputs are finished)
     corrections: list[tuple] = field(default_factory=list)
 
