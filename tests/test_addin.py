@@ -315,3 +315,20 @@ def test_vba_source_with_chinese_outside_a_string_is_refused():
     assert xlam.ascii_vba("x = \"it's\" ' a comment\n") == "x = \"it's\" ' a comment\r\n"
     with pytest.raises(xlam.AddinError, match="第 2 行"):
         xlam.ascii_vba("Option Explicit\n' 中文注释\n", "M.bas")
+
+
+def test_a_register_edited_after_the_period_was_consolidated_is_said_not_applied(excel):
+    import openpyxl
+
+    book = openpyxl.load_workbook(excel.workbook)
+    sheet = book["任务台账"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(2, header.index("年度目标值") + 1).value = 99999
+    book.save(excel.workbook)
+    addin.dispatch("templates", excel)
+    text, error = excel.messages[-1]
+    assert not error and "已为 21 个牵头单位生成" in text
+    assert "目标值由" in text and "改为 99999" in text and "--adopt-register" in text
+    addin.dispatch("consolidate", excel)
+    told = next(text for text, _ in reversed(excel.messages) if "任务台账在" in text)
+    assert "本期仍按原来的任务台账处理" in told

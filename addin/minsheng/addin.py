@@ -97,7 +97,8 @@ def _status_progress(excel: ExcelSide, label: str) -> Callable[[Iterable], Itera
 def on_templates(config: Config, excel: ExcelSide) -> str:
     result = make_templates(config, _status_progress(excel, "生成填报模板"))
     folder = result.paths[0].parent if result.paths else config.outbox()
-    excel.message(f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板，保存在：\n{folder}")
+    excel.message("\n".join([f"已为 {len(result.paths)} 个牵头单位生成 {result.period.label} 填报模板，保存在：\n{folder}",
+                             *result.notes]))
     return f"已生成 {len(result.paths)} 份填报模板"
 
 
