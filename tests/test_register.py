@@ -4,7 +4,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from conftest import HEADERS, ROWS, write_register_xlsx
-from minsheng.model import IndicatorType
+from minsheng.model import IndicatorType, Period
 from minsheng.register.workbook import RegisterError, load_register, write_register
 
 
@@ -324,3 +324,33 @@ def test_a_project_name_that_differs_only_invisibly_is_the_same_name(tmp_path):
     rows[1][HEADERS.index("项目名称")] = "推进学前教育促进工程\u200b"
     register = load_register(write_register_xlsx(tmp_path / "任务台账.xlsx", rows))
     assert [i.id for i in register.task("7").indicators] == ["7-1", "7-2"]
+
+
+def test_full_width_numbers_in_the_register_are_read_as_typed_with_a_chinese_input_method(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADERS.index("年度目标值")] = "１２"
+    rows[0][HEADERS.index("年度计划资金(万元)")] = "１５００"
+    register = load_register(write_register_xlsx(tmp_path / "r.xlsx", rows))
+    assert register.indicator["7-1"].target == 12 and register.task("7").planned_funds == 1500
+
+
+def test_the_years_change_columns_are_checked_cell_by_cell(tmp_path):
+    headers = [*HEADERS, "调整后目标值", "调整起始期", "原指标编号", "状态"]
+    rows = [[*r, None, None, None, None] for r in ROWS]
+    rows[0][-4:] = [16, None, None, None]  # an adjusted target without its period
+    rows[1][-4:] = [None, None, "7-1", None]  # an old id that is still another indicator's
+    rows[2][-4:] = [None, None, None, "撤消"]
+    rows[3][-4:] = [96, dt.date(2020, 9, 1), None, None]  # a date cell is its month
+    with pytest.raises(RegisterError) as caught:
+        load_register(write_register_xlsx(tmp_path / "r.xlsx", rows, headers))
+    told = [str(p) for p in caught.value.problems]
+    assert any("O2" in t and "调整起始期" in t for t in told)
+    assert any("P3" in t and "原指标编号“7-1”仍是本台账中另一个指标的编号" in t for t in told)
+    assert any("Q4" in t and "状态“撤消”无法识别" in t for t in told)
+    assert len(told) == 3
+    rows[0][-4:] = rows[1][-4:] = rows[2][-4:] = [None] * 4
+    register = load_register(write_register_xlsx(tmp_path / "r.xlsx", rows, headers))
+    ind = register.indicator["17-1"]
+    assert (ind.target, ind.adjusted_target, ind.adjusted_from) == (95, 96, "2020-09")
+    assert register.at(Period(2020, 8)).indicator["17-1"].target == 95
+    assert register.at(Period(2020, 9)).indicator["17-1"].target == 96

@@ -303,7 +303,8 @@ def _cmd_init(args) -> int:
         print(f"  新建 {path.name}{'/' if path.is_dir() else ''}")
     for path in kept:
         print(f"  已存在，未改动 {path.name}{'/' if path.is_dir() else ''}")
-    register = ("核对“任务台账.xlsx”中的示例任务和指标（可按本地实际修改）" if args.sample
+    register = ("核对“任务台账.xlsx”中的示例任务和指标（可按本地实际修改）" if args.sample else
+                "核对已有的“任务台账.xlsx”" if any(path.name == "任务台账.xlsx" for path in kept)
                 else "在“任务台账.xlsx”中填写任务和指标")
     print(f"下一步：{register}；用记事本打开 config.ini，改好统计期（current）"
           f"和发文单位（issuer）；然后在该文件夹中运行 minsheng templates")

@@ -6,6 +6,7 @@ and message boxes belong to the callers.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from .errors import ConsolidationError, LedgerError
 from .files import display_name, run_started
 from .forms.writer import write_forms
 from .intake.collect import collect_inbox, read_all
+from .intake.reader import WRONG_PERIOD
 from .lock import working_folder
 from .model import IndicatorType, Period, Problem, Severity, Submission
 from .numbers import format_percent
@@ -160,17 +162,23 @@ def run_consolidation(config: Config, progress: Progress = iter, adopt_register:
     the circular next (``run``), so an older one is not called stale."""
     files = RowFiles()
     recorder: revisions.Recorder | None = None
+    before: dict | None = None  # the period's previous revision, what this one is compared with
     recording: _Recording | None = None
     written = False
     try:
         chosen, collection, previous, notes = _collected(config, progress, files, adopt_register)
         register = chosen.register
-        recorder = revisions.Recorder(revisions.revision_values(config.ledger, config.period), register.renamed)
+        before = revisions.revision_values(config.ledger, config.period)
+        recorder = revisions.Recorder(before, register.renamed)
         with Outputs(config.output(), config.period, register) as out:
             result = consolidate(register, collection, config.period, config.thresholds, config.stages,
                                  previous, renderer=detail.Renderer, sinks=(out, recorder), files=files)
             result.notes += notes
             result.corrections = recorder.corrections()
+            if chosen.adopted and chosen.previous is not None:  # the office's change, said as such
+                left = _left_by_adoption(chosen.previous, register)
+                result.corrections = [c._replace(new_source=f"改按当前任务台账：{left[c.indicator_id]}")
+                                      if not c.new and c.indicator_id in left else c for c in result.corrections]
             previous.close()  # reopened if asked again
             # The ledger is written while the workbook is: the record is committed only once the
             # outputs are in place (``written``), and taken back if they could not be.
@@ -187,49 +195,74 @@ def run_consolidation(config: Config, progress: Progress = iter, adopt_register:
     result.notes += recording.notes
     if recording.error:
         return ConsolidateResult(result, out.targets, config.inbox(), f"汇总表已生成，但{recording.error}")
-    stale = _revised(config, result, recorder.revised, chosen, circular_follows)
+    stale = _revised(config, result, recorder.revised, chosen, before, circular_follows)
     return ConsolidateResult(result, out.targets, config.inbox(), stale=stale)
 
 
 def _revised(config: Config, result: Consolidation, revised: bool, chosen: versions.PeriodRegister,
-             circular_follows: bool) -> list[Period]:
+             before: dict | None, circular_follows: bool) -> list[Period]:
     """Notes on what this revision changed, and the later periods it makes stale."""
     p, changed = config.period, result.corrections
     if revised:
         result.notes.append(f"本期第二次及以后的汇总：与上次汇总相比有 {len(changed)} 个数值变化"
                             + ("（见汇总表“更正记录”）" if changed else ""))
     if chosen.adopted and chosen.previous is not None:
-        figures = _figures_changed(chosen.previous, chosen.register, config.ledger, p)
-        result.notes.append(f"采用当前任务台账后，本期完成率变化的指标 {len(figures)} 个"
+        figures = _figures_changed(chosen.previous, chosen.register, before or {})
+        result.notes.append(f"改按当前任务台账后，本期数字有变化的指标 {len(figures)} 个"
                             + (f"：{'；'.join(figures[:20])}" + ("等" if len(figures) > 20 else "") if figures else ""))
-    if not (changed or chosen.adopted):
-        return []
-    stale = versions.later_periods(config.ledger, p)
-    if stale:
-        names = "、".join(str(x) for x in stale)
+    stale = versions.stale_after(config.ledger, p)
+    if stale.periods:
+        names = "、".join(str(x) for x in stale.periods)
         result.notes.append(f"{names} 的上期数据以本期为准，已过期，请重新汇总（可运行 minsheng consolidate --period {p} "
                             f"--rerun-later，依次重新汇总这些期）")
     made = config.output() / circular.circular_name(p)
-    if made.exists() and not circular_follows:
-        result.notes.append(f"已生成的 {made.name} 是按本次汇总之前的数据写的，已过期，请重新生成通报"
+    # Written before this run changed anything, or before an earlier run that did.
+    if not circular_follows and made.exists() and (changed or chosen.adopted or (
+            stale.changed_at and dt.datetime.fromtimestamp(made.stat().st_mtime)
+            < dt.datetime.fromisoformat(stale.changed_at))):
+        result.notes.append(f"已生成的 {made.name} 是按更正之前的数据写的，已过期，请重新生成通报"
                             f"（minsheng circular --period {p}）")
-    return stale
+    return stale.periods
 
 
-def _figures_changed(before: Register, after: Register, path: Path, period: Period) -> list[str]:
-    """完成率 of the period that a register adoption changes: ``1-2 50.0%→43.8%``."""
-    values = revisions.revision_values(path, period) or {}
-    old = {ind.id: ind for ind in before.indicators}
+def _left_by_adoption(before: Register, after: Register) -> dict[str, str]:
+    """Indicators of P's own register whose values the adopted register no longer takes, and why."""
+    now = after.indicator
+    renamed = after.renamed
+    cancelled = after.cancelled_ids
+    reasons = {}
+    for ind in before.indicators:
+        new = now.get(renamed.get(ind.id, ind.id))
+        if new is None:
+            reasons[ind.id] = "已撤销" if ind.id in cancelled else "已删除（当前任务台账中没有）"
+        elif new.lead_unit != ind.lead_unit:
+            reasons[ind.id] = f"未填（改由{new.lead_unit}牵头，{ind.lead_unit}所报数值不再采用）"
+    return reasons
+
+
+def _figures_changed(before: Register, after: Register, values: dict[str, tuple[str, str, str]]) -> list[str]:
+    """What adopting the current register does to P's figures: ``7-2 64.8%→64.0%``, and each value
+    it no longer takes (``6-1 35.0%→未填（改由…牵头…）``, ``9-1 33.3%→已撤销``)."""
+    left = _left_by_adoption(before, after)
+    now = after.indicator
     found = []
-    for ind in after.indicators:
-        was, value = old.get(ind.id), values.get(ind.id)
-        if (was is None or value is None or was.target == ind.target or not ind.target or not was.target
-                or ind.type not in (IndicatorType.CUMULATIVE, IndicatorType.RATE)):
-            continue  # 里程碑 have no target, 上限 no 完成率
-        amount = Fraction(Decimal(value[1]))
-        found.append(f"{ind.id} {format_percent(amount / Fraction(was.target))}→"
-                     f"{format_percent(amount / Fraction(ind.target))}")
+    for ind in before.indicators:
+        value = values.get(ind.id)
+        if value is None:
+            continue
+        new = now.get(after.renamed.get(ind.id, ind.id))
+        if ind.id in left:
+            found.append(f"{ind.id} {_figure(ind, value[1])}→{left[ind.id]}")
+        elif new is not None and new.target != ind.target and _figure(new, value[1]) != _figure(ind, value[1]):
+            found.append(f"{new.id} {_figure(ind, value[1])}→{_figure(new, value[1])}")
     return found
+
+
+def _figure(ind, shown: str) -> str:
+    """A value as its 完成率 where it has one, else as it is (a stage, a 上限 level)."""
+    if ind.type not in (IndicatorType.CUMULATIVE, IndicatorType.RATE) or not ind.target:
+        return shown
+    return format_percent(Fraction(Decimal(shown)) / Fraction(ind.target))
 
 
 def rerun_later(config: Config, periods: list[Period], progress: Progress = iter) -> list[ConsolidateResult]:
@@ -371,8 +404,12 @@ def _entries(path: Path) -> list[Entry]:
 
 
 def _as_checked(problem: Problem) -> Problem:
-    """The reader's words are the consolidation's; ``validate`` consolidates nothing."""
-    return replace(problem, message=problem.message.replace("未汇总", "汇总时不会采用"))
+    """The reader's words are the consolidation's; ``validate`` consolidates nothing, and may have
+    been pointed at another period's files."""
+    message = problem.message.replace("未汇总", "汇总时不会采用")
+    if message.startswith(WRONG_PERIOD) and problem.raw:
+        message += f"（如果要检查的就是 {problem.raw} 的报表，请加 --period {problem.raw}）"
+    return replace(problem, message=message)
 
 
 def _unfilled(sub: Submission, register: Register) -> list[Problem]:

@@ -52,6 +52,9 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".et
 CELL_TEXT_LIMIT = 32767  # characters an Excel cell holds (and calamine returns)
 
 
+WRONG_PERIOD = "这是统计期 "  # the start of the refusal of a form of another period
+
+
 @dataclass
 class FileResult:
     """What reading one file gave. Small: thousands of them fit in memory."""
@@ -187,8 +190,8 @@ class _Reader:
         sub = Submission(self.path, unit, self.period, sheet_name, template_id=meta.get("模板编号"),
                          fingerprint=meta.get("台账指纹"), name=self.name, claimed_unit=claimed)
         if sub.fingerprint and not trusted:
-            self.problem("该表是按旧版任务台账生成的（台账已修改），已按指标编号逐项对应；"
-                         "如有指标增减，请下发新模板", META_SHEET, severity=Severity.NOTICE)
+            self.problem("该表是按修改前的任务台账生成的，已按指标编号逐项对应，无需改动；"
+                         "台账中增减的指标见同一文件的其他提示", META_SHEET, severity=Severity.NOTICE)
         self._values(sub, known, rows, header, columns, top, left)
         self._sign_off(sub, meta if trusted else Meta(), rows, top, left)
         return sub, self.problems
@@ -303,8 +306,8 @@ class _Reader:
     def _period_ok(self, meta: Meta) -> bool:
         stated = meta.get("统计期")
         if stated and stated != str(self.period):
-            self.problem(f"这是统计期 {stated} 的报表，不是本期 {self.period} 的，未汇总；"
-                         f"请报送单位用本期模板重新填报", META_SHEET)
+            self.problem(f"{WRONG_PERIOD}{stated} 的报表，不是本期 {self.period} 的，未汇总；"
+                         f"请报送单位用本期模板重新填报", META_SHEET, raw=stated)
             return False
         return True
 

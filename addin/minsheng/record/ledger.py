@@ -91,6 +91,7 @@ MIGRATIONS = [
     CREATE TABLE period_registers (
         period TEXT PRIMARY KEY, fingerprint TEXT NOT NULL REFERENCES registers(fingerprint),
         how TEXT NOT NULL, at TEXT NOT NULL);
+    ALTER TABLE runs ADD COLUMN changed INTEGER;
     """,
 ]
 # The latest run of each period: its revision in force.
@@ -329,9 +330,10 @@ def _record(path: Path, result: Consolidation, recorder: Recorder, confirm: Call
         before = conn.execute("SELECT COUNT(*) FROM runs WHERE period = ?", (p,)).fetchone()[0]
         run_id = conn.execute(
             "INSERT INTO runs (period, at, fingerprint, files_read, files_rejected, indicators_accepted,"
-            " problems, units_missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " problems, units_missing, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (p, now, fingerprint, counts.files_read, counts.files_rejected, counts.indicators_accepted,
-             counts.problems, counts.units_missing)).lastrowid
+             counts.problems, counts.units_missing,
+             len(result.corrections) + adopted if before else None)).lastrowid
         if adopted or not versions.is_bound(conn, result.period):
             versions.bind(conn, result.period, result.register, versions.ADOPTED if adopted else versions.FIRST_RUN)
         conn.executemany(

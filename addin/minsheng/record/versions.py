@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import LedgerError, PeriodError
+from ..errors import LedgerError, PeriodError, RegisterError
 from ..model import Period
 from ..register.cache import Register
 from ..register.changes import changes, summary
@@ -72,18 +72,30 @@ def is_bound(conn: sqlite3.Connection, period: Period) -> bool:
     return conn.execute("SELECT 1 FROM period_registers WHERE period = ?", (str(period),)).fetchone() is not None
 
 
-def later_periods(path: Path, period: Period) -> list[Period]:
-    """Periods of the same year after ``period`` that have been consolidated: their 上期 may come
-    from it."""
+class Stale(NamedTuple):
+    """What a period's changed values left out of date."""
+
+    periods: list[Period]  # later periods of the year consolidated before the change: their 上期
+    changed_at: str  # when the period's values last changed ("" if never since its first run)
+
+
+def stale_after(path: Path, period: Period) -> Stale:
+    """The later periods of ``period``'s year whose latest consolidation is older than the last
+    run that changed ``period``'s values: they stay named until they are consolidated again."""
     if not path.is_file():
-        return []
+        return Stale([], "")
     try:
         with closing(sqlite3.connect(str(path))) as conn:
-            rows = conn.execute("SELECT DISTINCT period FROM runs WHERE period > ? AND period <= ? ORDER BY period",
-                                (str(period), f"{period.year:04d}-12")).fetchall()
+            last = conn.execute("SELECT id, at FROM runs WHERE period = ? AND changed > 0 ORDER BY id DESC LIMIT 1",
+                                (str(period),)).fetchone()
+            if last is None:
+                return Stale([], "")
+            rows = conn.execute("SELECT period FROM runs WHERE period > ? AND period <= ? GROUP BY period "
+                                "HAVING MAX(id) < ? ORDER BY period",
+                                (str(period), f"{period.year:04d}-12", last[0])).fetchall()
     except sqlite3.Error:
-        return []
-    return [Period.parse(p) for (p,) in rows]
+        return Stale([], "")
+    return Stale([Period.parse(p) for (p,) in rows], last[1])
 
 
 @dataclass
@@ -106,22 +118,31 @@ def period_register(ledger: Path, register_file: Path, period: Period, year: int
     the file as it is, saying what changed. A P outside the register's year is refused.
     ``command`` is the one the notes tell the clerk to run to adopt the current register.
     """
-    current = load_register(register_file)
     notes: list[str] = []
     try:
         own = bound(ledger, period)
     except LedgerError as exc:
         own = None
         notes.append(f"{exc}；本次按当前任务台账")
+    try:
+        current = load_register(register_file)
+    except RegisterError as exc:
+        if own is None or adopt or command == "templates":  # making forms: the clerk is at the register
+            raise
+        # A slip in today's register (being edited for next month) does not hold up a late file
+        # for a period that has its own.
+        first = f"{exc.problems[0]}" + (f" 等 {len(exc.problems)} 处" if len(exc.problems) > 1 else "")
+        notes.append(f"当前任务台账有误（{first}），{period.label}按历史数据库中记录的本期任务台账处理；"
+                     f"其他统计期须先改正任务台账")
+        return PeriodRegister(_kept(own, period, register_file).at(period), notes)
     if own is None or own.fingerprint == current.fingerprint:
-        _check_year(current, year, period, adopt, notes)
+        _check_year(current, year, period)
         return PeriodRegister(current.at(period), notes)
-    kept = register_of_bytes(own.workbook, f"{period} 所用的任务台账（历史数据库中保存的 {own.name}）",
-                             str(register_file))
+    kept = _kept(own, period, register_file)
     found = changes(kept, current)
     since = f"{period.label}的任务台账（{own.how}时记录，{own.at[:16].replace('T', ' ')}）"
     if adopt or remake:
-        _check_year(current, year, period, adopt, notes)
+        _check_year(current, year, period)
         why = "（--adopt-register）" if adopt else "：本期尚未汇总，重新生成的填报表采用当前任务台账"
         notes.append(f"本期改按当前任务台账{why}；与{since}相比：{summary(found)}")
         return PeriodRegister(current.at(period), notes, True, found, kept.at(period))
@@ -131,14 +152,18 @@ def period_register(ledger: Path, register_file: Path, period: Period, year: int
     return PeriodRegister(kept.at(period), notes, False, found)
 
 
-def _check_year(register: Register, year: int | None, period: Period, adopt: bool, notes: list[str]) -> None:
+def _kept(own: Bound, period: Period, register_file: Path) -> Register:
+    return register_of_bytes(own.workbook, f"{period} 所用的任务台账（历史数据库中保存的 {own.name}）",
+                             str(register_file))
+
+
+def _check_year(register: Register, year: int | None, period: Period) -> None:
+    """A period outside the register's programme year is refused: its deadlines would all have
+    passed (or not begun), and 上期 would cross the year."""
     year = register.year or year
     if year is None or year == period.year:
         return
     source = "按完成时限" if register.year else "按 config.ini 的 [period] year"
-    if adopt:
-        notes.append(f"统计期 {period} 不在任务台账的年度（{source}为 {year} 年）内，按 --adopt-register 仍照当前台账处理")
-        return
     raise PeriodError(f"统计期 {period} 不在任务台账的年度内（任务台账{source}属于 {year} 年）；"
                       f"请改正 --period 或 config.ini 的 current，新的一年请用新一年的任务台账另建工作文件夹"
                       f"（minsheng init 文件夹）")

@@ -40,9 +40,11 @@ def _differences(old: Indicator, new: Indicator) -> list[str]:
     found = []
     if old.lead_unit != new.lead_unit:
         found.append(f"指标 {new.id} 的牵头单位由{old.lead_unit}改为{new.lead_unit}")
-    if (old.target, old.adjusted_target, old.adjusted_from) != (new.target, new.adjusted_target, new.adjusted_from):
-        adjusted = (f"，自 {new.adjusted_from} 起调整为 {new.adjusted_target}" if new.adjusted_from else "")
-        found.append(f"指标 {new.id} 的目标值由 {_target(old)} 改为 {new.target}{adjusted}")
+    if old.target != new.target:
+        found.append(f"指标 {new.id} 的目标值由 {_target(old)} 改为 {_target(new)}")
+    elif (old.adjusted_target, old.adjusted_from) != (new.adjusted_target, new.adjusted_from):
+        found.append(f"指标 {new.id} 的目标" + (f"自 {new.adjusted_from} 起由 {new.target} 调整为 {new.adjusted_target}"
+                                               if new.adjusted_from else f"不再调整（仍为 {new.target}）"))
     if old.name != new.name:
         found.append(f"指标 {new.id} 的名称由“{old.name}”改为“{new.name}”")
     other = [label for label, a, b in (("计量单位", old.unit_of_measure, new.unit_of_measure),

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -305,7 +306,7 @@ class _Sheet:
             if kind is not None and self._is_empty(r, col):
                 self.problem(r, col, f"{kind.value}类指标必须填写年度目标值（数字）")
             return None
-        parsed = parse_value(raw, unit)
+        parsed = _number(raw, unit)
         if parsed.value is None or parsed.notice:
             self.problem(r, col, f"年度目标值“{shown}”不是数字，请只填写数字（百分比类指标填 95 表示 95%）", shown)
             return None
@@ -318,7 +319,7 @@ class _Sheet:
         for r, raw, text in zip(body, cells, texts):
             value = None
             if FUNDS in columns and text:
-                parsed = parse_value(raw, "万元")
+                parsed = _number(raw, "万元")
                 if parsed.value is None or parsed.notice:
                     self.problem(r, columns[FUNDS], f"年度计划资金“{text}”不是数字，请只填写以万元为单位的数字", text)
                 value = parsed.value
@@ -370,7 +371,7 @@ class _Sheet:
             self.problem(r, columns.get(missing, columns[there]),
                          f"调整目标须同时填写“{ADJUSTED}”和“{ADJUSTED_FROM}”（如 2020-09），这一行只填了“{there}”")
             return {}
-        parsed = parse_value(raw_target, unit)
+        parsed = _number(raw_target, unit)
         if kind is IndicatorType.MILESTONE or parsed.value is None or parsed.notice:
             why = "里程碑类指标没有目标值可调整" if kind is IndicatorType.MILESTONE else "不是数字，请只填写数字"
             self.problem(r, columns[ADJUSTED], f"调整后目标值“{target_text}”{why}", target_text)
@@ -422,6 +423,11 @@ class _Sheet:
                                              kinds[i], targets[i], unit, self.top + r + 1, extras,
                                              deadline=deadlines[i] or task.deadline, **changes[i]))
         return list(tasks.values())
+
+
+def _number(raw: object, unit: str):
+    """A register's number: the office's own cell, so full-width digits (４６１) are simply read."""
+    return parse_value(unicodedata.normalize("NFKC", raw) if isinstance(raw, str) else raw, unit)
 
 
 def _fingerprint(headers: list[str], rows) -> str:
