@@ -350,7 +350,7 @@ def test_tags_in_footnotes_are_checked_like_the_body(office, payload, said):
     _with_footnote(own, payload)
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result.period_result)
-    assert said in str(info.value) and "（脚注）" in str(info.value)
+    assert said in str(info.value) and "（脚注第 1 段）" in str(info.value)
     assert any(said in problem for problem in check.check_template(own))
 
 
@@ -452,7 +452,7 @@ def test_a_failure_in_the_header_is_placed_in_the_header(office, monkeypatch):
     doc.save(str(own))
     with pytest.raises(TemplateError) as info:
         make_circular(config, result=result.period_result)
-    assert "“{{ 1 / 0 }}”（页眉）" in str(info.value) and "除数为 0" in str(info.value)
+    assert "“{{ 1 / 0 }}”（页眉第 " in str(info.value) and "除数为 0" in str(info.value)
 
 
 def test_a_macro_that_calls_itself_forever_is_said_so(office, monkeypatch):

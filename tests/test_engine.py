@@ -115,7 +115,8 @@ def test_decrease_flag_and_change_in_points():
     ("累计", "100", "40", "目前已完成全年任务的80%", True),
     ("累计", "988", "612", "完成幼儿资助612人次，完成任务80%。", True),  # 61.9% computed
     ("累计", "100", "40", "已完成40%", False),
-    ("累计", "100", "40", "已完成40.6%", False),  # within a point: the same figure, rounded
+    ("累计", "100", "40", "已完成40.6%", True),  # compared at one decimal, as the circular shows it (formats §6)
+    ("累计", "100", "40", "已完成40.0%", False),
     ("累计", "100", "40", "进展顺利", False),
     # A rate's level is its value, not a completion share (SPEC §9): 92.3 of 90 is no mismatch.
     ("比率", "90", "92.3", "城乡居民医保参保率92.3%", False),
@@ -275,10 +276,12 @@ def test_roll_ups_for_task_unit_category_programme_and_funds():
     categories = roll.categories()
     assert [(c.name, sum(c.counts.values()), c.tasks) for c in categories] == [("一、就业", 3, 2), ("二、教育", 1, 1)]
     programme = roll.programme(units)
-    assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule,
-            programme.tasks_lagging, programme.units_missing) == (3, 0, 1, 1, 1)
+    # Task 1's shortfall is a 比率 below its level in June: not behind a schedule, not lagging.
+    assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule, programme.tasks_lagging,
+            programme.tasks_below_level, programme.units_missing) == (3, 0, 1, 0, 1, 1)
     assert programme.funds_rate == Fraction(60, 150)
-    assert programme.sentence == "3项任务中已有0项完成全年任务目标，其余3项中1项序时推进、1项滞后、1项因未报送、未填或数据有误无法判断。"
+    assert programme.sentence == ("3项任务中尚无完成全年任务目标的，1项序时推进、1项尚未达到年度目标水平、"
+                                  "1项因未报送、未填或数据有误暂无法判断。")
     assert programme.counts == Counter({Status.COMPLETE: 1, Status.NOT_MET: 1, Status.ON_SCHEDULE: 1,
                                         Status.NOT_SUBMITTED: 1})
 
@@ -316,7 +319,7 @@ def test_an_unfinished_indicator_is_behind_in_every_roll_up():
     assert education.counts[Status.UNFINISHED] == 1 and education.lagging == 1
     programme = roll.programme(units)
     assert (programme.tasks, programme.tasks_complete, programme.tasks_on_schedule, programme.tasks_lagging) == (3, 2, 0, 1)
-    assert programme.sentence == "3项任务中已有2项完成全年任务目标，其余1项中0项序时推进、1项到期未完成。"
+    assert programme.sentence == "3项任务中已有2项完成全年任务目标，其余1项中1项到期未完成。"
 
 
 def test_the_worst_status_puts_unfinished_after_no_figure_and_before_not_started():

@@ -232,9 +232,16 @@ _COUNTED = ("人", "人次", "户", "元", "件", "条", "亩", "册", "份", "�
 
 
 def format_amount(value: Decimal, unit: str) -> str:
-    """A quantity as a circular writes it: ``1.37万人``, ``37.05亿元``, ``12所``, ``96.4%``."""
+    """A quantity as a circular writes it: ``1.37万人``, ``37.05亿元``, ``12所``, ``96.4%``, ``13/10万``.
+
+    A unit that opens with a digit is never glued to the number: a rate per so many (``1/10万``,
+    13 per 100,000) reads ``13/10万`` as published figures do, never ``131/10万``; any other such unit
+    goes in brackets (``5（100人）``)."""
     if unit == "%":
         return f"{_trim(value, 2)}%"
+    if unit[:1].isdigit() or unit[:1] == "/":
+        per = unit[1:] if unit.startswith("1/") else unit
+        return f"{_trim(value, 3)}{per}" if per.startswith("/") else f"{_trim(value, 3)}（{unit}）"
     if unit == "万元" and value >= 10000:
         return f"{_trim(value / 10000, 2)}亿元"
     if unit in _COUNTED and value >= 10000:

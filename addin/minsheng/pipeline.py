@@ -318,9 +318,23 @@ def make_circular(config: Config, pdf: bool = False, result: PeriodResult | None
             raise ConsolidationError(f"历史数据库中还没有{p.label}（{p}）的汇总结果，未生成通报；请先汇总"
                                      f"（minsheng consolidate --period {p}，或 minsheng run --period {p} 汇总并生成通报）")
         notes += _inbox_changed(result, config.inbox())
+    result.earlier = _earlier(config.ledger, result.period)
     rendered = circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
     rendered.notes[:0] = notes
     return rendered
+
+
+def _earlier(path: Path, period: Period) -> PeriodResult | None:
+    """The latest earlier period's recorded result of the same year (for the progress paragraph);
+    None when there is none or it can't be read (the paragraph is then left out)."""
+    for month in range(period.month - 1, 0, -1):
+        try:
+            found = ledger.period_result(path, Period(period.year, month))
+        except LedgerError:
+            return None
+        if found is not None:
+            return found
+    return None
 
 
 def _inbox_changed(result: PeriodResult, inbox: Path) -> list[str]:

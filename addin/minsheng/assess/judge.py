@@ -215,7 +215,8 @@ def _lagging(a: Assessment, task_name: str, shown_figures: tuple, renderer: RowR
 
 def _mismatch_note(a: Assessment, sheet: str) -> tuple[tuple, str]:
     """文字与数据不符, for the clerk (a problem) and for whoever signs the circular (a phrase): the
-    circular keeps the department's words and adds no second figure."""
+    circular adds no second figure; the internal one marks the department's figure 待核实, the
+    public one leaves its sentence out (``words``)."""
     ind, rep, stated = a.indicator, a.reported, a.stated
     value = format_amount(a.value, ind.unit_of_measure)
     if ind.type in (IndicatorType.RATE, IndicatorType.CEILING):
@@ -223,7 +224,7 @@ def _mismatch_note(a: Assessment, sheet: str) -> tuple[tuple, str]:
     else:
         found = f"写的是完成{stated}，按填报的本期累计完成（{value}）计算的完成率是{a.rate_percent}%"
     message = (f"指标 {ind.id} 的“进展情况”{found}，两者不一致；请与报送单位核对数字或文字"
-               f"（通报照录单位原文，不再另附计算的数字）")
+               f"（通报不另附计算的数字：内部版在原文该数字后注明“待核实”，公开版不刊登该句）")
     computed = value if ind.type in (IndicatorType.RATE, IndicatorType.CEILING) else f"完成率{a.rate_percent}%"
     return ((a.source, message, sheet, rep.cell, Severity.NOTICE, shown(rep.progress, 200), ind.id),
             f"{ind.lead_unit}“{ind.name}”（原文{stated}，核算{computed}）")

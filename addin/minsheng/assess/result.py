@@ -59,6 +59,9 @@ class PeriodResult:
     refused: dict[str, list[str]] = field(default_factory=dict)  # unit without a usable file → the files it sent
     mismatches: list[str] = field(default_factory=list)  # 单位“指标”（原文80%，核算完成率40.0%）, in register order
     files: list[tuple[str, float]] = field(default_factory=list)  # (name, modified) of every file read
+    # The latest earlier period's result of the same year, when a circular is made (not recorded
+    # with this one): what its paragraph on progress since then compares with.
+    earlier: PeriodResult | None = field(default=None, compare=False)
 
     @property
     def missing_units(self) -> list[GroupSummary]:

@@ -138,38 +138,50 @@ class Programme:
     funds_paid: Decimal
     units: int
     units_missing: int
+    # Mid-year, tasks whose only shortfall is a 比率/上限 not yet at its level (尚未达到年度目标水平):
+    # not behind a schedule, for a level has none. At the year's end they are 未达标, in tasks_lagging.
+    tasks_below_level: int = 0
 
     @property
     def funds_rate(self) -> Fraction | None:
         return Fraction(self.funds_paid) / Fraction(self.funds_planned) if self.funds_planned else None
 
     @property
+    def year_end(self) -> bool:
+        return self.period.month == 12
+
+    @property
     def behind(self) -> str:
-        """What the tasks counted in ``tasks_lagging`` are: 滞后, and 到期未完成 once an indicator's
-        time is up short of its target (at the year's end, all of them)."""
-        if not self.counts[Status.UNFINISHED]:
-            return "滞后"
-        if any(self.counts[s] for s in (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)):
-            return "滞后或到期未完成"
-        return "到期未完成"
+        """What the tasks counted in ``tasks_lagging`` are: 进度滞后; 到期未完成 once an indicator's
+        time is up short of its target; 未达标 at the year's end."""
+        c = self.counts
+        kinds = [word for word, there in (
+            ("进度滞后", any(c[s] for s in (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED))),
+            ("到期未完成", c[Status.UNFINISHED]), ("未达标", self.year_end and c[Status.NOT_MET])) if there]
+        if len(kinds) > 1:
+            return "、".join(kinds[:-1]) + "或" + kinds[-1]
+        return kinds[0] if kinds else "进度滞后"
+
+    def parts(self) -> list[tuple[int, str]]:
+        """The tasks not complete, by what they are (zeros included: the caller leaves them out)."""
+        unknown = (self.tasks - self.tasks_complete - self.tasks_on_schedule - self.tasks_lagging
+                   - self.tasks_below_level)
+        return [(self.tasks_on_schedule, "序时推进"), (self.tasks_lagging, self.behind),
+                (self.tasks_below_level, "尚未达到年度目标水平"), (unknown, "因未报送、未填或数据有误暂无法判断")]
 
     @property
     def sentence(self) -> str:
-        """E.g. ``50项任务中已有12项完成全年任务目标，其余38项中30项序时推进、8项滞后。``"""
+        """E.g. ``50项任务中已有12项完成全年任务目标，其余38项中30项序时推进、8项进度滞后。``"""
         rest = self.tasks - self.tasks_complete
+        parts = "、".join(f"{n}项{what}" for n, what in self.parts() if n)
+        if not self.tasks_complete:
+            return f"{self.tasks}项任务中尚无完成全年任务目标的，{parts}。"
         text = f"{self.tasks}项任务中已有{self.tasks_complete}项完成全年任务目标"
-        if rest:
-            parts = [f"{self.tasks_on_schedule}项序时推进", f"{self.tasks_lagging}项{self.behind}"]
-            unknown = rest - self.tasks_on_schedule - self.tasks_lagging
-            if unknown:
-                parts.append(f"{unknown}项因未报送、未填或数据有误无法判断")
-            text += f"，其余{rest}项中" + "、".join(parts)
-        return text + "。"
+        return text + (f"，其余{rest}项中{parts}。" if rest else "。")
 
 
 NO_FIGURE = (Status.NOT_SUBMITTED, Status.NOT_FILLED, Status.DATA_ERROR)
 _BEHIND = {Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.UNFINISHED, Status.NOT_MET}
-_DONE = {status for status in Status if status.done}
 
 
 class RollUp:
@@ -180,7 +192,9 @@ class RollUp:
         self._units = {unit: GroupSummary(unit) for unit in units}
         self._categories: dict[str, GroupSummary] = {}
         self._counts: Counter = Counter()
-        self._tasks = self._complete = self._on_schedule = self._lagging = 0
+        self._tasks = self._complete = self._on_schedule = self._lagging = self._below_level = 0
+        # 完成全年任务: a 比率/上限 at its level mid-year is on track, not done; only at the year's end.
+        self._done = {Status.COMPLETE, Status.MET} if period.month == 12 else {Status.COMPLETE}
         self._planned = self._paid = Decimal(0)
 
     def add(self, category_name: str, planned_funds: Decimal | None, first_lead: str, units: Sequence[str],
@@ -205,10 +219,12 @@ class RollUp:
                 group.add([statuses[i] for i in mine], [shares[i] for i in mine])
         self._tasks += 1
         status = worst(statuses)
-        if all(s in _DONE for s in statuses):
+        if all(s in self._done for s in statuses):
             self._complete += 1
         elif status in (Status.ON_SCHEDULE, Status.MET):
             self._on_schedule += 1
+        elif status is Status.NOT_MET and self.period.month != 12:
+            self._below_level += 1
         elif status in _BEHIND:
             self._lagging += 1
         if planned_funds is not None:  # funds are reported by a task's first lead unit
@@ -236,4 +252,4 @@ class RollUp:
     def programme(self, units: list[GroupSummary]) -> Programme:
         return Programme(self.period, self._tasks, self._complete, self._on_schedule, self._lagging,
                          sum(self._counts.values()), self._counts, self._planned, self._paid, len(units),
-                         sum(1 for u in units if not u.submitted))
+                         sum(1 for u in units if not u.submitted), self._below_level)

@@ -242,13 +242,14 @@ def assess(indicator: Indicator, reported: Reported | None, submitted: bool, per
 
 def text_conflict(indicator: Indicator, text: str, value: Decimal | None, rate_percent: Decimal | None,
                   others: tuple[str, ...] = ()) -> str:
-    """What the department's words state against its figures, or "": a completion share more than
-    a point off the computed one (``80%`` against 61.9%), or for a rate a level other than the value
-    typed (formats §4). Sub-items after 其中 never count."""
-    if "%" not in text and "％" not in text:  # every conflict is about a percentage
+    """What the department's words state against its figures, or "": a completion share other than
+    the computed one at one decimal (``80%`` against 61.9%, 62.3% against 62.4%), or for a rate a
+    level other than the value typed (formats §4). Sub-items after 其中 never count; a clause that
+    states this indicator's value is about it, whatever the department calls it (``narrative``)."""
+    if "%" not in text and "％" not in text and "百分之" not in text:  # every conflict is about a percentage
         return ""
-    return narrative.statement(narrative.read_figures(text), indicator.name, indicator.type,
-                               indicator.unit_of_measure, value, rate_percent, others).conflict
+    return narrative.statement(text, indicator.name, indicator.type, indicator.unit_of_measure, value,
+                               rate_percent, others).conflict
 
 
 def sibling_names(task: Task) -> tuple[str, ...]:

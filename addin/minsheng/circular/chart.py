@@ -58,8 +58,16 @@ def _font_installed_since(font_manager) -> str | None:
     return found[best]
 
 
+# Printed at its own size (document.py): one panel 170 mm wide, or, for more units than fit one
+# panel compactly, two side by side across the landscape 版心 (225 mm), which halves its height.
+DPI = 150
+ONE_PANEL_UNITS = 12
+BAR_IN = 0.18  # a line of 8-point type per unit, so that no two names touch
+
+
 def completion_chart(result: PeriodResult, target: Path, font: str | None = None) -> str:
-    """Draw 各单位平均完成率 as a PNG; returns "" or, when it cannot, a Chinese note saying why."""
+    """Draw 各单位平均完成率 as a PNG; returns "" or, when it cannot, a Chinese note saying why. The
+    title is the template's heading above the picture."""
     font = font or find_cjk_font()
     if font is None:
         return "未找到中文字体，通报中不含完成率图；安装中文字体（如 fonts-noto-cjk）后重新生成即可"
@@ -71,29 +79,39 @@ def completion_chart(result: PeriodResult, target: Path, font: str | None = None
 
     prop = font_manager.FontProperties(fname=font)
     units = [u for u in result.units if u.submitted]
-    names = [u.name for u in units][::-1]
-    values = [float(percent(u.mean)) for u in units][::-1]
-    # A line of 8-point type per unit (0.18 in), so that no two names touch; printed at 17 cm wide
-    # it closes the annex on its landscape page.
-    height = max(1.8, 0.18 * len(units) + 0.9)
-    fig, ax = plt.subplots(figsize=(7.0, height), dpi=150)
-    bars = ax.barh(names, values, color="#4472C4", height=0.65)
+    panels = 1 if len(units) <= ONE_PANEL_UNITS else 2
+    per_panel = -(-len(units) // panels)
+    width_in = (170 if panels == 1 else 225) / 25.4
+    fig, axes = plt.subplots(1, panels, figsize=(width_in, max(1.6, BAR_IN * per_panel + 0.6)), dpi=DPI,
+                             squeeze=False)
     schedule = float(percent(result.period.schedule))
-    ax.axvline(schedule, color="#C00000", linestyle="--", linewidth=1, label=f"时序进度 {schedule}%")
-    ax.legend(prop=font_manager.FontProperties(fname=font, size=8), loc="lower right", frameon=False)
-    ax.set_ylim(-0.6, len(names) - 0.4)
-    for bar, value in zip(bars, values):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{value}%", va="center",
-                fontsize=7, fontproperties=prop)
-    ax.set_xlim(0, 115)
-    ax.set_xlabel("平均完成率（%）", fontproperties=prop, fontsize=9)
-    ax.set_title("各单位指标平均完成率", fontproperties=prop, fontsize=11)
-    for label in ax.get_yticklabels():
-        label.set_fontproperties(prop)
-        label.set_fontsize(8)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(target, dpi=150)
+    for n, ax in enumerate(axes[0]):
+        shown = units[n * per_panel:(n + 1) * per_panel]
+        names = [u.name for u in shown][::-1]  # the register's order, top down
+        values = [float(percent(u.mean)) for u in shown][::-1]
+        bars = ax.barh(names, values, color="#4472C4", height=0.65)
+        ax.axvline(schedule, color="#C00000", linestyle="--", linewidth=1, label=f"时序进度 {schedule}%")
+        ax.set_ylim(-0.6, per_panel - 0.4)  # panels of one height, bars of one thickness
+        for bar, value in zip(bars, values):
+            ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{value}%", va="center",
+                    fontsize=7, fontproperties=prop)
+        ax.set_xlim(0, 115)
+        ax.set_xlabel("平均完成率（%）", fontproperties=prop, fontsize=8)
+        for label in ax.get_yticklabels():
+            label.set_fontproperties(prop)
+            label.set_fontsize(8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][-1].legend(prop=font_manager.FontProperties(fname=font, size=8), loc="lower right", frameon=False)
+    fig.tight_layout(pad=0.4, w_pad=1.5)
+    fig.savefig(target, dpi=DPI)
     plt.close(fig)
     return ""
+
+
+def picture_width_mm(path: Path, default: float = 170) -> float:
+    """How wide the PNG at ``path`` prints at ``DPI``, from its header."""
+    head = Path(path).read_bytes()[:24]
+    if len(head) < 24 or not head.startswith(b"\x89PNG"):
+        return default
+    return max(int.from_bytes(head[16:20], "big") / DPI * 25.4, 1.0)

@@ -19,7 +19,8 @@ from . import paragraphs as wording
 # The template's variables: what ``build_context`` gives it.
 KNOWN = {"title", "period_label", "period_end", "schedule", "issuer", "overview", "funds", "categories",
          "lagging_units", "lagging_count", "missing_units", "missing_count", "refused_units", "refused_count",
-         "internal", "ranking", "deadline", "annex", "date", "chart"}
+         "internal", "ranking", "deadline", "annex", "date", "chart", "lagging_title", "lagging_intro", "progress",
+         "on_time"}
 
 
 def build_context(result: PeriodResult, config: Config, today: dt.date | None = None) -> dict:
@@ -37,6 +38,10 @@ def build_context(result: PeriodResult, config: Config, today: dt.date | None = 
         "overview": wording.overview(result),
         "funds": wording.funds(result),
         "categories": wording.categories(result),
+        "lagging_title": wording.lagging_title(result),
+        "lagging_intro": wording.lagging_intro(result),
+        "progress": wording.progress_since(result),
+        "on_time": wording.on_time(result, config),
         "lagging_units": lagging,
         "lagging_count": str(sum(int(item["count"]) for item in lagging)),
         "missing_units": missing if internal else "",
@@ -60,17 +65,22 @@ def _mismatch_note(result: PeriodResult) -> str:
     if not found:
         return ""
     listed = "；".join(found[:5]) + (f"等 {len(found)} 处" if len(found) > 5 else "")
-    return (f"附件照录了单位原文，其中百分比与核算结果不一致：{listed}；发文前请与这些单位核实，"
-            f"必要时请其改正后重新报送（详见汇总表“问题清单”）")
+    return (f"单位原文中的百分比与核算结果不一致：{listed}；附件中内部版标注“待核实”，对外版不印这些数字。"
+            f"发文前请与这些单位核实，必要时请其改正后重新报送（详见汇总表“问题清单”）")
 
 
 def annex_rows(result: PeriodResult, config: Config) -> list[annex.Row]:
-    """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况: each unit's projects, in register order."""
+    """序号 | 实施单位 | 项目名称 | 年度目标任务 | 进展情况: each unit's projects, in register order.
+    进展情况 follows ``words.progress``; the public circular holds no internal remark, so a unit
+    that sent nothing usable reads ``暂无进展数据。`` there rather than ``未报送。``."""
     rows = []
     serial: dict[str, int] = {}
+    public = config.public
     for project in result.projects:
         number = serial.setdefault(project.unit, len(serial) + 1)
-        progress = (words.progress(project.said, config.computed_sentences) if result.submitted(project.unit)
-                    else wording.unit_progress_missing(result, project.unit))
+        if result.submitted(project.unit):
+            progress = words.progress(project.said, config.computed_sentences, public=public)
+        else:
+            progress = words.NOTHING if public else wording.unit_progress_missing(result, project.unit)
         rows.append(annex.Row(str(number), project.unit, project.name, project.target, progress))
     return rows

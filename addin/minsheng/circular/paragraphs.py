@@ -17,11 +17,12 @@ from fractions import Fraction
 
 from ..assess.lagging import Lagging
 from ..assess.result import PeriodResult
-from ..assess.rollup import GroupSummary, Programme
+from ..assess.rollup import GroupSummary
 from ..assess.words import missed
+from ..cells import as_date
 from ..config import Config
 from ..model import IndicatorType, Status
-from ..numbers import chinese_date, chinese_number, format_amount, format_percent
+from ..numbers import chinese_date, chinese_number, format_amount, format_percent, percent
 
 _LEADING_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")
 _END = ("。", ".", "！", "!", "；", ";", "？", "?")
@@ -41,13 +42,13 @@ def schedule(result: PeriodResult) -> Fraction:
 # The body.
 
 def overview(result: PeriodResult) -> str:
-    """``全市50项民生工程任务中，已有13项完成全年任务目标，其余37项中14项序时推进、21项进度滞后或
-    未达标。97个考核指标中已完成或达标36个。`` Zeros are left out."""
+    """``全市50项民生工程任务中，已有13项完成全年任务目标，其余37项中14项序时推进、21项进度滞后。
+    97个考核指标中已完成或达标36个。`` Zeros are left out; mid-year a 比率/上限 below its level is
+    尚未达到年度目标水平, not behind a schedule, and a task is complete only when every indicator is
+    (a level held mid-year is not the year's target reached)."""
     prog = result.programme
     rest = prog.tasks - prog.tasks_complete
-    unknown = rest - prog.tasks_on_schedule - prog.tasks_lagging
-    parts = [f"{n}项{what}" for n, what in ((prog.tasks_on_schedule, "序时推进"), (prog.tasks_lagging, _behind(prog)),
-                                          (unknown, "因未报送、未填或数据有误暂无法判断")) if n]
+    parts = [f"{n}项{what}" for n, what in prog.parts() if n]
     if prog.tasks_complete:
         text = f"全市{prog.tasks}项民生工程任务中，已有{prog.tasks_complete}项完成全年任务目标"
         if rest:
@@ -58,17 +59,6 @@ def overview(result: PeriodResult) -> str:
     text += f"。{prog.indicators}个考核指标中"
     text += f"已完成或达标{done}个。" if done else "尚无完成或达标的。"
     return text
-
-
-def _behind(prog: Programme) -> str:
-    """What the tasks behind are called: 进度滞后或未达标, and 到期未完成 once an indicator's time is
-    up short of its target (at the year's end nothing is merely behind the schedule)."""
-    c = prog.counts
-    if not c[Status.UNFINISHED]:
-        return "进度滞后或未达标"
-    if any(c[s] for s in (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)):
-        return "进度滞后、到期未完成或未达标"
-    return "到期未完成或未达标"
 
 
 def funds(result: PeriodResult) -> str:
@@ -90,15 +80,17 @@ def categories(result: PeriodResult) -> list[dict]:
     groups = result.categories
     if not any(g.name.strip() for g in groups):
         return []
+    year_end = result.period.month == 12
     return [{"ordinal": chinese_number(i), "name": _LEADING_ORDINAL.sub("", g.name) or "其他",
-             "summary": _group_summary(g)} for i, g in enumerate(groups, start=1)]
+             "summary": _group_summary(g, year_end)} for i, g in enumerate(groups, start=1)]
 
 
-def _group_summary(group: GroupSummary) -> str:
+def _group_summary(group: GroupSummary, year_end: bool = True) -> str:
+    """Counts by status (a level not yet reached mid-year is 尚未达标, not 未达标) and the mean."""
     c = group.counts
     counted = ((c[Status.COMPLETE] + c[Status.MET], "已完成或达标"), (c[Status.ON_SCHEDULE], "序时推进"),
                (c[Status.LAGGING] + c[Status.SEVERELY_LAGGING], "滞后"), (c[Status.NOT_STARTED], "未启动"),
-               (c[Status.UNFINISHED], "到期未完成"), (c[Status.NOT_MET], "未达标"), (c[Status.NOT_SUBMITTED] + c[Status.NOT_FILLED] + c[Status.DATA_ERROR],
+               (c[Status.UNFINISHED], "到期未完成"), (c[Status.NOT_MET], "未达标" if year_end else "尚未达标"), (c[Status.NOT_SUBMITTED] + c[Status.NOT_FILLED] + c[Status.DATA_ERROR],
                                              "暂无数据"))
     text = f"{group.indicators}个指标中，" + "、".join(f"{what}{n}个" for n, what in counted if n)
     mean = group.reported_mean
@@ -108,22 +100,59 @@ def _group_summary(group: GroupSummary) -> str:
     return text + f"；{label}{format_percent(mean)}。"
 
 
+# What each lagging status is called in the section's title and opening sentence.
+_BEHIND_SCHEDULE = (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)
+
+
+def _lagging_kinds(result: PeriodResult) -> list[tuple[str, int]]:
+    """(what they are, how many) of the listed indicators: 进度滞后 (or not started), 到期未完成,
+    and a 比率/上限 short of its level — 尚未达到年度目标水平 mid-year, 未达标 at the year's end."""
+    statuses = [item.status for item in result.lagging]
+    level = "未达到年度目标" if result.period.month == 12 else "尚未达到年度目标水平"
+    counted = [("进度滞后或尚未启动", sum(s in _BEHIND_SCHEDULE for s in statuses)),
+               ("到期未完成", statuses.count(Status.UNFINISHED)), (level, statuses.count(Status.NOT_MET))]
+    return [(what, n) for what, n in counted if n]
+
+
+def lagging_title(result: PeriodResult) -> str:
+    """The section is named for what it lists: ``进度滞后的指标``, ``进度滞后和尚未达到年度目标水平的指标``."""
+    words = [what.removesuffix("或尚未启动") for what, _ in _lagging_kinds(result)]
+    if not words:
+        return ""
+    return ("、".join(words[:-1]) + "和" + words[-1] if len(words) > 1 else words[0]) + "的指标"
+
+
+def lagging_intro(result: PeriodResult) -> str:
+    """``对照时序进度（50.0%），以下5个指标进度滞后或尚未启动，2个指标尚未达到年度目标水平，请有关单位加快推进：``"""
+    kinds = _lagging_kinds(result)
+    if not kinds:
+        return ""
+    counted = "，".join(f"{n}个指标{what}" for what, n in kinds)
+    return f"对照时序进度（{format_percent(schedule(result))}），以下{counted}，请有关单位加快推进："
+
+
 def lagging_units(result: PeriodResult) -> list[dict]:
     """滞后: one paragraph per unit naming its lagging items; the unit with the most serious first."""
     by_unit: dict[str, list[Lagging]] = {}
     for item in result.lagging:  # already the most serious status and the largest gap first
         by_unit.setdefault(item.unit, []).append(item)
-    return [{"unit": unit, "text": "；".join(_lagging_text(item) for item in items) + "。", "count": str(len(items))}
+    due = format_percent(schedule(result))
+    year_end = result.period.month == 12
+    return [{"unit": unit, "text": "；".join(_lagging_text(item, due, year_end) for item in items) + "。",
+             "count": str(len(items))}
             for unit, items in by_unit.items()]
 
 
-def _lagging_text(item: Lagging) -> str:
-    """``残疾儿童康复救助完成率4.8%（严重滞后）``: the schedule is stated once, above the list. An
-    item whose time is up says so: ``…完成率100.0%，尚差0.166万元，到期未完成`` (the shortfall, as a
-    rate so near its target rounds to 100.0%)."""
+def _lagging_text(item: Lagging, due: str = "", year_end: bool = False) -> str:
+    """``残疾儿童康复救助完成率4.8%（严重滞后）``: the schedule is stated once, above the list, and
+    again for an item whose deadline gives it another (``（时序进度75.0%）``). An item whose time
+    is up says so: ``…完成率100.0%，尚差0.166万元，到期未完成`` (the shortfall, as a rate so near
+    its target rounds to 100.0%). A 比率 mid-year is short of a level, not behind a schedule."""
     unit = item.unit_of_measure
     name = item.indicator_name
     if item.status is Status.NOT_MET:
+        if item.type is IndicatorType.RATE and not year_end:
+            return f"{name}{format_amount(item.value, unit)}（目标{format_amount(item.target, unit)}）"  # said above
         return f"{name}{format_amount(item.value, unit)}，{missed(item.type, item.target, unit)}"
     if item.status is Status.UNFINISHED:
         if item.type is IndicatorType.MILESTONE:
@@ -135,23 +164,41 @@ def _lagging_text(item: Lagging) -> str:
     if item.status is Status.NOT_STARTED:
         return f"{name}尚未启动"
     done = f"处于“{item.stage}”阶段" if item.type is IndicatorType.MILESTONE else f"完成率{item.rate_percent}%"
-    return f"{name}{done}" + ("（严重滞后）" if item.status is Status.SEVERELY_LAGGING else "")
+    own = (f"时序进度{item.schedule_percent}%" if item.schedule_percent is not None and due
+           and f"{item.schedule_percent}%" != due else "")
+    marks = "，".join(m for m in (own, "严重滞后" if item.status is Status.SEVERELY_LAGGING else "") if m)
+    return f"{name}{done}" + (f"（{marks}）" if marks else "")
+
+
+_SHORT = (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED, Status.UNFINISHED, Status.NOT_MET)
+
+
+def to_check(result: PeriodResult) -> set[str]:
+    """Units with a figure to be checked (待核实): 数据存疑, or words that contradict the figures."""
+    return {project.unit for project in result.projects for said in project.said if said.doubtful or said.contradicted}
 
 
 def ranking(result: PeriodResult, config: Config) -> str:
-    """Units named for praise only when at or ahead of the schedule (and with nothing whose time is
-    up unfinished); the lowest, when behind it."""
+    """Units are praised only when at or ahead of the schedule with nothing lagging, unfinished,
+    short of its level or to be checked; the lowest are named when behind it, and asked to speed
+    up only when they have something lagging."""
     submitted = [u for u in result.units if u.submitted]
     if not submitted:
         return ""
     due = schedule(result)
     n = max(1, min(config.top_units, len(submitted) // 2))
-    ahead = _with_ties([u for u in submitted if u.mean >= due and not u.counts[Status.UNFINISHED]], n)
+    checked = to_check(result)
+    clean = [u for u in submitted if u.mean >= due and not any(u.counts[s] for s in _SHORT) and u.name not in checked]
+    ahead = _with_ties(clean, n)
     behind = _with_ties([u for u in reversed(submitted) if u.mean < due and u not in ahead], n)
     sentences = [f"完成情况较好的是{_named(ahead)}" if ahead else
-                 f"各单位平均完成率均未达到时序进度（{format_percent(due)}）"]
+                 f"各单位平均完成率均未达到时序进度（{format_percent(due)}）" if all(u.mean < due for u in submitted) else
+                 "各单位均有滞后、未达标或待核实的指标"]
     if behind:
-        sentences.append(f"相对较低的是{_named(behind)}，请加快推进")
+        pushed = [u for u in behind if any(u.counts[s] for s in _SHORT)]
+        push = ("，请加快推进" if len(pushed) == len(behind) else
+                f"，请{'、'.join(u.name for u in pushed)}加快推进" if pushed else "")
+        sentences.append(f"相对较低的是{_named(behind)}{push}")
     return "按指标平均完成率排序，" + "；".join(sentences) + "。"
 
 
@@ -165,6 +212,70 @@ def _with_ties(groups: list[GroupSummary], n: int) -> list[GroupSummary]:
 
 def _named(groups: list[GroupSummary]) -> str:
     return "、".join(f"{g.name}（{format_percent(g.mean)}）" for g in groups)
+
+
+def progress_since(result: PeriodResult) -> str:
+    """One short paragraph on what changed since the latest earlier period of the year: tasks
+    complete, the mean completion, and the units that moved most. Empty without one."""
+    before = result.earlier
+    if before is None:
+        return ""
+    parts = []
+    was, now = before.programme.tasks_complete, result.programme.tasks_complete
+    if now != was:
+        parts.append(f"完成全年任务目标的任务由{was}项{'增至' if now > was else '减至'}{now}项")
+    mean_was, mean_now = _mean(before), _mean(result)
+    if mean_was is not None and mean_now is not None and format_percent(mean_was) != format_percent(mean_now):
+        rose = "提高到" if mean_now > mean_was else "降至"
+        parts.append(f"指标平均完成率由{format_percent(mean_was)}{rose}{format_percent(mean_now)}")
+    earlier = {u.name: u.mean for u in before.units if u.submitted}
+    moved = sorted(((u.mean - earlier[u.name], u.name) for u in result.units if u.submitted and u.name in earlier),
+                   reverse=True)
+    fastest = [(delta, name) for delta, name in moved[:3] if percent(delta) > 0]
+    if not parts and not fastest:
+        return ""
+    text = f"与{before.period.label}相比，" + "，".join(parts) if parts else f"与{before.period.label}相比"
+    if fastest:
+        text += "；进展较快的是" + "、".join(f"{name}（提高{percent(delta)}个百分点）" for delta, name in fastest)
+    return text + "。"
+
+
+def _mean(result: PeriodResult) -> Fraction | None:
+    """The programme's mean completion: every indicator's capped share, over all indicators."""
+    count = sum(u.indicators for u in result.units)
+    return sum((u.mean * u.indicators for u in result.units), Fraction(0)) / count if count else None
+
+
+def on_time(result: PeriodResult, config: Config) -> str:
+    """The deadline every unit met, as the circular names it (``7月5日``), or "" when that can't be
+    said: no deadline configured or readable, a unit missing, or a file saved after it."""
+    if result.missing_units or not result.files:
+        return ""
+    due = _deadline_date(config.deadline, result.period)
+    if due is None:
+        return ""
+    end = dt.datetime.combine(due, dt.time.max).timestamp()
+    if any(modified > end for _, modified in result.files):
+        return ""
+    return f"{due.month}月{due.day}日"
+
+
+def _deadline_date(text: str, period) -> dt.date | None:
+    """``[office] deadline`` as a date: ``2020-07-05``, ``2020年7月5日`` or ``7月5日`` (the month after
+    the period's, so December's deadline falls in January)."""
+    text = text.strip().removesuffix("前")
+    found = as_date(text)
+    if found is not None:
+        return found
+    match = re.fullmatch(r"(\d{1,2})月(\d{1,2})日", text)
+    if not match:
+        return None
+    month, day = int(match.group(1)), int(match.group(2))
+    year = period.year + 1 if period.month == 12 and month < 12 else period.year
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def submission(result: PeriodResult) -> tuple[str, str]:

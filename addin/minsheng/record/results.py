@@ -94,10 +94,11 @@ def _programme(p: Programme) -> dict:
     return {"tasks": p.tasks, "tasks_complete": p.tasks_complete, "tasks_on_schedule": p.tasks_on_schedule,
             "tasks_lagging": p.tasks_lagging, "indicators": p.indicators, "counts": _counts(p.counts),
             "funds_planned": str(p.funds_planned), "funds_paid": str(p.funds_paid), "units": p.units,
-            "units_missing": p.units_missing}
+            "units_missing": p.units_missing, "tasks_below_level": p.tasks_below_level}
 
 
 def _programme_of(data: dict, period: Period) -> Programme:
     return Programme(period, data["tasks"], data["tasks_complete"], data["tasks_on_schedule"], data["tasks_lagging"],
                      data["indicators"], _counts_of(data["counts"]), Decimal(data["funds_planned"]),
-                     Decimal(data["funds_paid"]), data["units"], data["units_missing"])
+                     Decimal(data["funds_paid"]), data["units"], data["units_missing"],
+                     data.get("tasks_below_level", 0))  # results recorded before it was counted: none

@@ -138,8 +138,8 @@ def _overview_sheet(book, ws, st: Styles, result: Consolidation) -> None:
     funds_rate = prog.funds_rate
     facts = [("任务总数（项）", prog.tasks, "number"), ("已完成全年目标（项）", prog.tasks_complete, "number"),
              ("序时推进（项）", prog.tasks_on_schedule, "number"),
-             ("滞后、未完成或未达标（项）" if prog.counts[Status.UNFINISHED] else "滞后或未达标（项）", prog.tasks_lagging,
-              "number"),
+             (f"{prog.behind}（项）", prog.tasks_lagging, "number"),
+             *([("尚未达到年度目标水平（项）", prog.tasks_below_level, "number")] if prog.tasks_below_level else []),
              ("指标总数（个）", prog.indicators, "number"),
              ("应报单位（个）", prog.units, "number"), ("未报送单位（个）", prog.units_missing, "number")]
     if prog.funds_planned:
