@@ -17,7 +17,10 @@ from minsheng.pipeline import make_circular, make_templates, run_consolidation
 
 
 def text_of(path) -> str:
-    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    """Every paragraph, then every cell of the annex."""
+    doc = docx.Document(str(path))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
 def cycle(config, period: Period, values: dict[str, dict[str, object]], **changes):
@@ -114,3 +117,14 @@ def test_a_paragraph_on_progress_since_the_last_period(config):
         os.remove(path)
     time.sleep(0.01)
     assert text_of(make_circular(june_config).path) == june
+
+
+def test_the_public_circular_gives_no_internal_reason(config):
+    values = {**JUNE, "市医保局": {"17-1": "十二", "22-2": 0.2}}  # 数据有误 in one, 市民政局 sent nothing
+    del values["市民政局"]
+    _, internal = cycle(config, Period(2020, 6), values)
+    _, public = cycle(config, Period(2020, 6), values, public=True)
+    assert "数据有误" in internal and "未报送。" in internal and "市民政局未按时报送" in internal
+    for word in ("未填报", "数据有误", "待核实", "未报送。", "市民政局未", "按指标平均完成率排序"):
+        assert word not in public, word
+    assert "暂无数据" in public

@@ -35,7 +35,7 @@ def build_context(result: PeriodResult, config: Config, today: dt.date | None = 
         "period_end": f"{result.period.month}月底",
         "schedule": format_percent(wording.schedule(result)),
         "issuer": config.issuer,
-        "overview": wording.overview(result),
+        "overview": wording.overview(result, config.public),
         "funds": wording.funds(result),
         "categories": wording.categories(result),
         "lagging_title": wording.lagging_title(result),
@@ -82,5 +82,6 @@ def annex_rows(result: PeriodResult, config: Config) -> list[annex.Row]:
             progress = words.progress(project.said, config.computed_sentences, public=public)
         else:
             progress = words.NOTHING if public else wording.unit_progress_missing(result, project.unit)
-        rows.append(annex.Row(str(number), project.unit, project.name, project.target, progress))
+        # The register's words too: its half-width marks beside the circular's full-width ones.
+        rows.append(annex.Row(str(number), project.unit, project.name, words.punctuate(project.target), progress))
     return rows

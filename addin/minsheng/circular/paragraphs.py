@@ -41,14 +41,15 @@ def schedule(result: PeriodResult) -> Fraction:
 # ---------------------------------------------------------------------------------------------
 # The body.
 
-def overview(result: PeriodResult) -> str:
+def overview(result: PeriodResult, public: bool = False) -> str:
     """``全市50项民生工程任务中，已有13项完成全年任务目标，其余37项中14项序时推进、21项进度滞后。
     97个考核指标中已完成或达标36个。`` Zeros are left out; mid-year a 比率/上限 below its level is
     尚未达到年度目标水平, not behind a schedule, and a task is complete only when every indicator is
-    (a level held mid-year is not the year's target reached)."""
+    (a level held mid-year is not the year's target reached). The public circular says of tasks
+    without figures only that there are none (暂无数据), no reason why."""
     prog = result.programme
     rest = prog.tasks - prog.tasks_complete
-    parts = [f"{n}项{what}" for n, what in prog.parts() if n]
+    parts = [f"{n}项{'暂无数据' if public and what.endswith('暂无法判断') else what}" for n, what in prog.parts() if n]
     if prog.tasks_complete:
         text = f"全市{prog.tasks}项民生工程任务中，已有{prog.tasks_complete}项完成全年任务目标"
         if rest:
