@@ -6,7 +6,7 @@ met, each lagging item's own schedule, and a paragraph on progress since the las
 from __future__ import annotations
 
 import dataclasses
-import os
+import shutil
 import time
 
 import docx
@@ -113,8 +113,7 @@ def test_a_paragraph_on_progress_since_the_last_period(config):
     paragraph = next(line for line in june.splitlines() if line.startswith("与2020年1-5月相比"))
     assert "指标平均完成率由" in paragraph and "进展较快的是市教育局（提高" in paragraph
     # The same document two months later, from the record: nothing is read again.
-    for path in june_config.inbox().iterdir():
-        os.remove(path)
+    shutil.rmtree(june_config.inbox())
     time.sleep(0.01)
     assert text_of(make_circular(june_config).path) == june
 
@@ -128,3 +127,20 @@ def test_the_public_circular_gives_no_internal_reason(config):
     for word in ("未填报", "数据有误", "待核实", "未报送。", "市民政局未", "按指标平均完成率排序"):
         assert word not in public, word
     assert "暂无数据" in public
+
+
+def test_no_unit_of_the_demo_is_both_praised_and_listed_as_behind(tmp_path):
+    import re
+
+    from minsheng.pipeline import run_demo
+
+    demo = run_demo(tmp_path / "演示")
+    text = text_of(demo.circular.path)
+    ranking = next(line for line in text.splitlines() if line.startswith("按指标平均完成率排序"))
+    praised = re.findall(r"(市[^（、；，]+)（", ranking.split("相对较低的是")[0])
+    section = text.split("的指标\n", 1)[1]  # the lagging section, named for what it lists
+    listed = set(re.findall(r"^(市[^：\n]+)：", section.split("报送情况")[0], re.M))
+    assert praised and listed and not set(praised) & listed, (praised, listed)
+    pushed = re.search(r"请(.*?)加快推进", ranking)
+    if pushed and pushed.group(1):
+        assert set(pushed.group(1).split("、")) <= listed
