@@ -375,9 +375,9 @@ def body(doc) -> None:
 
     add(doc, "一级标题", "报送情况")
     add(doc, "正文", "{%p if missing_units %}")
-    add(doc, "正文", "截至汇总时，", "{{ missing_units }}", "未按时报送进展情况，请尽快补报。")
+    add(doc, "正文", "截至汇总时，", "{{ missing_units }}", "尚未报送进展情况，请尽快补报。")
     add(doc, "正文", "{%p elif missing_count %}")
-    add(doc, "正文", "截至汇总时，有", "{{ missing_count }}", "个单位未按时报送进展情况，请尽快补报。")
+    add(doc, "正文", "截至汇总时，有", "{{ missing_count }}", "个单位尚未报送进展情况，请尽快补报。")
     add(doc, "正文", "{%p elif on_time and not refused_count %}")
     add(doc, "正文", "各牵头单位均已于", "{{ on_time }}", "前报送进展情况。")
     add(doc, "正文", "{%p elif not refused_count %}")

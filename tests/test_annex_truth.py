@@ -140,7 +140,7 @@ def test_a_doubtful_figure_is_marked_in_the_internal_circular_and_left_out_of_th
 
 def test_a_contradicted_figure_is_left_out_of_the_public_circular():
     cell = progress(road(), public=True)
-    assert cell == "农村公路扩面延伸工程250.15公里。"
+    assert cell == "农村公路扩面延伸工程250.15公里。农村公路养护提升工程完工44.3公里。"  # only the contradicted clause goes
 
 
 def test_an_old_record_without_flags_still_loads():
@@ -255,7 +255,7 @@ def test_a_share_a_tenth_off_reaches_the_problem_list_and_the_signer(programme):
     road_cell = internal["加强四好农村路建设"]
     assert "完工率62.3%（待核实）" in road_cell and "62.4" not in road_cell, road_cell
     public, _ = cells(config, result, public=True)
-    assert public["加强四好农村路建设"] == "农村公路扩面延伸工程250.15公里。"
+    assert public["加强四好农村路建设"] == "农村公路扩面延伸工程250.15公里。农村公路养护提升工程完工44.3公里。"
 
 
 def test_a_doubtful_figure_is_never_a_plain_fact(programme):

@@ -70,7 +70,7 @@ def test_rendered_circular_reads_back(consolidated, config, monkeypatch):
     assert "{{" not in text and "{%" not in text
     prog = consolidated.programme
     assert f"全市{prog.tasks}项民生工程任务中" in text
-    assert "截至汇总时，市民政局未按时报送进展情况，请尽快补报。" in text
+    assert "截至汇总时，市民政局尚未报送进展情况，请尽快补报。" in text
 
     (page,) = annex_rows(doc)  # five rows: one page
     table = doc.tables[0]
@@ -357,4 +357,4 @@ def test_short_at_the_year_end_is_unfinished_in_the_summary_and_the_circular(yea
             "资助幼儿完成率99.9%，尚差1人次，到期未完成。") in text
     assert "序时推进" not in text
     assert "（一）办好人民满意教育。3个指标中，已完成或达标1个、到期未完成2个；" in text
-    assert "完成情况较好的是市医保局（100.0%）；" in text  # never a unit with something unfinished
+    assert "没有滞后、未达标或待核实指标的是市医保局（100.0%）；" in text  # never a unit with something unfinished

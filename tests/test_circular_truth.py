@@ -62,8 +62,9 @@ def test_only_units_with_nothing_short_are_praised_and_only_lagging_ones_pushed(
               "市民政局": {"22-1": "前期准备"}}  # lagging: named lowest and pushed
     config = dataclasses.replace(config, top_units=1)
     _, june = cycle(config, Period(2020, 6), values)
-    ranking = next(line for line in june.splitlines() if line.startswith("按指标平均完成率排序"))
-    assert "完成情况较好的是市教育局（100.0%）" in ranking and "市医保局（" not in ranking.split("；")[0]
+    ranking = next(line for line in june.splitlines() if "相对较低的是" in line or "没有滞后、未达标或待核实指标的是" in line)
+    assert ranking.startswith("平均完成率较高且没有滞后、未达标或待核实指标的是市教育局（100.0%）；")
+    assert "市医保局（" not in ranking.split("；")[0]
     assert "相对较低的是市民政局（20.0%），请加快推进" in ranking
 
 
@@ -82,8 +83,8 @@ def test_a_unit_whose_words_contradict_its_figures_is_not_praised(config):
         fill(sent[unit], config_june.inbox() / f"{unit}.xlsx", filled, edit=says_half if unit == "市教育局" else None)
     run_consolidation(config_june)
     june = text_of(make_circular(config_june).path)
-    ranking = next(line for line in june.splitlines() if line.startswith("按指标平均完成率排序"))
-    assert "完成情况较好的是市教育局" not in ranking
+    ranking = next(line for line in june.splitlines() if "相对较低的是" in line or "没有滞后、未达标或待核实指标的是" in line)
+    assert "指标的是市教育局" not in ranking
 
 
 @pytest.mark.parametrize("deadline, said", [
@@ -123,8 +124,8 @@ def test_the_public_circular_gives_no_internal_reason(config):
     del values["市民政局"]
     _, internal = cycle(config, Period(2020, 6), values)
     _, public = cycle(config, Period(2020, 6), values, public=True)
-    assert "数据有误" in internal and "未报送。" in internal and "市民政局未按时报送" in internal
-    for word in ("未填报", "数据有误", "待核实", "未报送。", "市民政局未", "按指标平均完成率排序"):
+    assert "数据有误" in internal and "未报送。" in internal and "市民政局尚未报送" in internal
+    for word in ("未填报", "数据有误", "待核实", "未报送。", "市民政局未", "相对较低的是", "没有滞后、未达标或待核实指标的是"):
         assert word not in public, word
     assert "暂无数据" in public
 
@@ -136,7 +137,7 @@ def test_no_unit_of_the_demo_is_both_praised_and_listed_as_behind(tmp_path):
 
     demo = run_demo(tmp_path / "演示")
     text = text_of(demo.circular.path)
-    ranking = next(line for line in text.splitlines() if line.startswith("按指标平均完成率排序"))
+    ranking = next(line for line in text.splitlines() if "相对较低的是" in line or "没有滞后、未达标或待核实指标的是" in line)
     praised = re.findall(r"(市[^（、；，]+)（", ranking.split("相对较低的是")[0])
     section = text.split("的指标\n", 1)[1]  # the lagging section, named for what it lists
     listed = set(re.findall(r"^(市[^：\n]+)：", section.split("报送情况")[0], re.M))

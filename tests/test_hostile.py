@@ -561,7 +561,7 @@ def test_a_unit_whose_only_file_was_refused_is_not_said_to_have_sent_nothing(off
 
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
     text = "\n".join(p.text for p in Document(str(make_circular(office.config).path)).paragraphs)
-    assert "市医保局报送的报表未能汇总" in text and "市医保局未按时报送" not in text
+    assert "市医保局报送的报表未能汇总" in text and "市医保局尚未报送" not in text
 
 
 def test_a_copy_from_another_period_is_refused(office, monkeypatch, capsys):

@@ -354,3 +354,13 @@ def test_the_years_change_columns_are_checked_cell_by_cell(tmp_path):
     assert (ind.target, ind.adjusted_target, ind.adjusted_from) == (95, 96, "2020-09")
     assert register.at(Period(2020, 8)).indicator["17-1"].target == 95
     assert register.at(Period(2020, 9)).indicator["17-1"].target == 96
+
+
+def test_a_tasks_later_rows_may_leave_its_own_columns_empty(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADERS.index("项目名称")] = rows[1][HEADERS.index("年度目标任务")] = None  # 7-2, task 7's second row
+    register = load_register(write_register_xlsx(tmp_path / "r.xlsx", rows))
+    assert register.task("7").name == "推进学前教育促进工程" and len(register.task("7").indicators) == 2
+    rows[0][HEADERS.index("年度目标任务")] = None  # a task's first row still needs it
+    with pytest.raises(RegisterError, match="D2"):
+        load_register(write_register_xlsx(tmp_path / "r.xlsx", rows))

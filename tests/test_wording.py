@@ -164,7 +164,7 @@ def test_the_clerk_is_told_before_signing_where_a_unit_states_another_figure(cou
 def test_only_units_at_or_ahead_of_the_schedule_with_nothing_short_are_praised(county):
     config, result = county
     text = body_text(render(config, result)[0])
-    found = re.search(r"完成情况较好的是(.*?)[；。]", text)
+    found = re.search(r"没有滞后、未达标或待核实指标的是(.*?)[；。]", text)
     praised = found.group(1) if found else ""
     for unit in result.units:
         if unit.name in praised:
@@ -205,8 +205,8 @@ def test_the_public_circular_names_no_one_and_ranks_no_one(county):
     config, result = county
     text = body_text(render(config, result, public=True)[0])
     internal = body_text(render(config, result)[0])
-    assert "县医保局" not in text.split("报送情况")[1].split("下一步")[0] or "未按时报送" not in text
-    assert "按指标平均完成率排序" in internal and "按指标平均完成率排序" not in text and "各单位完成情况" not in text
+    assert "县医保局" not in text.split("报送情况")[1].split("下一步")[0] or "尚未报送" not in text
+    assert "相对较低的是" in internal and "相对较低的是" not in text and "各单位完成情况" not in text
 
 
 def test_a_silent_unit_is_named_in_the_internal_circular_and_counted_in_the_public_one(county, tmp_path):
@@ -217,8 +217,8 @@ def test_a_silent_unit_is_named_in_the_internal_circular_and_counted_in_the_publ
     (folder / "收集" / "2020-06" / "县交通局.xlsx").unlink()
     second = load_config(folder / "config.ini")
     result = run_consolidation(second).result
-    assert "截至汇总时，县交通局未按时报送进展情况，请尽快补报。" in body_text(render(second, result)[0])
-    assert "截至汇总时，有1个单位未按时报送进展情况，请尽快补报。" in body_text(render(second, result, public=True)[0])
+    assert "截至汇总时，县交通局尚未报送进展情况，请尽快补报。" in body_text(render(second, result)[0])
+    assert "截至汇总时，有1个单位尚未报送进展情况，请尽快补报。" in body_text(render(second, result, public=True)[0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -447,12 +447,13 @@ def _cmd_circular(args) -> int:
             print(f"  [错误] {problem}")
         print("  未发现问题" if not problems else f"  共 {len(problems)} 处问题")
         return EXIT_OK if not problems else EXIT_FAILED
-    _print_circular(make_circular(config, pdf=args.pdf))
+    _print_circular(make_circular(config, pdf=args.pdf), config.public)
     return EXIT_OK
 
 
-def _print_circular(rendered) -> None:
-    print(f"通报已生成：{rendered.path}（模板：{rendered.template}）")
+def _print_circular(rendered, public: bool = False) -> None:
+    variant = "对外版，不含排名和未报送单位名单" if public else "内部版"
+    print(f"通报已生成（{variant}）：{rendered.path}（模板：{rendered.template}）")
     if rendered.pdf:
         print(f"PDF：{rendered.pdf}")
     _print_notes(rendered.notes)
@@ -466,7 +467,7 @@ def _cmd_run(args) -> int:
     done = run_consolidation(config, lambda files: progress(files, "读取填报表"), args.adopt_register,
                              circular_follows=True)
     _print_consolidation(done)
-    _print_circular(make_circular(config, pdf=args.pdf, result=done.result.period_result))
+    _print_circular(make_circular(config, pdf=args.pdf, result=done.result.period_result), config.public)
     return _rerun_later(args, config, done) or _ledger_outcome(done)
 
 

@@ -236,18 +236,30 @@ def _marked(reading: narrative.Reading, figures: list[narrative.Figure]) -> str:
 
 
 def _without(reading: narrative.Reading, figures: list[narrative.Figure]) -> str:
-    """The text without each sentence that states a figure to check or holds an office remark."""
+    """The text without each clause that states a figure to check (``开工312套，完工率62.3%`` keeps
+    ``开工312套``) and without each sentence that holds an office remark."""
     text = reading.text
-    dropped = {reading.clauses[f.clause].sentence for f in figures}
-    dropped |= {i for i, (start, end) in enumerate(reading.sentences) if _REMARKS.search(text[start:end])}
+    spans: list[tuple[int, int]] = []
+    for f in figures:
+        clause = reading.clauses[f.clause]
+        start, end = clause.start, clause.end
+        if end < len(text) and text[end] in "，,、":  # the clause and the mark after it
+            end += 1
+        elif start > 0 and text[start - 1] in "，,、":  # the last clause: the mark before it
+            start -= 1
+        spans.append((start, end))
+    for start, end in reading.sentences:
+        if _REMARKS.search(text[start:end]):
+            spans.append((start, end + 1 if end < len(text) and text[end] in "。；;！!？?\n" else end))
     kept = []
     cursor = 0
-    for i, (start, end) in enumerate(reading.sentences):
-        if i in dropped:
+    for start, end in sorted(spans):
+        if start >= cursor:
             kept.append(text[cursor:start])
-            cursor = end + 1 if end < len(text) and text[end] in "。；;！!？?\n" else end
+        cursor = max(cursor, end)
     kept.append(text[cursor:])
-    return _end_marks("".join(kept))
+    left = _end_marks("".join(kept))
+    return "" if not left.strip("。；，、 ") else left
 
 
 def _sentence(s: Said, stated: narrative.Statement, text: str, contradicted: bool, public: bool) -> str:

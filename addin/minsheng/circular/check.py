@@ -382,10 +382,10 @@ def sample_context() -> dict:
         categories=[{"ordinal": "一", "name": "办好人民满意教育", "summary": "6个指标中，已完成或达标3个。"}] * 2,
         lagging_units=[{"unit": "市教育局", "text": "资助幼儿尚未启动。", "count": "1"}] * 2, lagging_count="2",
         missing_units="市民政局", missing_count="1", refused_units="市医保局", refused_count="1", internal=True,
-        ranking="按指标平均完成率排序，市教育局（60%）靠前。", deadline="请各牵头单位于7月5日前报送进展情况。",
+        ranking="平均完成率较高且没有滞后、未达标或待核实指标的是市教育局（60.0%）。", deadline="请各牵头单位于7月5日前报送进展情况。",
         annex=[{"units": [unit, dict(unit, serial="2", unit="市医保局")]}, {"units": [unit]}],
         date="2020年7月10日", chart="")
-    for name, value in {"lagging_title": "进度滞后的指标", "lagging_intro": "对照时序进度（50%），以下2个指标进度滞后：",
+    for name, value in {"lagging_title": "进度滞后的指标", "lagging_intro": "以下2个指标进度滞后或尚未启动，请有关单位加快推进：",
                         "progress": "与1-5月相比，新完成任务2项。", "on_time": "7月5日"}.items():
         if name in KNOWN:
             context[name] = value

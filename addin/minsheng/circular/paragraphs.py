@@ -124,12 +124,12 @@ def lagging_title(result: PeriodResult) -> str:
 
 
 def lagging_intro(result: PeriodResult) -> str:
-    """``对照时序进度（50.0%），以下5个指标进度滞后或尚未启动，2个指标尚未达到年度目标水平，请有关单位加快推进：``"""
+    """``以下5个指标进度滞后或尚未启动，2个指标尚未达到年度目标水平，请有关单位加快推进：``"""
     kinds = _lagging_kinds(result)
     if not kinds:
         return ""
     counted = "，".join(f"{n}个指标{what}" for what, n in kinds)
-    return f"对照时序进度（{format_percent(schedule(result))}），以下{counted}，请有关单位加快推进："
+    return f"以下{counted}，请有关单位加快推进："  # the schedule is in the overview, just above
 
 
 def lagging_units(result: PeriodResult) -> list[dict]:
@@ -192,15 +192,16 @@ def ranking(result: PeriodResult, config: Config) -> str:
     clean = [u for u in submitted if u.mean >= due and not any(u.counts[s] for s in _SHORT) and u.name not in checked]
     ahead = _with_ties(clean, n)
     behind = _with_ties([u for u in reversed(submitted) if u.mean < due and u not in ahead], n)
-    sentences = [f"完成情况较好的是{_named(ahead)}" if ahead else
-                 f"各单位平均完成率均未达到时序进度（{format_percent(due)}）" if all(u.mean < due for u in submitted) else
+    # Said which units are ranked, so that no reader looks for a higher mean the sentence leaves out.
+    sentences = [f"平均完成率较高且没有滞后、未达标或待核实指标的是{_named(ahead)}" if ahead else
+                 f"各单位指标平均完成率均未达到时序进度（{format_percent(due)}）" if all(u.mean < due for u in submitted) else
                  "各单位均有滞后、未达标或待核实的指标"]
     if behind:
         pushed = [u for u in behind if any(u.counts[s] for s in _SHORT)]
         push = ("，请加快推进" if len(pushed) == len(behind) else
                 f"，请{'、'.join(u.name for u in pushed)}加快推进" if pushed else "")
         sentences.append(f"相对较低的是{_named(behind)}{push}")
-    return "按指标平均完成率排序，" + "；".join(sentences) + "。"
+    return "；".join(sentences) + "。"
 
 
 def _with_ties(groups: list[GroupSummary], n: int) -> list[GroupSummary]:
@@ -225,10 +226,12 @@ def progress_since(result: PeriodResult) -> str:
     was, now = before.programme.tasks_complete, result.programme.tasks_complete
     if now != was:
         parts.append(f"完成全年任务目标的任务由{was}项{'增至' if now > was else '减至'}{now}项")
-    mean_was, mean_now = _mean(before), _mean(result)
+    both = {u.name for u in before.units if u.submitted} & {u.name for u in result.units if u.submitted}
+    mean_was, mean_now = _mean(before, both), _mean(result, both)  # units that reported both times
     if mean_was is not None and mean_now is not None and format_percent(mean_was) != format_percent(mean_now):
         rose = "提高到" if mean_now > mean_was else "降至"
-        parts.append(f"指标平均完成率由{format_percent(mean_was)}{rose}{format_percent(mean_now)}")
+        parts.append(f"{'' if len(both) == len(result.units) else '两期都报送的单位'}指标平均完成率由"
+                     f"{format_percent(mean_was)}{rose}{format_percent(mean_now)}")
     earlier = {u.name: u.mean for u in before.units if u.submitted}
     moved = sorted(((u.mean - earlier[u.name], u.name) for u in result.units if u.submitted and u.name in earlier),
                    reverse=True)
@@ -241,10 +244,11 @@ def progress_since(result: PeriodResult) -> str:
     return text + "。"
 
 
-def _mean(result: PeriodResult) -> Fraction | None:
-    """The programme's mean completion: every indicator's capped share, over all indicators."""
-    count = sum(u.indicators for u in result.units)
-    return sum((u.mean * u.indicators for u in result.units), Fraction(0)) / count if count else None
+def _mean(result: PeriodResult, units: set[str]) -> Fraction | None:
+    """The mean completion of ``units``' indicators: each indicator's capped share, over them all."""
+    groups = [u for u in result.units if u.name in units]
+    count = sum(u.indicators for u in groups)
+    return sum((u.mean * u.indicators for u in groups), Fraction(0)) / count if count else None
 
 
 def on_time(result: PeriodResult, config: Config) -> str:

@@ -141,7 +141,8 @@ class Template(DocxTemplate):
                 self._refuse_forbidden(tree)
                 self.variables |= set(meta.find_undeclared_variables(tree))
             except TemplateSyntaxError as exc:
-                raise TemplateError(f"通报模板 {self.path} 中的标签写法有误，无法解析（{where}）：{tag_problem(exc)}") from exc
+                raise TemplateError(f"通报模板 {self.path} 中的标签写法有误，无法解析（{where}）：{tag_problem(exc)}；"
+                                    f"运行 minsheng circular --check-template 可列出每处问题所在的段落") from exc
             except RecursionError:
                 raise TemplateError(f"通报模板 {self.path} 中有标签的括号或 not 层层嵌套、深得无法解析（{where}）；"
                                     f"请简化这个标签") from None

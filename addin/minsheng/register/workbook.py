@@ -256,10 +256,16 @@ class _Sheet:
     def _check(self, body: list[int], columns: dict[str, int], cells: dict[str, list],
                texts: dict[str, list[str]]) -> None:
         """Checks of one column at a time: required cells, ids, types, lead units."""
+        # A task's later rows may leave its own columns empty: they are the task's first row's.
+        seen_tasks: set[str] = set()
+        later = []
+        for task_id in texts["任务编号"]:
+            later.append(bool(task_id) and task_id in seen_tasks)
+            seen_tasks.add(task_id)
         for h in REQUIRED:
             if h != "年度目标值":
-                for r, text in zip(body, texts[h]):
-                    if not text and self._is_empty(r, columns[h]):
+                for r, text, again in zip(body, texts[h], later):
+                    if not text and self._is_empty(r, columns[h]) and not (again and h in _TASK_COLUMNS):
                         self.problem(r, columns[h], f"“{h}”为必填项，此处是空的，请补上")
         seen: dict[str, tuple[int, str]] = {}  # id without case → (row, id as typed there)
         col = columns["指标编号"]
