@@ -169,3 +169,16 @@ def test_check_template_reports_a_broken_template_and_exits_1(workfolder, capsys
     monkeypatch.chdir(workfolder)
     code, out, _ = run(capsys, "circular", "--check-template")
     assert code == EXIT_FAILED and "不存在的变量" in out
+
+
+def test_consolidate_loads_no_word_jinja_or_chart_machinery(workfolder, config):
+    """Imports only for what a command does: a consolidation never renders a circular."""
+    from minsheng.pipeline import make_templates
+
+    sent = {p.name.split("_")[1]: p for p in make_templates(config).paths}
+    fill(sent["市教育局"], config.inbox() / "edu.xlsx", {"7-1": 6, "7-2": 494, "8-1": "开工实施"})
+    code = ("import sys\nfrom minsheng.cli import main\n"
+            f"code = main(['consolidate', '--config', {str(config.path)!r}])\n"
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'docx', 'docxtpl', 'jinja2', 'matplotlib'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8")
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .circular.document import circular_name
+from .circular.place import circular_name
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AddinError, MinshengError
 from .intake.collect import find_files

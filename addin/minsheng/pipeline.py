@@ -20,9 +20,7 @@ from .assess.judge import Judge, RowFiles
 from .assess.period import Consolidation, consolidate
 from .assess.result import PeriodResult
 from .assess.status import Rules
-from .circular import check
-from .circular import document as circular
-from .circular.document import Rendered
+from .circular.place import Rendered, circular_name, template_path
 from .config import Config, load_config
 from .errors import ConsolidationError, LedgerError
 from .files import display_name, run_started
@@ -215,7 +213,7 @@ def _revised(config: Config, result: Consolidation, revised: bool, chosen: versi
         names = "、".join(str(x) for x in stale.periods)
         result.notes.append(f"{names} 的上期数据以本期为准，已过期，请重新汇总（可运行 minsheng consolidate --period {p} "
                             f"--rerun-later，依次重新汇总这些期）")
-    made = config.output() / circular.circular_name(p)
+    made = config.output() / circular_name(p)
     # Written before this run changed anything, or before an earlier run that did.
     if not circular_follows and made.exists() and (changed or chosen.adopted or (
             stale.changed_at and dt.datetime.fromtimestamp(made.stat().st_mtime)
@@ -319,7 +317,9 @@ def make_circular(config: Config, pdf: bool = False, result: PeriodResult | None
                                      f"（minsheng consolidate --period {p}，或 minsheng run --period {p} 汇总并生成通报）")
         notes += _inbox_changed(result, config.inbox())
     result.earlier = _earlier(config.ledger, result.period)
-    rendered = circular.render(result, config, config.output() / circular.circular_name(result.period), pdf=pdf)
+    from .circular import document  # Word and Jinja only for the commands that render
+
+    rendered = document.render(result, config, config.output() / circular_name(result.period), pdf=pdf)
     rendered.notes[:0] = notes
     return rendered
 
@@ -358,7 +358,9 @@ def _inbox_changed(result: PeriodResult, inbox: Path) -> list[str]:
 
 def check_circular_template(config: Config) -> tuple[Path, list[str]]:
     """The template the circular would use, and what is wrong with it."""
-    path = circular.template_path(config)
+    from .circular import check
+
+    path = template_path(config)
     return path, check.check_template(path)
 
 

@@ -7,7 +7,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from .circular.document import TEMPLATE_NAME, bundled_template
+from .circular.place import TEMPLATE_NAME, bundled_template
 from .config import CONFIG_NAME, default_config_text
 from .errors import MinshengError
 from .model import Period
