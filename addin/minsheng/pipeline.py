@@ -329,7 +329,7 @@ def _earlier(path: Path, period: Period) -> PeriodResult | None:
     None when there is none or it can't be read (the paragraph is then left out)."""
     for month in range(period.month - 1, 0, -1):
         try:
-            found = ledger.period_result(path, Period(period.year, month))
+            found = ledger.period_result(path, Period(period.year, month), lists=False)
         except LedgerError:
             return None
         if found is not None:

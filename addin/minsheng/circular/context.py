@@ -29,6 +29,7 @@ def build_context(result: PeriodResult, config: Config, today: dt.date | None = 
     date, date_note = wording.issue_date(config, today)
     internal = not config.public
     lagging = wording.lagging_units(result)
+    kinds = wording.lagging_kinds(result)
     return {
         "title": wording.title(result),
         "period_label": result.period.label,
@@ -38,8 +39,8 @@ def build_context(result: PeriodResult, config: Config, today: dt.date | None = 
         "overview": wording.overview(result, config.public),
         "funds": wording.funds(result),
         "categories": wording.categories(result),
-        "lagging_title": wording.lagging_title(result),
-        "lagging_intro": wording.lagging_intro(result),
+        "lagging_title": wording.lagging_title(kinds),
+        "lagging_intro": wording.lagging_intro(kinds),
         "progress": wording.progress_since(result),
         "on_time": wording.on_time(result, config),
         "lagging_units": lagging,

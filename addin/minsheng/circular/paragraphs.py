@@ -105,9 +105,10 @@ def _group_summary(group: GroupSummary, year_end: bool = True) -> str:
 _BEHIND_SCHEDULE = (Status.LAGGING, Status.SEVERELY_LAGGING, Status.NOT_STARTED)
 
 
-def _lagging_kinds(result: PeriodResult) -> list[tuple[str, int]]:
+def lagging_kinds(result: PeriodResult) -> list[tuple[str, int]]:
     """(what they are, how many) of the listed indicators: 进度滞后 (or not started), 到期未完成,
-    and a 比率/上限 short of its level — 尚未达到年度目标水平 mid-year, 未达标 at the year's end."""
+    and a 比率/上限 short of its level — 尚未达到年度目标水平 mid-year, 未达标 at the year's end.
+    The lagging list is read once for the section's title and its opening sentence."""
     statuses = [item.status for item in result.lagging]
     level = "未达到年度目标" if result.period.month == 12 else "尚未达到年度目标水平"
     counted = [("进度滞后或尚未启动", sum(s in _BEHIND_SCHEDULE for s in statuses)),
@@ -115,17 +116,16 @@ def _lagging_kinds(result: PeriodResult) -> list[tuple[str, int]]:
     return [(what, n) for what, n in counted if n]
 
 
-def lagging_title(result: PeriodResult) -> str:
+def lagging_title(kinds: list[tuple[str, int]]) -> str:
     """The section is named for what it lists: ``进度滞后的指标``, ``进度滞后和尚未达到年度目标水平的指标``."""
-    words = [what.removesuffix("或尚未启动") for what, _ in _lagging_kinds(result)]
+    words = [what.removesuffix("或尚未启动") for what, _ in kinds]
     if not words:
         return ""
     return ("、".join(words[:-1]) + "和" + words[-1] if len(words) > 1 else words[0]) + "的指标"
 
 
-def lagging_intro(result: PeriodResult) -> str:
+def lagging_intro(kinds: list[tuple[str, int]]) -> str:
     """``以下5个指标进度滞后或尚未启动，2个指标尚未达到年度目标水平，请有关单位加快推进：``"""
-    kinds = _lagging_kinds(result)
     if not kinds:
         return ""
     counted = "，".join(f"{n}个指标{what}" for what, n in kinds)

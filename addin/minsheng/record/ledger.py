@@ -377,9 +377,10 @@ def _record_result(conn: sqlite3.Connection, run_id: int, result: Consolidation)
                  (run_id, str(result.period), results.dumps(result.period_result, lagging, projects)))
 
 
-def period_result(path: Path, period: Period) -> PeriodResult | None:
+def period_result(path: Path, period: Period, lists: bool = True) -> PeriodResult | None:
     """The result the period's last consolidation recorded, or None: no ledger, or no run of that
-    period since results are kept. One that cannot be read is a ``LedgerError``."""
+    period since results are kept. One that cannot be read is a ``LedgerError``. Without ``lists``,
+    its roll-ups only (no lagging list, no projects): what a later circular compares with."""
     if not path.is_file():
         return None
     try:
@@ -388,7 +389,7 @@ def period_result(path: Path, period: Period) -> PeriodResult | None:
                 return None
             row = conn.execute("SELECT run_id, data FROM results WHERE period = ? ORDER BY run_id DESC LIMIT 1",
                                (str(period),)).fetchone()
-            if row is not None:
+            if row is not None and lists:
                 lagging = [item for (item,) in conn.execute(
                     "SELECT item FROM result_lagging WHERE run_id = ? ORDER BY rowid", (row[0],))]
                 projects = conn.execute("SELECT unit, task_id, name, target, said FROM result_projects "
@@ -398,7 +399,7 @@ def period_result(path: Path, period: Period) -> PeriodResult | None:
     if row is None:
         return None
     try:
-        return results.loads(row[1], lagging, projects)
+        return results.loads(row[1], lagging, projects) if lists else results.loads(row[1], None, None)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # edited, damaged, other version
         raise LedgerError(f"历史数据库 {path} 中{period.label}的汇总结果无法读取（内容不完整或被改动过）；"
                           f"请重新汇总本期后再生成通报") from exc

@@ -48,15 +48,17 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def loads(head: str, lagging: Iterable[str], projects: Iterable[tuple[str, str, str, str, str]]) -> PeriodResult:
+def loads(head: str, lagging: Iterable[str] | None, projects: Iterable[tuple[str, str, str, str, str]] | None
+          ) -> PeriodResult:
     """A result from ``dumps``'s document and the rows of its lists (each lagging indicator's stored
     values as JSON; each project as (unit, task id, name, target, its Said as JSON)); ``ValueError``
-    for anything else."""
+    for anything else. With both lists None: the roll-ups alone, the lists left empty."""
     data = json.loads(head)
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise ValueError("not a period's result of this version")
-    lagging, projects = list(lagging), list(projects)
-    if (len(lagging), len(projects)) != (data["lagging"], data["projects"]):
+    whole = lagging is not None or projects is not None
+    lagging, projects = list(lagging or ()), list(projects or ())
+    if whole and (len(lagging), len(projects)) != (data["lagging"], data["projects"]):
         raise ValueError("rows of the result are missing or added")
     period = Period.parse(data["period"])
     return PeriodResult(
